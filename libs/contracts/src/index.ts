@@ -1,0 +1,3 @@
+// Generated from proto/ by `npm run generate`; never edit the files under generated/.
+export * as blackfriday from './generated/blackfriday';
+export * as health from './generated/grpc/health/v1/health';

@@ -1,0 +1,4 @@
+export * from './blackfriday/blackfriday.scenario';
+export * from './random';
+export * from './registry';
+export * from './scenario';

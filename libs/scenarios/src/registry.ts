@@ -1,0 +1,26 @@
+import { blackfridayScenario } from './blackfriday/blackfriday.scenario';
+import type { AnyScenario } from './scenario';
+
+/** Every scenario Oleada knows, by name. The first is the default. */
+export const SCENARIOS: readonly AnyScenario[] = [blackfridayScenario];
+export const DEFAULT_SCENARIO = SCENARIOS[0].name;
+
+export function scenarioNames(): string[] {
+  return SCENARIOS.map((s) => s.name);
+}
+
+export function getScenario(name: string): AnyScenario {
+  const scenario = SCENARIOS.find((s) => s.name === name);
+  if (!scenario) throw new Error(`unknown scenario "${name}" (known: ${scenarioNames().join(', ')})`);
+  return scenario;
+}
+
+/** Resolves a `SCENARIOS` list; unknown names are an error naming them. */
+export function selectScenarios(names: readonly string[]): AnyScenario[] {
+  return names.map(getScenario);
+}
+
+/** Which scenario owns a topic (the consumer reads several topics at once). */
+export function scenarioForTopic(scenarios: readonly AnyScenario[], topic: string): AnyScenario | undefined {
+  return scenarios.find((s) => s.topics.includes(topic));
+}

@@ -1,0 +1,74 @@
+import { z } from 'zod';
+
+/** Raised when the environment does not satisfy an app's configuration schema. */
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Turns an empty string into undefined so that `FOO=` counts as unset. */
+const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
+
+/** Common schema pieces, so every app spells a variable the same way. */
+export const env = {
+  string: () => z.preprocess(blankToUndefined, z.string().min(1)),
+  port: () => z.preprocess(blankToUndefined, z.coerce.number().int().min(1).max(65535)),
+  positiveInt: () => z.preprocess(blankToUndefined, z.coerce.number().int().positive()),
+  list: () =>
+    z.preprocess(
+      (value) => (typeof value === 'string' && value.trim() !== '' ? value : undefined),
+      z
+        .string()
+        .transform((s) => s.split(',').map((part) => part.trim()).filter((part) => part.length > 0))
+        .pipe(z.array(z.string()).min(1)),
+    ),
+  url: () => z.preprocess(blankToUndefined, z.url()),
+  logLevel: () =>
+    z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
+};
+
+/** Variables every app reads. */
+export const baseConfigShape = {
+  SERVICE_NAME: env.string().optional(),
+  LOG_LEVEL: env.logLevel(),
+  PORT: env.port().default(8080),
+  SHUTDOWN_TIMEOUT_MS: env.positiveInt().default(10_000),
+};
+
+/**
+ * Validates `source` (the process environment by default) against `shape` and returns the typed
+ * result. Every problem is reported at once, each naming its variable.
+ */
+export function loadConfig<Shape extends z.ZodRawShape>(
+  shape: Shape,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<Shape>> {
+  const result = z.object(shape).safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => {
+    const variable = issue.path.join('.') || '(environment)';
+    const value = source[String(issue.path[0])];
+    const detail = value === undefined || value === '' ? 'is required but not set' : `is invalid: ${issue.message}`;
+    return `${variable} ${detail}`;
+  });
+  throw new ConfigError(problems);
+}
+
+/** Loads the configuration or stops the process with a message naming every bad variable. */
+export function loadConfigOrExit<Shape extends z.ZodRawShape>(
+  app: string,
+  shape: Shape,
+  source: NodeJS.ProcessEnv = process.env,
+): z.infer<z.ZodObject<Shape>> {
+  try {
+    return loadConfig(shape, source);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${app}: ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

