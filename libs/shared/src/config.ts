@@ -72,3 +72,15 @@ export function loadConfigOrExit<Shape extends z.ZodRawShape>(
     throw error;
   }
 }
+
+/** SASL options from KAFKA_SASL_MECHANISM / KAFKA_USERNAME / KAFKA_PASSWORD, when all are set. */
+export function kafkaSasl(config: {
+  readonly KAFKA_SASL_MECHANISM?: 'scram-sha-256' | 'scram-sha-512' | 'plain';
+  readonly KAFKA_USERNAME?: string;
+  readonly KAFKA_PASSWORD?: string;
+}): { mechanism: 'scram-sha-256' | 'scram-sha-512' | 'plain'; username: string; password: string } | undefined {
+  const { KAFKA_SASL_MECHANISM: mechanism, KAFKA_USERNAME: username, KAFKA_PASSWORD: password } = config;
+  if (!mechanism) return undefined;
+  if (!username || !password) throw new ConfigError([`KAFKA_USERNAME and KAFKA_PASSWORD are required with KAFKA_SASL_MECHANISM=${mechanism}`]);
+  return { mechanism, username, password };
+}

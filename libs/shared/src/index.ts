@@ -6,3 +6,6 @@ export * from './logger';
 export * from './metrics';
 export * from './ops.module';
 export * from './shutdown';
+export * from './bootstrap';
+export * from './http';
+export * from './ids';

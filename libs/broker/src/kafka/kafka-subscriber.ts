@@ -1,0 +1,101 @@
+import type { Consumer, IHeaders, Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import type { BatchHandler, EventSubscriber, IncomingRecord } from '../publisher';
+
+export interface KafkaSubscriberOptions {
+  readonly groupId: string;
+  readonly topics: readonly string[];
+  /** Partitions handled at the same time by this process. @default 3 */
+  readonly partitionsConsumedConcurrently?: number;
+  /** Most records handed to the handler at once. @default 1000 */
+  readonly maxBatch?: number;
+  /** Reports how far this consumer is behind on a partition. */
+  readonly onLag?: (topic: string, partition: number, lag: number) => void;
+}
+
+function headersOf(headers: IHeaders | undefined): Record<string, string | undefined> {
+  const out: Record<string, string | undefined> = {};
+  if (!headers) return out;
+  for (const [name, value] of Object.entries(headers)) {
+    const first = Array.isArray(value) ? value[0] : value;
+    out[name] = first === undefined ? undefined : first.toString();
+  }
+  return out;
+}
+
+/**
+ * A consumer-group member that hands whole batches to a handler and commits a batch's offsets only
+ * after the handler resolved. A handler failure leaves the offsets uncommitted, so the records are
+ * delivered again (the handler is idempotent, so that is safe).
+ */
+export class KafkaSubscriber implements EventSubscriber {
+  private readonly consumer: Consumer;
+  private isConnected = false;
+
+  constructor(
+    kafka: Kafka,
+    private readonly logger: Logger,
+    private readonly options: KafkaSubscriberOptions,
+  ) {
+    this.consumer = kafka.consumer({
+      groupId: options.groupId,
+      allowAutoTopicCreation: false,
+      sessionTimeout: 30_000,
+      heartbeatInterval: 3000,
+      maxWaitTimeInMs: 100,
+      maxBytesPerPartition: 1024 * 1024,
+      retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },
+    });
+    const { CONNECT, DISCONNECT, CRASH, GROUP_JOIN } = this.consumer.events;
+    this.consumer.on(CONNECT, () => (this.isConnected = true));
+    this.consumer.on(GROUP_JOIN, () => (this.isConnected = true));
+    this.consumer.on(DISCONNECT, () => (this.isConnected = false));
+    this.consumer.on(CRASH, (event) => {
+      this.isConnected = false;
+      this.logger.error({ err: event.payload.error, restart: event.payload.restart }, 'consumer crashed');
+    });
+  }
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  async start(handler: BatchHandler): Promise<void> {
+    const maxBatch = this.options.maxBatch ?? 1000;
+    await this.consumer.connect();
+    await this.consumer.subscribe({ topics: [...this.options.topics], fromBeginning: true });
+    await this.consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.options.partitionsConsumedConcurrently ?? 3,
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+        const { topic, partition } = batch;
+        for (let start = 0; start < batch.messages.length; start += maxBatch) {
+          if (!isRunning() || isStale()) return;
+          const slice = batch.messages.slice(start, start + maxBatch);
+          const records: IncomingRecord[] = slice.map((m) => ({
+            topic,
+            partition,
+            offset: m.offset,
+            key: m.key ? m.key.toString() : null,
+            value: m.value,
+            headers: headersOf(m.headers),
+          }));
+          await handler(records);
+          const last = slice[slice.length - 1].offset;
+          await this.consumer.commitOffsets([{ topic, partition, offset: (BigInt(last) + 1n).toString() }]);
+          resolveOffset(last);
+          await heartbeat();
+        }
+        this.options.onLag?.(topic, partition, Number(batch.offsetLag()));
+      },
+    });
+    this.isConnected = true;
+  }
+
+  async stop(): Promise<void> {
+    // disconnect() waits for the running batch to finish and its offsets to be committed.
+    await this.consumer.disconnect();
+    this.isConnected = false;
+  }
+}

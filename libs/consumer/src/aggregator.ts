@@ -1,0 +1,105 @@
+import type { EventPublisher, IncomingRecord, OutgoingRecord } from '@oleada/broker';
+import { InvalidRecordError, scenarioForTopic, type AnyScenario } from '@oleada/scenarios';
+import { ACCEPTED_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, EVENT_ID_HEADER, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
+import { applyBatch, loadAggregationFunction, operationsFor, ScenarioKeys, type PreparedEvent } from '@oleada/valkey-schema';
+import type Valkey from 'iovalkey';
+
+/** Metric under which each scenario counts its dead-lettered records in Valkey. */
+export const DEAD_LETTER_METRIC = 'dead_letters';
+
+export interface AggregatorOptions {
+  readonly scenarios: readonly AnyScenario[];
+  readonly valkey: Valkey;
+  /** Where undecodable or invalid records go. */
+  readonly deadLetters: EventPublisher;
+  readonly seenTtlSeconds: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** Separates the aggregates of one broker path from another's (`kafka`, `rabbitmq`). */
+  readonly variant?: string;
+}
+
+/**
+ * Turns a batch of broker records into one atomic, idempotent Valkey call. Records that cannot be
+ * decoded or fail validation go to their scenario's dead-letter topic with the reason; they are
+ * counted once (by their broker position) and never block the partition.
+ */
+export class Aggregator {
+  private readonly keys = new Map<string, ScenarioKeys>();
+  private readonly outcomes;
+  private readonly applyLatency;
+
+  constructor(private readonly options: AggregatorOptions) {
+    for (const scenario of options.scenarios) {
+      this.keys.set(scenario.name, new ScenarioKeys(scenario.name, { variant: options.variant }));
+    }
+    this.outcomes = options.metrics.counter('oleada_consumer_events_total', 'Records handled by the consumer', ['scenario', 'outcome']);
+    this.applyLatency = options.metrics.histogram('oleada_valkey_apply_duration_seconds', 'One batch applied to Valkey', []);
+  }
+
+  keysFor(scenario: string): ScenarioKeys {
+    const keys = this.keys.get(scenario);
+    if (!keys) throw new Error(`scenario ${scenario} is not served by this consumer`);
+    return keys;
+  }
+
+  /** Loads the aggregation function; call once connected (and after a server lost it). */
+  prepare(): Promise<void> {
+    return loadAggregationFunction(this.options.valkey);
+  }
+
+  readonly handle = async (records: readonly IncomingRecord[]): Promise<void> => {
+    const prepared: PreparedEvent[] = [];
+    const dead: OutgoingRecord[] = [];
+    const perScenario = new Map<string, number>();
+    for (const record of records) {
+      const scenario = scenarioForTopic(this.options.scenarios, record.topic);
+      if (!scenario) throw new Error(`no scenario reads topic ${record.topic}`);
+      const keys = this.keysFor(scenario.name);
+      const source = `${record.topic}/${record.partition}/${record.offset}`;
+      try {
+        const eventId = record.headers[EVENT_ID_HEADER];
+        if (!eventId || !UUID_PATTERN.test(eventId)) throw new InvalidRecordError(`header ${EVENT_ID_HEADER} is missing or not a UUID`);
+        if (!record.value) throw new InvalidRecordError('record has no value');
+        const acceptedAt = Number(record.headers[ACCEPTED_AT_HEADER]) || Date.now();
+        const rec = scenario.decode(record.value, { eventId, acceptedAt, topic: record.topic });
+        prepared.push({ seenKey: keys.seen(eventId), operations: operationsFor(scenario.aggregates, keys, rec, acceptedAt) });
+        perScenario.set(scenario.name, (perScenario.get(scenario.name) ?? 0) + 1);
+      } catch (error) {
+        if (!(error instanceof InvalidRecordError) && !(error instanceof RangeError)) throw error;
+        this.options.logger.warn({ source, reason: error.message, eventId: record.headers[EVENT_ID_HEADER] }, 'record dead-lettered');
+        dead.push({
+          topic: scenario.deadLetterTopic,
+          key: record.key ?? source,
+          value: record.value ?? Buffer.alloc(0),
+          headers: {
+            ...Object.fromEntries(Object.entries(record.headers).filter((entry): entry is [string, string] => entry[1] !== undefined)),
+            [DEAD_LETTER_REASON_HEADER]: error.message,
+            [DEAD_LETTER_SOURCE_HEADER]: source,
+          },
+        });
+        // Counted once per broker position, however often the record is redelivered.
+        prepared.push({ seenKey: keys.seen(`dlq:${source}`), operations: [{ code: 'I', key: keys.metric(DEAD_LETTER_METRIC), field: '', value: 1 }] });
+        this.outcomes.inc({ scenario: scenario.name, outcome: 'dead_letter' });
+      }
+    }
+    if (dead.length > 0) await Promise.all(dead.map((record) => this.options.deadLetters.publish(record)));
+    const stop = this.applyLatency.startTimer();
+    const result = await this.applyWithReload(prepared);
+    stop();
+    for (const [scenario, count] of perScenario) this.outcomes.inc({ scenario, outcome: 'decoded' }, count);
+    this.outcomes.inc({ scenario: 'all', outcome: 'applied' }, result.applied);
+    this.outcomes.inc({ scenario: 'all', outcome: 'duplicate' }, result.duplicates);
+  };
+
+  private async applyWithReload(prepared: readonly PreparedEvent[]) {
+    try {
+      return await applyBatch(this.options.valkey, prepared, this.options.seenTtlSeconds);
+    } catch (error) {
+      // A server restarted without persistence has lost the function: load it and try once more.
+      if (!/function not found/i.test((error as Error).message)) throw error;
+      await this.prepare();
+      return applyBatch(this.options.valkey, prepared, this.options.seenTtlSeconds);
+    }
+  }
+}

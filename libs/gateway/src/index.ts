@@ -1,0 +1,3 @@
+export * from './gateway.module';
+export * from './gateway.routes';
+export * from './relay-forwarder';

@@ -1,0 +1,3 @@
+export * from './relay.module';
+export * from './relay.routes';
+export * from './writer-clients';

@@ -1,0 +1,3 @@
+export * from './health.service';
+export * from './writer.module';
+export * from './writer.server';

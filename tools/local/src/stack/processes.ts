@@ -1,0 +1,89 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** One Oleada app started as a child process. */
+export interface AppProcessSpec {
+  /** Name in logs: `gateway`, `writer-1`, … */
+  readonly name: string;
+  /** Which app to run: `gateway`, `relay`, `writer`, `consumer`. */
+  readonly app: string;
+  /** HTTP port serving /health/ready. */
+  readonly port: number;
+  readonly env: Readonly<Record<string, string>>;
+}
+
+function tail(file: string, lines: number): string {
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
+}
+
+/** A running app: wait for readiness, kill it, restart it with the same settings. */
+export class AppProcess {
+  private child: ChildProcess | undefined;
+  private exited: Promise<number | null> = Promise.resolve(null);
+  readonly logFile: string;
+
+  constructor(
+    readonly spec: AppProcessSpec,
+    private readonly root: string,
+    logDir: string,
+  ) {
+    mkdirSync(logDir, { recursive: true });
+    this.logFile = join(logDir, `${spec.name}.log`);
+  }
+
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
+  start(): void {
+    const log = createWriteStream(this.logFile, { flags: 'a' });
+    const child = spawn(process.execPath, [join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
+      cwd: this.root,
+      env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), ...this.spec.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout?.pipe(log);
+    child.stderr?.pipe(log);
+    this.child = child;
+    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  }
+
+  /** Resolves once `/health/ready` answers 200; fails with the log tail if the process dies or times out. */
+  async waitReady(timeoutMs = 60_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      if (!this.running) throw new Error(`${this.spec.name} exited before it was ready; last log lines:\n${tail(this.logFile, 30)}`);
+      try {
+        const response = await fetch(`http://127.0.0.1:${this.spec.port}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        if (response.status === 200) return;
+      } catch {
+        // not listening yet
+      }
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    throw new Error(`${this.spec.name} was not ready within ${timeoutMs} ms; last log lines:\n${tail(this.logFile, 30)}`);
+  }
+
+  /** Sends a signal; with SIGTERM waits for a clean exit (SIGKILL after `timeoutMs`). */
+  async stop(signal: NodeJS.Signals = 'SIGTERM', timeoutMs = 15_000): Promise<number | null> {
+    if (!this.running) return this.child?.exitCode ?? null;
+    this.child?.kill(signal);
+    const timer = setTimeout(() => this.child?.kill('SIGKILL'), timeoutMs);
+    const code = await this.exited;
+    clearTimeout(timer);
+    return code;
+  }
+
+  logTail(lines = 30): string {
+    return tail(this.logFile, lines);
+  }
+}
