@@ -10,14 +10,18 @@ import tseslint from 'typescript-eslint';
 //   infra/tool ← contract, util, data-access, domain, tool
 //   app        ← anything but another app
 export default [
-  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', 'charts/imports/**', '.cache/**'] },
+  { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '**/imports/**', '.cache/**', 'dist/**'] },
   ...tseslint.configs.recommended,
+  {
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', ignoreRestSiblings: true }],
+    },
+  },
   {
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@nx/enforce-module-boundaries': [
         'error',
         {

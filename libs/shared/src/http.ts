@@ -42,7 +42,7 @@ export class ForbiddenKeyError extends Error {
  * names the key. Bodies are parsed from a string whose size Fastify already bounded.
  */
 export function installStrictJsonParser(scope: FastifyInstance): void {
-  scope.removeContentTypeParser(['application/json', 'text/plain']);
+  scope.removeAllContentTypeParsers();
   scope.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
     const text = String(body);
     if (text.length === 0) {
@@ -53,7 +53,7 @@ export function installStrictJsonParser(scope: FastifyInstance): void {
       done(null, secureJson.parse(text, undefined, { protoAction: 'error', constructorAction: 'error' }));
     } catch (error) {
       const message = (error as Error).message;
-      if (/prototype/i.test(message)) done(new ForbiddenKeyError(/constructor/i.test(message) ? 'constructor' : '__proto__'), undefined);
+      if (/prototype/i.test(message)) done(new ForbiddenKeyError(/"constructor"\s*:/.test(text) && !/"__proto__"\s*:/.test(text) ? 'constructor' : '__proto__'), undefined);
       else done(Object.assign(new SyntaxError('body is not valid JSON'), { statusCode: 400 }), undefined);
     }
   });

@@ -46,7 +46,7 @@ export class AppProcess {
 
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
+    const child = spawn(process.execPath, [...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean), join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
       cwd: this.root,
       env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],

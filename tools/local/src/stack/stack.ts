@@ -84,9 +84,13 @@ export class LocalStack {
     return [this.consumer, ...this.writers, this.relay, this.gateway];
   }
 
+  private kafka() {
+    return createKafka({ brokers: this.options.kafkaBrokers.split(','), clientId: 'oleada-local' }, createLogger('local', 'error'));
+  }
+
   /** Creates the scenarios' topics (Strimzi KafkaTopics do this in Kubernetes). */
   async createTopics(): Promise<void> {
-    const kafka = createKafka({ brokers: this.options.kafkaBrokers.split(','), clientId: 'oleada-local' }, createLogger('local', 'error'));
+    const kafka = this.kafka();
     const specs = selectScenarios(this.scenarios).flatMap((s) => [
       ...s.topics.map((topic) => ({ topic, partitions: s.partitions })),
       { topic: s.deadLetterTopic, partitions: 1 },
@@ -105,11 +109,45 @@ export class LocalStack {
     }
   }
 
+  /**
+   * Waits until the consumer group has committed up to the end of every topic it reads, so that
+   * what Valkey shows afterwards is not still changing from records of earlier runs.
+   */
+  async waitCaughtUp(timeoutMs = 60_000): Promise<void> {
+    const admin = this.kafka().admin();
+    await admin.connect();
+    try {
+      const topics = selectScenarios(this.scenarios).flatMap((s) => s.topics);
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        let behind = 0;
+        const committed = await admin.fetchOffsets({ groupId: this.options.groupId ?? 'oleada-consumer', topics });
+        for (const topic of topics) {
+          const ends = await admin.fetchTopicOffsets(topic);
+          const done = committed.find((c) => c.topic === topic)?.partitions ?? [];
+          for (const end of ends) {
+            const at = Number(done.find((p) => p.partition === end.partition)?.offset ?? -1);
+            const high = Number(end.high);
+            if (high > 0 && (at < 0 ? 0 : at) < high) behind += high - Math.max(at, 0);
+          }
+        }
+        if (behind === 0) return;
+        if (Date.now() > deadline) throw new Error(`consumer still ${behind} records behind after ${timeoutMs} ms`);
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+  }
+
   /** Stops the entry first so nothing new comes in, then the rest, each draining cleanly. */
-  async stop(): Promise<void> {
-    await this.gateway.stop();
-    await this.relay.stop();
-    await Promise.all(this.writers.map((w) => w.stop()));
-    await this.consumer.stop();
+  async stop(): Promise<Record<string, number | null>> {
+    const codes: Record<string, number | null> = {};
+    codes.gateway = await this.gateway.stop();
+    codes.relay = await this.relay.stop();
+    const writers = await Promise.all(this.writers.map((w) => w.stop()));
+    this.writers.forEach((w, i) => (codes[w.spec.name] = writers[i]));
+    codes.consumer = await this.consumer.stop();
+    return codes;
   }
 }

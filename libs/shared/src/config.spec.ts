@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { baseConfigShape, ConfigError, env, kafkaSasl, loadConfig } from './config';
+
+const shape = { ...baseConfigShape, RELAY_URL: env.url(), TARGETS: env.list(), MAX: env.positiveInt().default(10) };
+
+describe('loadConfig', () => {
+  it('returns typed values with defaults', () => {
+    const config = loadConfig(shape, { RELAY_URL: 'http://relay:8080', TARGETS: 'a:1, b:2,' });
+    assert.equal(config.PORT, 8080);
+    assert.equal(config.LOG_LEVEL, 'info');
+    assert.equal(config.MAX, 10);
+    assert.deepEqual(config.TARGETS, ['a:1', 'b:2']);
+  });
+
+  it('names every missing or bad variable at once', () => {
+    assert.throws(
+      () => loadConfig(shape, { PORT: '99999', MAX: '-3', TARGETS: '' }),
+      (error: unknown) => {
+        assert.ok(error instanceof ConfigError);
+        const text = error.problems.join('\n');
+        assert.match(text, /RELAY_URL is required but not set/);
+        assert.match(text, /TARGETS is required but not set/);
+        assert.match(text, /PORT is invalid/);
+        assert.match(text, /MAX is invalid/);
+        return true;
+      },
+    );
+  });
+
+  it('treats an empty variable as unset', () => {
+    assert.throws(() => loadConfig(shape, { RELAY_URL: '', TARGETS: 'x' }), /RELAY_URL is required/);
+  });
+
+  it('requires SASL credentials when a mechanism is chosen', () => {
+    assert.equal(kafkaSasl({}), undefined);
+    assert.throws(() => kafkaSasl({ KAFKA_SASL_MECHANISM: 'scram-sha-512' }), /KAFKA_USERNAME and KAFKA_PASSWORD/);
+    assert.deepEqual(kafkaSasl({ KAFKA_SASL_MECHANISM: 'scram-sha-512', KAFKA_USERNAME: 'u', KAFKA_PASSWORD: 'p' }), {
+      mechanism: 'scram-sha-512',
+      username: 'u',
+      password: 'p',
+    });
+  });
+});

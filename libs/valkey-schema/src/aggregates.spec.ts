@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { operationsFor, type Aggregate } from './aggregates';
+import { encodeBatch } from './apply';
+import { ScenarioKeys } from './keys';
+
+interface Sale {
+  category: string;
+  cents: number;
+  qty: number;
+}
+const aggregates: Aggregate<Sale>[] = [
+  { kind: 'hash', metric: 'reports', title: 'r', fields: ['A', 'B'], field: (s) => s.category, by: () => 1 },
+  { kind: 'zset', metric: 'top', title: 't', member: (s) => s.category, by: (s) => s.qty },
+  { kind: 'counter', metric: 'total', title: 'n', by: () => 1 },
+  { kind: 'min', metric: 'low', title: 'l', fields: ['A', 'B'], field: (s) => s.category, value: (s) => s.cents },
+  { kind: 'bucket', metric: 'per_minute', title: 'p', fields: ['A', 'B'], field: (s) => s.category, by: () => 1, ttlSeconds: 60 },
+];
+
+describe('ScenarioKeys', () => {
+  it('namespaces every key by scenario and variant', () => {
+    const keys = new ScenarioKeys('weather', { variant: 'rabbitmq' });
+    assert.equal(keys.metric('total'), 'oleada:weather~rabbitmq:total');
+    assert.equal(keys.bucket('per_minute', 42), 'oleada:weather~rabbitmq:per_minute:42');
+    assert.equal(keys.seen('id'), 'oleada:weather~rabbitmq:seen:id');
+    assert.equal(new ScenarioKeys('blackfriday').metric('reports'), 'oleada:blackfriday:reports');
+  });
+
+  it('rejects names that would break the key layout', () => {
+    assert.throws(() => new ScenarioKeys('Black Friday'), /bad scenario name/);
+    assert.throws(() => new ScenarioKeys('a:b'), /bad scenario name/);
+  });
+});
+
+describe('operationsFor', () => {
+  it('turns one event into one operation per aggregate, buckets with their TTL', () => {
+    const keys = new ScenarioKeys('shop');
+    const ops = operationsFor(aggregates, keys, { category: 'A', cents: 1250, qty: 3 }, 120_000);
+    assert.deepEqual(ops, [
+      { code: 'H', key: 'oleada:shop:reports', field: 'A', value: 1 },
+      { code: 'Z', key: 'oleada:shop:top', field: 'A', value: 3 },
+      { code: 'I', key: 'oleada:shop:total', field: '', value: 1 },
+      { code: 'm', key: 'oleada:shop:low', field: 'A', value: 1250 },
+      { code: 'H', key: 'oleada:shop:per_minute:2', field: 'A', value: 1 },
+      { code: 'E', key: 'oleada:shop:per_minute:2', field: '', value: 60 },
+    ]);
+  });
+
+  it('refuses values Valkey could not keep exactly', () => {
+    const keys = new ScenarioKeys('shop');
+    assert.throws(() => operationsFor(aggregates, keys, { category: 'A', cents: 0.5, qty: 1 }, 0), RangeError);
+  });
+});
+
+describe('encodeBatch', () => {
+  it('passes each distinct key once and refers to it by its 1-based index', () => {
+    const keys = new ScenarioKeys('shop');
+    const events = [1, 2].map((n) => ({
+      seenKey: keys.seen(`e${n}`),
+      operations: [{ code: 'I' as const, key: keys.metric('total'), field: '' as const, value: 1 }],
+    }));
+    const { keys: passed, args } = encodeBatch(events, 600);
+    assert.deepEqual(passed, ['oleada:shop:seen:e1', 'oleada:shop:total', 'oleada:shop:seen:e2']);
+    assert.deepEqual(args, ['600', '2', '1', '1', 'I', '2', '', '1', '3', '1', 'I', '2', '', '1']);
+  });
+});

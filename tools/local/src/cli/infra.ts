@@ -1,0 +1,199 @@
+#!/usr/bin/env node
+/**
+ * Local Kafka + Valkey.
+ *   node tools/local/dist/cli/infra.js up      start both (or reuse running ones), stay in the foreground; Ctrl-C stops them
+ *   node tools/local/dist/cli/infra.js status  what answers on the local ports (exit 1 if something does not)
+ *   node tools/local/dist/cli/infra.js down    stop the servers recorded for these ports in .cache/run (e.g. from an `up`
+ *                                              elsewhere or a crashed test); --all: every server recorded there
+ * Options: --fresh (wipe data dirs on up), --kafka-port N, --controller-port N, --valkey-port N
+ */
+import { relative } from 'node:path';
+import {
+  DEFAULT_PORTS,
+  describeKafka,
+  ensureInfra,
+  probeKafkaProtocol,
+  probeValkey,
+  recordedServers,
+  repoRoot,
+  respCommand,
+  runDir,
+  stopRecordedServers,
+  type Infra,
+  type ServerHandle,
+} from '../infra';
+
+interface Args {
+  command: string;
+  fresh: boolean;
+  kafkaPort: number;
+  controllerPort: number;
+  valkeyPort: number;
+  all: boolean;
+}
+
+const USAGE = 'usage: infra up|down|status [--fresh] [--all] [--kafka-port N] [--controller-port N] [--valkey-port N]';
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = {
+    command: '',
+    fresh: false,
+    kafkaPort: DEFAULT_PORTS.kafka,
+    controllerPort: DEFAULT_PORTS.kafkaController,
+    valkeyPort: DEFAULT_PORTS.valkey,
+    all: false,
+  };
+  let controllerSet = false;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const num = (): number => {
+      const v = Number(argv[++i]);
+      if (!Number.isInteger(v) || v <= 0 || v > 65535) throw new Error(`${a} needs a port number\n${USAGE}`);
+      return v;
+    };
+    if (a === '--fresh') args.fresh = true;
+    else if (a === '--all') args.all = true;
+    else if (a === '--kafka-port') args.kafkaPort = num();
+    else if (a === '--controller-port') {
+      args.controllerPort = num();
+      controllerSet = true;
+    } else if (a === '--valkey-port') args.valkeyPort = num();
+    else if (a === '-h' || a === '--help') args.command = 'help';
+    else if (!a.startsWith('-') && !args.command) args.command = a;
+    else throw new Error(`unknown argument ${a}\n${USAGE}`);
+  }
+  if (!controllerSet && args.kafkaPort !== DEFAULT_PORTS.kafka) args.controllerPort = args.kafkaPort + 1;
+  return args;
+}
+
+const rel = (p: string | undefined): string => (p ? relative(process.cwd(), p) || '.' : '-');
+
+function describe(h: ServerHandle): string {
+  return h.reused ? 'reused (already running; left alone on exit)' : `started pid ${h.pid}, data ${rel(h.dataDir)}, log ${rel(h.logFile)}`;
+}
+
+async function up(args: Args): Promise<void> {
+  const t0 = Date.now();
+  console.log('[infra] starting Kafka and Valkey…');
+  const infra: Infra = await ensureInfra({
+    fresh: args.fresh,
+    kafka: { port: args.kafkaPort, controllerPort: args.controllerPort },
+    valkey: { port: args.valkeyPort },
+  });
+  console.log(`[infra] kafka  ${infra.kafka.brokers}  ${describe(infra.kafka)}`);
+  console.log(`[infra] valkey ${infra.valkey.url}  ${describe(infra.valkey)}`);
+  console.log(`[infra] ready in ${Date.now() - t0} ms`);
+  console.log(`KAFKA_BROKERS=${infra.kafka.brokers}`);
+  console.log(`VALKEY_URL=${infra.valkey.url}`);
+
+  const owned = [infra.kafka, infra.valkey].filter((h) => !h.reused);
+  if (owned.length === 0) {
+    console.log('[infra] both servers were already running; nothing to keep up, exiting');
+    return;
+  }
+  console.log('[infra] running; Ctrl-C stops them');
+
+  let stopping = false;
+  const shutdown = async (reason: string, code: number): Promise<never> => {
+    if (stopping) process.exit(code);
+    stopping = true;
+    clearInterval(watch);
+    console.log(`[infra] ${reason}: stopping…`);
+    await infra.stop();
+    console.log('[infra] stopped');
+    process.exit(code);
+  };
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (stopping) {
+      console.log(`[infra] ${sig} again: exiting now (servers get SIGTERM)`);
+      process.exit(130);
+    }
+    void shutdown(sig, 0);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', onSignal);
+  // A server that dies on its own: show why, stop the other one, fail.
+  const watch = setInterval(() => {
+    for (const h of owned) {
+      if (!stopping && !h.running) {
+        console.error(`[infra] ${h.name} exited unexpectedly; last lines of ${rel(h.logFile)}:\n${h.logTail(40)}`);
+        void shutdown(`${h.name} died`, 1);
+      }
+    }
+  }, 1000);
+}
+
+async function status(args: Args): Promise<boolean> {
+  let ok = true;
+  const k = await probeKafkaProtocol(args.kafkaPort);
+  if (k.state === 'expected') {
+    try {
+      const d = await describeKafka(args.kafkaPort, 5000);
+      const brokers = d.brokers.map((b) => `${b.nodeId}@${b.host}:${b.port}`).join(',');
+      console.log(`kafka  127.0.0.1:${args.kafkaPort}  up: cluster ${d.clusterId}, brokers ${brokers}, ${d.topics.length} topic(s)`);
+    } catch (e) {
+      ok = false;
+      console.log(`kafka  127.0.0.1:${args.kafkaPort}  speaks Kafka but metadata failed: ${(e as Error).message}`);
+    }
+  } else {
+    ok = false;
+    console.log(`kafka  127.0.0.1:${args.kafkaPort}  ${k.state === 'closed' ? 'down (nothing listens)' : `not Kafka: ${k.detail}`}`);
+  }
+  const v = await probeValkey(args.valkeyPort);
+  if (v.state === 'expected') {
+    let version = '';
+    try {
+      const info = (await respCommand(args.valkeyPort, ['INFO', 'server'])).value ?? '';
+      version = (/valkey_version:\S+/.exec(info) ?? /redis_version:\S+/.exec(info))?.[0] ?? '';
+    } catch {
+      /* PING worked; INFO is only decoration */
+    }
+    console.log(`valkey redis://127.0.0.1:${args.valkeyPort}  up (PONG) ${version}`);
+  } else {
+    ok = false;
+    console.log(`valkey redis://127.0.0.1:${args.valkeyPort}  ${v.state === 'closed' ? 'down (nothing listens)' : `not Valkey: ${v.detail}`}`);
+  }
+  for (const r of recordedServers(runDir('.'))) {
+    console.log(`recorded ${rel(r.dir)}: pid ${r.pid} ${r.alive ? 'alive' : 'gone (stale pid file)'}`);
+  }
+  return ok;
+}
+
+async function down(args: Args): Promise<void> {
+  const names = args.all ? undefined : [`kafka-${args.kafkaPort}`, `valkey-${args.valkeyPort}`];
+  const stopped = await stopRecordedServers(runDir('.'), names);
+  if (stopped.length === 0) console.log(`[infra] no running server recorded in .cache/run/${names ? `{${names.join(',')}}` : '*'}`);
+  for (const s of stopped) console.log(`[infra] stopped pid ${s.pid} (${rel(s.dir)})`);
+  for (const [name, port, probe] of [
+    ['kafka', args.kafkaPort, probeKafkaProtocol],
+    ['valkey', args.valkeyPort, probeValkey],
+  ] as const) {
+    if ((await probe(port)).state !== 'closed') console.log(`[infra] note: port ${port} (${name}) still answers; it was not started by this tool`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  process.chdir(repoRoot());
+  switch (args.command) {
+    case 'up':
+      return up(args);
+    case 'status':
+      if (!(await status(args))) process.exitCode = 1;
+      return;
+    case 'down':
+      return down(args);
+    case 'help':
+      console.log(USAGE);
+      return;
+    default:
+      console.error(USAGE);
+      process.exitCode = 2;
+  }
+}
+
+main().catch((err: Error) => {
+  console.error(`[infra] ${err.message}`);
+  process.exit(1);
+});

@@ -1,0 +1,4 @@
+export * from './infra';
+export * from './stack';
+export * from './load';
+export * from './testing';

@@ -1,0 +1,12 @@
+export type { ServerHandle } from './server';
+export { startKafka, kafkaAnswers, describeKafka, DEFAULT_KAFKA_JVM_OPTS } from './kafka';
+export type { KafkaHandle, StartKafkaOptions } from './kafka';
+export { startValkey } from './valkey';
+export type { ValkeyHandle, StartValkeyOptions } from './valkey';
+export { ensureInfra } from './ensure';
+export type { EnsureInfraOptions, Infra } from './ensure';
+export { probeKafkaProtocol, probeValkey, respCommand, isPortOpen } from './probe';
+export type { ProbeResult } from './probe';
+export { DEFAULT_PORTS, KAFKA_VERSION, repoRoot, cacheDir, runDir, kafkaLibsDir, valkeyServerBinary, javaBinary } from './paths';
+export { recordedServers, stopRecordedServers, tailFile } from './process';
+export type { RecordedServer } from './process';

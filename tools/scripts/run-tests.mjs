@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Runs every compiled spec (`**/dist/**/*.spec.js`) with node's test runner, one file at a time,
+// against real Kafka and Valkey started once for the whole run (or reused when already up), then
+// the Python tests. Usage: node tools/scripts/run-tests.mjs [path-prefix ...]
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+
+const root = new URL('../..', import.meta.url).pathname.replace(/\/$/, '');
+const roots = ['libs', 'apps', 'tools', 'charts'].map((d) => join(root, d));
+const filters = process.argv.slice(2).map((p) => join(root, p));
+
+function specs(dir, out = []) {
+  if (!existsSync(dir)) return out;
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules' || name.startsWith('.')) continue;
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) specs(path, out);
+    else if (name.endsWith('.spec.js') && path.includes('/dist/')) out.push(path);
+  }
+  return out;
+}
+
+const files = roots.flatMap((d) => specs(d)).filter((f) => filters.length === 0 || filters.some((p) => f.startsWith(p))).sort();
+if (files.length === 0) {
+  console.error('no compiled spec files found: run `npm run build` first');
+  process.exit(1);
+}
+
+const { ensureInfra } = await import(join(root, 'tools/local/dist/index.js'));
+let infra;
+try {
+  infra = await ensureInfra();
+} catch (error) {
+  console.error(`cannot start the test servers (Kafka, Valkey):\n${error.message}`);
+  process.exit(1);
+}
+console.log(`test servers: Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}`);
+const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, VALKEY_URL: infra.valkey.url, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+
+let status = 0;
+try {
+  console.log(`running ${files.length} spec files:\n  ${files.map((f) => relative(root, f)).join('\n  ')}`);
+  const node = spawnSync(process.execPath, ['--test', '--test-concurrency=1', '--test-timeout=600000', ...files], { stdio: 'inherit', env, cwd: root });
+  status = node.status ?? 1;
+
+  const python = join(root, '.cache/venv/bin/python');
+  const pyTests = [join(root, 'locust/tests')].filter(existsSync);
+  if (pyTests.length > 0 && filters.length === 0) {
+    const pytest = spawnSync(python, ['-m', 'pytest', '-q', ...pyTests], { stdio: 'inherit', env, cwd: root });
+    if (pytest.status !== 0) status = status || pytest.status || 1;
+  }
+} finally {
+  await infra.stop();
+}
+process.exit(status);
