@@ -38,13 +38,10 @@ SECONDS=0
 
 # --- 1. node_modules -------------------------------------------------------------------------
 if [ ! -d "$ROOT/node_modules" ]; then
-  if [ -f "$ROOT/package-lock.json" ]; then
-    log "node_modules missing: npm ci"
-    npm ci --no-audit --no-fund
-  else
-    log "node_modules missing and no package-lock.json: npm install"
-    npm install --no-audit --no-fund
-  fi
+  # npm install keeps the locked versions; npm ci would refuse the lock because the registry
+  # serves no darwin/win32 builds of buf to list in it (see .ci/run).
+  log "node_modules missing: npm install"
+  npm install --no-audit --no-fund
 else
   log "node_modules present"
 fi
@@ -79,8 +76,9 @@ else
   log "fetching Kafka $KAFKA_VERSION jars from Maven Central into ${KAFKA_DIR#"$ROOT"/}/libs"
   rm -rf "$KAFKA_DIR/libs.tmp"
   mkdir -p "$KAFKA_DIR"
-  mvn -q -B -Dstyle.color=never -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" \
-    dependency:copy-dependencies -DoutputDirectory="$KAFKA_DIR/libs.tmp"
+  # (sed: Maven 3.8 prints colour codes even with -q)
+  mvn -q -B -f "$KAFKA_POM" -Dkafka.version="$KAFKA_VERSION" \
+    dependency:copy-dependencies -DoutputDirectory="$KAFKA_DIR/libs.tmp" 2>&1 | sed 's/\x1b\[[0-9;]*m//g'
   ls "$KAFKA_DIR"/libs.tmp/kafka_2.13-"$KAFKA_VERSION".jar >/dev/null || die "kafka_2.13-$KAFKA_VERSION.jar not fetched"
   rm -rf "$KAFKA_DIR/libs"
   mv "$KAFKA_DIR/libs.tmp" "$KAFKA_DIR/libs"
