@@ -5,8 +5,7 @@ cd "$(dirname "$0")/../.."
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp -r libs/contracts/src/generated "$tmp/before"
-npx buf generate
-node tools/scripts/fix-generated.mjs
+bash tools/scripts/generate-contracts.sh
 if ! diff -ru "$tmp/before" libs/contracts/src/generated; then
   echo "libs/contracts/src/generated is stale: run 'npm run generate' and commit the result" >&2
   exit 1

