@@ -1,0 +1,23 @@
+import { GrafanaDashboards, GrafanaDatasource, scenarioDashboard, VALKEY_USERS, type ValkeyPair } from '@oleada/k8s';
+import { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { DeployConfig } from '../config';
+
+/** What Grafana's sidecars load: the Valkey replica as a data source, and one dashboard per scenario. */
+export class GrafanaChart extends Chart {
+  readonly datasource: GrafanaDatasource;
+
+  constructor(scope: Construct, id: string, config: DeployConfig, props: { readonly valkey: ValkeyPair }) {
+    super(scope, id);
+    const namespace = config.namespaces.monitoring;
+    this.datasource = new GrafanaDatasource(this, 'datasource', {
+      namespace,
+      url: props.valkey.replicaUrl,
+      username: VALKEY_USERS.grafana.name,
+    });
+    new GrafanaDashboards(this, 'dashboards', {
+      namespace,
+      dashboards: Object.fromEntries(config.scenarios.map((s) => [s.name, scenarioDashboard(s, this.datasource.uid)])),
+    });
+  }
+}

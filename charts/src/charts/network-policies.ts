@@ -1,0 +1,53 @@
+import { IngressFirewall, VALKEY_PORT, type ValkeyPair } from '@oleada/k8s';
+import { Chart } from 'cdk8s';
+import type { Construct } from 'constructs';
+import type { DeployConfig } from '../config';
+import type { PipelineChart } from './pipeline';
+
+/** Pods of the Grafana Helm release (`app.kubernetes.io/name` set by the chart). */
+export const GRAFANA_PODS = { 'app.kubernetes.io/name': 'grafana' } as const;
+export const GRAFANA_PORT = 3000;
+
+/**
+ * Default deny for ingress in the app and monitoring namespaces, then exactly the hops of the flow:
+ * controller → gateway → relay → writers; consumer and Grafana → Valkey (plus replication). Kafka's
+ * listener is restricted by Strimzi from the listener's `networkPolicyPeers` (writers and consumer).
+ */
+export class NetworkPoliciesChart extends Chart {
+  constructor(
+    scope: Construct,
+    id: string,
+    config: DeployConfig,
+    props: { readonly pipeline: PipelineChart; readonly valkey: ValkeyPair },
+  ) {
+    super(scope, id);
+    const { gateway, relay, writers, consumer } = props.pipeline;
+    const app = new IngressFirewall(this, 'app', { namespace: config.namespaces.app });
+    app.allow('gateway-from-controller', {
+      to: gateway.podSelector,
+      from: [{ namespace: config.entry.controllerNamespace }],
+      ports: [gateway.httpPort],
+    });
+    app.allow('relay-from-gateway', { to: relay.podSelector, from: [{ pods: gateway.podSelector }], ports: [relay.httpPort] });
+    for (const writer of writers) {
+      app.allow(`${writer.name}-from-relay`, { to: writer.podSelector, from: [{ pods: relay.podSelector }], ports: [writer.grpcPort] });
+    }
+    app.allow('valkey-from-clients', {
+      to: props.valkey.primarySelector,
+      from: [{ pods: consumer.podSelector }, { pods: props.valkey.replicaSelector }],
+      ports: [VALKEY_PORT],
+    });
+    app.allow('valkey-replica-from-grafana', {
+      to: props.valkey.replicaSelector,
+      from: [{ pods: GRAFANA_PODS, namespace: config.namespaces.monitoring }],
+      ports: [VALKEY_PORT],
+    });
+
+    const monitoring = new IngressFirewall(this, 'monitoring', { namespace: config.namespaces.monitoring });
+    monitoring.allow('grafana-from-controller', {
+      to: GRAFANA_PODS,
+      from: [{ namespace: config.entry.controllerNamespace }],
+      ports: [GRAFANA_PORT],
+    });
+  }
+}

@@ -1,0 +1,35 @@
+import { SCENARIOS } from '@oleada/scenarios';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { defaultImageTag, loadConfig } from './config';
+
+describe('loadConfig', () => {
+  it('defaults: kind profile, every scenario, KubeVirt Valkey, ingress, the tag docker-push uses', () => {
+    const config = loadConfig({});
+    assert.equal(config.profile.name, 'kind');
+    assert.deepEqual(config.scenarios.map((s) => s.name), SCENARIOS.map((s) => s.name));
+    assert.equal(config.valkeyMode, 'kubevirt');
+    assert.equal(config.entry.mode, 'ingress');
+    assert.equal(config.entry.ingressClass, 'nginx');
+    assert.equal(config.imageTag, defaultImageTag());
+    assert.match(config.imageTag, /^([0-9a-f]{12}(-dirty)?|\d+\.\d+\.\d+)$/);
+  });
+
+  it('reads the profile, registry, tag and modes from the environment', () => {
+    const config = loadConfig({ OLEADA_PROFILE: 'eks', REGISTRY: '10.1.2.3:5000', TAG: 'abc1234', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'gateway-api' });
+    assert.equal(config.profile.storageClass, 'oleada-gp3');
+    assert.equal(config.registry, '10.1.2.3:5000');
+    assert.equal(config.imageTag, 'abc1234');
+    assert.equal(config.valkeyMode, 'statefulset');
+    assert.equal(config.entry.controllerNamespace, config.namespaces.edge);
+  });
+
+  it('names the variable that is wrong', () => {
+    assert.throws(() => loadConfig({ OLEADA_PROFILE: 'aks' }), /OLEADA_PROFILE=aks is invalid: use gke \| eks \| kind/);
+    assert.throws(() => loadConfig({ OLEADA_VALKEY: 'vm' }), /OLEADA_VALKEY=vm/);
+    assert.throws(() => loadConfig({ OLEADA_BROKER: 'rabbitmq' }), /OLEADA_BROKER=rabbitmq/);
+    assert.throws(() => loadConfig({ TAG: 'latest' }), /latest/);
+    assert.throws(() => loadConfig({ OLEADA_SCENARIOS: 'nope' }), /unknown scenario "nope"/);
+    assert.throws(() => loadConfig({ OLEADA_KUBEVIRT_EMULATION: 'yes' }), /true \| false/);
+  });
+});

@@ -1,0 +1,5 @@
+export * from './app';
+export * from './config';
+export * from './profiles';
+export { APPS, appPods } from './charts/pipeline';
+export { publicPaths } from './charts/entry';

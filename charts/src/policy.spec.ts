@@ -1,0 +1,407 @@
+import { imageTag, VALKEY_USERS } from '@oleada/k8s';
+import { canonicalRoute } from '@oleada/scenarios';
+import { ScenarioKeys } from '@oleada/valkey-schema';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { isDeepStrictEqual } from 'node:util';
+import { parse } from 'yaml';
+import { publicPaths } from './charts/entry';
+import { GRAFANA_PODS } from './charts/network-policies';
+import { documentedVariables, requiredVariables } from './testing/architecture';
+import { objectId, objectsOf, synth, TEST_REGISTRY, TEST_TAG, VARIANT_NAMES, type K8sObject, type Synthesized } from './testing/variants';
+
+type Labels = Record<string, string>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Json = any;
+
+/** Kinds with a pod template, and where it sits. */
+const POD_TEMPLATES: Record<string, (o: K8sObject) => Json> = {
+  Deployment: (o) => o.spec.template,
+  StatefulSet: (o) => o.spec.template,
+};
+
+function podTemplates(s: Synthesized): { owner: K8sObject; template: Json }[] {
+  return s.objects.filter((o) => POD_TEMPLATES[o.kind]).map((owner) => ({ owner, template: POD_TEMPLATES[owner.kind](owner) }));
+}
+
+/** Labels of every pod the manifests create, with its namespace (VMs: their virt-launcher pods). */
+function pods(s: Synthesized): { owner: K8sObject; namespace: string; labels: Labels }[] {
+  return [
+    ...podTemplates(s).map(({ owner, template }) => ({ owner, namespace: owner.metadata.namespace!, labels: template.metadata.labels as Labels })),
+    ...objectsOf(s, 'VirtualMachine').map((vm) => ({ owner: vm, namespace: vm.metadata.namespace!, labels: vm.spec.template.metadata.labels as Labels })),
+  ];
+}
+
+function matches(selector: Labels | undefined, labels: Labels): boolean {
+  return Object.entries(selector ?? {}).every(([k, v]) => labels[k] === v);
+}
+
+function deployment(s: Synthesized, name: string): K8sObject {
+  const found = objectsOf(s, 'Deployment').find((d) => d.metadata.name === name);
+  assert.ok(found, `no Deployment ${name}`);
+  return found;
+}
+
+function envOf(d: K8sObject): Record<string, Json> {
+  return Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
+}
+
+function bootstrapEnv(s: Synthesized): Record<string, string> {
+  return Object.fromEntries(
+    s.files['bootstrap.env']
+      .split('\n')
+      .filter((l) => /^[A-Z_]+=/.test(l))
+      .map((l) => {
+        const [k, ...v] = l.split('=');
+        return [k, v.join('=').replace(/^'|'$/g, '')];
+      }),
+  );
+}
+
+for (const variant of VARIANT_NAMES) {
+  describe(`policy: ${variant}`, () => {
+    const s = synth(variant);
+    const { config } = s;
+    const app = config.namespaces.app;
+
+    it('every pod runs restricted: non-root, read-only root, no capabilities, seccomp RuntimeDefault, no token', () => {
+      const templates = podTemplates(s);
+      assert.ok(templates.length >= 5);
+      for (const { owner, template } of templates) {
+        const spec = template.spec;
+        const id = objectId(owner);
+        assert.equal(spec.securityContext?.runAsNonRoot, true, `${id}: pod runAsNonRoot`);
+        assert.ok(spec.securityContext?.runAsUser > 0, `${id}: pod runAsUser non-zero`);
+        assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${id}: seccomp`);
+        assert.equal(spec.automountServiceAccountToken, false, `${id}: service account token mounted`);
+        for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+          const sc = c.securityContext ?? {};
+          assert.equal(sc.allowPrivilegeEscalation, false, `${id} ${c.name}: allowPrivilegeEscalation`);
+          assert.equal(sc.readOnlyRootFilesystem, true, `${id} ${c.name}: readOnlyRootFilesystem`);
+          assert.equal(sc.runAsNonRoot, true, `${id} ${c.name}: runAsNonRoot`);
+          assert.deepEqual(sc.capabilities?.drop, ['ALL'], `${id} ${c.name}: capabilities`);
+          assert.ok(!sc.capabilities?.add, `${id} ${c.name}: adds capabilities`);
+          assert.equal(sc.privileged ?? false, false, `${id} ${c.name}: privileged`);
+        }
+      }
+    });
+
+    it('every container has requests and limits; every serving container has readiness and liveness probes', () => {
+      for (const { owner, template } of podTemplates(s)) {
+        const spec = template.spec;
+        for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
+          for (const kind of ['requests', 'limits']) {
+            for (const resource of ['cpu', 'memory']) {
+              assert.ok(c.resources?.[kind]?.[resource], `${objectId(owner)} ${c.name}: no ${resource} ${kind}`);
+            }
+          }
+        }
+        for (const c of spec.containers) {
+          assert.ok(c.readinessProbe, `${objectId(owner)} ${c.name}: no readinessProbe`);
+          assert.ok(c.livenessProbe, `${objectId(owner)} ${c.name}: no livenessProbe`);
+        }
+      }
+      for (const vm of objectsOf(s, 'VirtualMachine')) {
+        assert.equal(vm.spec.template.spec.readinessProbe?.tcpSocket?.port, 6379, `${objectId(vm)}: readiness probe`);
+      }
+    });
+
+    it('writers are ready by the gRPC health service and sit behind headless Services', () => {
+      for (const name of ['writer-1', 'writer-2']) {
+        const c = deployment(s, name).spec.template.spec.containers[0];
+        assert.equal(c.readinessProbe.grpc?.port, 50051, `${name} readiness`);
+        assert.equal(c.livenessProbe.httpGet?.path, '/health/live', `${name} liveness`);
+        const headless = objectsOf(s, 'Service').find((svc) => svc.metadata.name === `${name}-headless`);
+        assert.equal(headless?.spec.clusterIP, 'None', `${name}-headless is not headless`);
+      }
+    });
+
+    it(`app images are ${TEST_REGISTRY}/oleada/<app>:<tag> with a pull secret and the image's own command; no image is :latest`, () => {
+      const deployments = objectsOf(s, 'Deployment');
+      assert.equal(deployments.length, 5);
+      for (const d of deployments) {
+        const spec = d.spec.template.spec;
+        const component = d.metadata.labels!['app.kubernetes.io/component'];
+        assert.ok(['gateway', 'relay', 'writer', 'consumer'].includes(component), `${objectId(d)}: component ${component}`);
+        assert.equal(spec.containers.length, 1);
+        assert.equal(spec.containers[0].image, `${TEST_REGISTRY}/oleada/${component}:${TEST_TAG}`, objectId(d));
+        assert.equal(spec.containers[0].command, undefined, `${objectId(d)}: overrides the image command`);
+        assert.equal(spec.containers[0].args, undefined, `${objectId(d)}: overrides the image args`);
+        assert.deepEqual(spec.imagePullSecrets, [{ name: config.secrets.registry }], `${objectId(d)}: imagePullSecrets`);
+      }
+      const images = [
+        ...podTemplates(s).flatMap(({ template }) => [...template.spec.containers, ...(template.spec.initContainers ?? [])].map((c: Json) => c.image)),
+        ...objectsOf(s, 'VirtualMachine').flatMap((vm) => vm.spec.dataVolumeTemplates.map((t: Json) => t.spec.source.registry?.url).filter(Boolean)),
+      ];
+      for (const image of images) {
+        const tag = imageTag(image.replace(/^docker:\/\//, ''));
+        assert.ok(tag && tag !== 'latest', `image ${image} has no explicit tag`);
+      }
+      assert.equal(bootstrapEnv(s).OLEADA_REGISTRY_SECRET, config.secrets.registry);
+    });
+
+    it('HPAs: gateway 1–3 and relay 1–3 at 30% CPU, consumer 1–2; writer-1 has 1 replica and writer-2 2', () => {
+      const hpas = Object.fromEntries(objectsOf(s, 'HorizontalPodAutoscaler').map((h) => [h.metadata.name, h]));
+      assert.deepEqual(Object.keys(hpas).sort(), ['consumer', 'gateway', 'relay']);
+      const expected: Record<string, [number, number]> = { gateway: [1, 3], relay: [1, 3], consumer: [1, 2] };
+      for (const [name, [min, max]] of Object.entries(expected)) {
+        const spec = hpas[name].spec;
+        assert.equal(spec.minReplicas, min, `${name} minReplicas`);
+        assert.equal(spec.maxReplicas, max, `${name} maxReplicas`);
+        assert.deepEqual(spec.metrics, [{ type: 'Resource', resource: { name: 'cpu', target: { type: 'Utilization', averageUtilization: 30 } } }]);
+        assert.deepEqual(spec.scaleTargetRef, { apiVersion: 'apps/v1', kind: 'Deployment', name });
+        assert.equal(deployment(s, name).spec.replicas, undefined, `${name}: replicas fixed although an HPA scales it`);
+      }
+      assert.equal(deployment(s, 'writer-1').spec.replicas, 1);
+      assert.equal(deployment(s, 'writer-2').spec.replicas, 2);
+    });
+
+    it('every Service, PodDisruptionBudget and workload selector selects pods that exist', () => {
+      const all = pods(s);
+      for (const svc of objectsOf(s, 'Service')) {
+        const selected = all.filter((p) => p.namespace === svc.metadata.namespace && matches(svc.spec.selector, p.labels));
+        assert.ok(svc.spec.selector && selected.length > 0, `${objectId(svc)} selects no pod`);
+        for (const port of svc.spec.ports) {
+          const target = port.targetPort;
+          if (typeof target !== 'string') continue;
+          const named = selected.some(({ owner }) =>
+            POD_TEMPLATES[owner.kind]?.(owner).spec.containers.some((c: Json) => c.ports?.some((p: Json) => p.name === target)),
+          );
+          assert.ok(named, `${objectId(svc)}: no selected container has a port named ${target}`);
+        }
+      }
+      for (const d of objectsOf(s, 'Deployment')) {
+        assert.ok(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${objectId(d)} selector`);
+        const pdb = objectsOf(s, 'PodDisruptionBudget').find(
+          (p) => p.metadata.namespace === d.metadata.namespace && matches(p.spec.selector.matchLabels, d.spec.template.metadata.labels),
+        );
+        assert.ok(pdb, `${objectId(d)} has no PodDisruptionBudget`);
+      }
+      for (const sts of objectsOf(s, 'StatefulSet')) {
+        assert.ok(matches(sts.spec.selector.matchLabels, sts.spec.template.metadata.labels), `${objectId(sts)} selector`);
+      }
+    });
+
+    it('every app gets each variable docs/architecture.md requires, and only documented ones', () => {
+      const documented = new Set(documentedVariables().map((v) => v.name));
+      for (const d of objectsOf(s, 'Deployment')) {
+        const component = d.metadata.labels!['app.kubernetes.io/component'];
+        const env = envOf(d);
+        for (const name of requiredVariables(component, config.broker)) {
+          assert.ok(env[name] !== undefined && env[name] !== '', `${objectId(d)}: required ${name} not set`);
+        }
+        for (const name of Object.keys(env)) assert.ok(documented.has(name), `${objectId(d)}: ${name} is not in docs/architecture.md`);
+        assert.equal(env.SERVICE_NAME, d.metadata.name);
+        assert.equal(env.SCENARIOS, config.scenarios.map((x) => x.name).join(','));
+      }
+    });
+
+    it('variables point at objects that exist; credentials come only from Secrets', () => {
+      const services = new Set(objectsOf(s, 'Service').map((svc) => svc.metadata.name));
+      const gateway = envOf(deployment(s, 'gateway'));
+      assert.match(gateway.RELAY_URL, /^http:\/\/relay:8080$/);
+      assert.ok(services.has('relay'));
+      const relay = envOf(deployment(s, 'relay'));
+      const targets = relay.WRITER_TARGETS.split(',');
+      assert.deepEqual(targets, ['writer-1', 'writer-2'].map((w) => `dns:///${w}-headless.${app}.svc.cluster.local:50051`));
+      for (const w of ['writer-1', 'writer-2']) assert.ok(services.has(`${w}-headless`));
+      const kafka = objectsOf(s, 'Kafka')[0];
+      const users = new Set(objectsOf(s, 'KafkaUser').map((u) => u.metadata.name));
+      const consumer = envOf(deployment(s, 'consumer'));
+      assert.equal(consumer.VALKEY_URL, 'redis://valkey:6379');
+      assert.ok(services.has('valkey'));
+      assert.equal(consumer.VALKEY_USERNAME, VALKEY_USERS.consumer.name);
+      for (const name of ['writer-1', 'writer-2', 'consumer']) {
+        const env = envOf(deployment(s, name));
+        assert.equal(env.KAFKA_BROKERS, `${kafka.metadata.name}-kafka-bootstrap:${kafka.spec.kafka.listeners[0].port}`);
+        assert.equal(env.KAFKA_SASL_MECHANISM, 'scram-sha-512');
+        assert.ok(users.has(env.KAFKA_USERNAME), `${name}: KAFKA_USERNAME ${env.KAFKA_USERNAME} is no KafkaUser`);
+        // Strimzi's User Operator writes the password to a Secret named after the user.
+        assert.deepEqual(env.KAFKA_PASSWORD, { secretKeyRef: { name: env.KAFKA_USERNAME, key: 'password' } });
+      }
+      assert.deepEqual(consumer.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey } });
+      const boot = bootstrapEnv(s);
+      assert.equal(boot.OLEADA_VALKEY_SECRET, config.secrets.valkey);
+      assert.ok(boot.OLEADA_VALKEY_KEYS.split(' ').includes(VALKEY_USERS.consumer.secretKey));
+      for (const d of objectsOf(s, 'Deployment')) {
+        for (const [name, value] of Object.entries(envOf(d))) {
+          if (/PASSWORD|SECRET|TOKEN/.test(name)) assert.ok(typeof value === 'object' && value.secretKeyRef, `${objectId(d)}: ${name} is a literal`);
+        }
+      }
+      assert.deepEqual(objectsOf(s, 'Secret'), [], 'manifests must not carry Secrets (the bootstrap creates them)');
+      const literal = Object.values(s.files).join('\n').match(/password:[ \t]*["']?[A-Za-z0-9]{8,}/i);
+      assert.equal(literal, null, `something looks like a literal password: ${literal?.[0]}`);
+    });
+
+    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from consumers and Grafana', () => {
+      const policies = objectsOf(s, 'NetworkPolicy');
+      const peersOf = (namespace: string, labels: Labels) => {
+        const selecting = policies.filter(
+          (p) => p.metadata.namespace === namespace && p.spec.policyTypes.includes('Ingress') && matches(p.spec.podSelector.matchLabels, labels),
+        );
+        return { isolated: selecting.length > 0, peers: selecting.flatMap((p) => (p.spec.ingress ?? []).flatMap((rule: Json) => rule.from)) };
+      };
+      for (const ns of [app, config.namespaces.monitoring]) {
+        const deny = policies.find((p) => p.metadata.namespace === ns && p.metadata.name === 'default-deny-ingress');
+        assert.ok(deny, `no default deny in ${ns}`);
+        assert.deepEqual(deny.spec, { podSelector: {}, policyTypes: ['Ingress'] });
+      }
+      for (const pod of pods(s)) assert.ok(peersOf(pod.namespace, pod.labels).isolated, `${objectId(pod.owner)} is not isolated`);
+      const podsNamed = (name: string) => pods(s).find((p) => p.labels['app.kubernetes.io/name'] === name)!.labels;
+      const only = (name: string, allowed: Json[]) => {
+        const { peers } = peersOf(app, podsNamed(name));
+        assert.ok(peers.length > 0, `nothing reaches ${name}`);
+        for (const peer of peers) {
+          assert.ok(allowed.some((a) => isDeepStrictEqual(a, peer)), `${name} is reachable from ${JSON.stringify(peer)}`);
+        }
+      };
+      const podPeer = (name: string) => ({ podSelector: { matchLabels: { 'app.kubernetes.io/name': name, 'app.kubernetes.io/part-of': 'oleada' } } });
+      only('gateway', [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.entry.controllerNamespace } } }]);
+      only('relay', [podPeer('gateway')]);
+      only('writer-1', [podPeer('relay')]);
+      only('writer-2', [podPeer('relay')]);
+      only('valkey-primary', [podPeer('consumer'), podPeer('valkey-replica')]);
+      only('valkey-replica', [
+        { podSelector: { matchLabels: GRAFANA_PODS }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } } },
+      ]);
+      assert.deepEqual(peersOf(app, podsNamed('consumer')).peers, [], 'something reaches the consumer');
+      const listener = objectsOf(s, 'Kafka')[0].spec.kafka.listeners;
+      assert.equal(listener.length, 1, 'Kafka has more than the one client listener');
+      assert.deepEqual(listener[0].networkPolicyPeers, [podPeer('writer-1'), podPeer('writer-2'), podPeer('consumer')]);
+    });
+
+    it('Kafka: KRaft node pool, SCRAM listener and users, Kafka 4.3.0, every scenario topic and dead-letter topic', () => {
+      const [kafka] = objectsOf(s, 'Kafka');
+      assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');
+      assert.equal(kafka.spec.kafka.version, '4.3.0');
+      assert.equal(kafka.spec.kafka.listeners[0].authentication.type, 'scram-sha-512');
+      assert.equal(kafka.spec.kafka.authorization.type, 'simple');
+      const [pool] = objectsOf(s, 'KafkaNodePool');
+      assert.deepEqual(pool.spec.roles.sort(), ['broker', 'controller']);
+      assert.equal(pool.metadata.labels!['strimzi.io/cluster'], kafka.metadata.name);
+      assert.equal(pool.spec.replicas, config.profile.kafkaReplicas);
+      assert.equal(pool.spec.storage.volumes[0].class, config.profile.storageClass);
+      const topics = objectsOf(s, 'KafkaTopic');
+      const expected = config.scenarios.flatMap((sc) => [...sc.topics, sc.deadLetterTopic]).sort();
+      assert.deepEqual(topics.map((t) => t.spec.topicName).sort(), expected);
+      for (const t of topics) {
+        assert.ok(t.spec.partitions >= config.replicas.consumer.max, `${t.spec.topicName}: fewer partitions than consumers`);
+        assert.equal(t.metadata.labels!['strimzi.io/cluster'], kafka.metadata.name);
+      }
+      for (const user of objectsOf(s, 'KafkaUser')) {
+        assert.equal(user.spec.authentication.type, 'scram-sha-512');
+        assert.equal(user.metadata.labels!['strimzi.io/cluster'], kafka.metadata.name);
+      }
+    });
+
+    it('the entry routes every public route to the gateway Service', () => {
+      const paths = publicPaths(config);
+      for (const scenario of config.scenarios) {
+        assert.ok(paths.includes(canonicalRoute(scenario)));
+        for (const alias of scenario.aliases) assert.ok(paths.includes(alias));
+      }
+      if (config.entry.mode === 'ingress') {
+        const [ingress] = objectsOf(s, 'Ingress');
+        assert.equal(ingress.spec.ingressClassName, 'nginx');
+        const routed = ingress.spec.rules[0].http.paths;
+        assert.deepEqual(routed.map((p: Json) => p.path).sort(), [...paths].sort());
+        for (const p of routed) assert.deepEqual(p.backend.service, { name: 'gateway', port: { number: 8080 } });
+        assert.deepEqual(objectsOf(s, 'HTTPRoute'), []);
+      } else {
+        const [route] = objectsOf(s, 'HTTPRoute');
+        const [gateway] = objectsOf(s, 'Gateway');
+        assert.deepEqual(route.spec.parentRefs[0], { name: gateway.metadata.name, namespace: gateway.metadata.namespace, sectionName: 'http' });
+        const matched = route.spec.rules.flatMap((r: Json) => r.matches.map((m: Json) => m.path.value));
+        assert.deepEqual(matched.sort(), [...paths].sort());
+        for (const rule of route.spec.rules) assert.deepEqual(rule.backendRefs, [{ name: 'gateway', port: 8080 }]);
+        assert.equal(gateway.metadata.namespace, config.entry.controllerNamespace);
+        assert.deepEqual(gateway.spec.infrastructure?.annotations ?? {}, config.profile.loadBalancer.annotations);
+        assert.deepEqual(objectsOf(s, 'Ingress'), []);
+      }
+    });
+
+    it(`Valkey (${config.valkeyMode}): primary and replica behind valkey and valkey-replica, persistent, AOF everysec, replicaof`, () => {
+      const services = objectsOf(s, 'Service').filter((svc) => svc.metadata.name.startsWith('valkey'));
+      assert.deepEqual(services.map((x) => x.metadata.name).sort(), ['valkey', 'valkey-replica']);
+      const configs: Record<string, string> = {};
+      if (config.valkeyMode === 'kubevirt') {
+        const vms = objectsOf(s, 'VirtualMachine');
+        assert.deepEqual(vms.map((vm) => vm.metadata.name).sort(), ['valkey-primary', 'valkey-replica']);
+        for (const vm of vms) {
+          assert.equal(vm.spec.runStrategy, 'Always');
+          const templates = vm.spec.dataVolumeTemplates;
+          assert.equal(templates.length, 2, `${objectId(vm)}: root and data disks`);
+          for (const t of templates) assert.equal(t.spec.storage.storageClassName, config.profile.storageClass);
+          const volumes = vm.spec.template.spec.volumes;
+          assert.ok(volumes.some((v: Json) => v.secret?.secretName === config.secrets.valkey), `${objectId(vm)}: auth Secret not attached`);
+          assert.deepEqual(vm.spec.template.spec.nodeSelector, config.profile.kubevirt.nodeSelector);
+          const cloud = parse(volumes.find((v: Json) => v.cloudInitNoCloud).cloudInitNoCloud.userData);
+          assert.ok(cloud.packages.includes('valkey'));
+          configs[vm.metadata.name] = cloud.write_files.find((f: Json) => f.path === '/etc/valkey/oleada.conf').content;
+        }
+      } else {
+        const sets = objectsOf(s, 'StatefulSet');
+        assert.deepEqual(sets.map((x) => x.metadata.name).sort(), ['valkey-primary', 'valkey-replica']);
+        for (const set of sets) {
+          assert.equal(set.spec.volumeClaimTemplates[0].spec.storageClassName, config.profile.storageClass);
+          const cm = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === `${set.metadata.name}-config`);
+          configs[set.metadata.name] = cm!.data['oleada.conf'];
+        }
+      }
+      for (const text of Object.values(configs)) {
+        assert.match(text, /^appendonly yes$/m);
+        assert.match(text, /^appendfsync everysec$/m);
+        assert.match(text, /^aclfile /m);
+      }
+      assert.doesNotMatch(configs['valkey-primary'], /^replicaof /m);
+      assert.match(configs['valkey-replica'], new RegExp(`^replicaof valkey\\.${app}\\.svc\\.cluster\\.local 6379$`, 'm'));
+    });
+
+    it('Grafana: chart values with the plugin, sidecars and admin Secret; data source on the replica; a dashboard per scenario', () => {
+      const values = parse(s.files['helm/grafana-values.yaml']);
+      assert.ok(values.plugins.includes('redis-datasource'));
+      assert.equal(values.sidecar.datasources.enabled, true);
+      assert.equal(values.sidecar.dashboards.enabled, true);
+      assert.equal(values.admin.existingSecret, config.secrets.grafanaAdmin);
+      assert.equal(values.admin.password, undefined);
+      assert.equal(values.containerSecurityContext.readOnlyRootFilesystem, true);
+      const monitoring = config.namespaces.monitoring;
+      const maps = objectsOf(s, 'ConfigMap').filter((c) => c.metadata.namespace === monitoring);
+      const datasource = maps.find((c) => c.metadata.labels?.[values.sidecar.datasources.label] === '1');
+      assert.ok(datasource, 'no data source ConfigMap');
+      const ds = parse(Object.values(datasource.data as Record<string, string>)[0]).datasources[0];
+      assert.equal(ds.type, 'redis-datasource');
+      assert.equal(ds.url, `redis://valkey-replica.${app}.svc.cluster.local:6379`);
+      assert.equal(ds.jsonData.user, VALKEY_USERS.grafana.name);
+      assert.match(ds.secureJsonData.password, /^\$[A-Z_]+$/);
+      assert.ok(values.envValueFrom[ds.secureJsonData.password.slice(1)].secretKeyRef.name === config.secrets.grafanaValkey);
+      const dashboards = maps.filter((c) => c.metadata.labels?.[values.sidecar.dashboards.label] === '1');
+      assert.equal(dashboards.length, config.scenarios.length);
+      for (const scenario of config.scenarios) {
+        const cm = dashboards.find((c) => c.data[`${scenario.name}.json`]);
+        assert.ok(cm, `no dashboard for ${scenario.name}`);
+        const dashboard = JSON.parse(cm.data[`${scenario.name}.json`]);
+        const keys = new ScenarioKeys(scenario.name);
+        const headline = dashboard.panels[0];
+        assert.equal(headline.targets[0].keyName, keys.metric(scenario.headline), 'the headline aggregate comes first');
+        assert.ok(dashboard.panels.every((p: Json) => p.datasource.uid === ds.uid));
+      }
+    });
+
+    it(`profile ${config.profile.name}: storage class and load balancer settings`, () => {
+      const lb = config.profile.loadBalancer;
+      if (config.entry.mode === 'ingress') {
+        const values = parse(s.files['helm/nginx-ingress-values.yaml']);
+        assert.equal(values.controller.service.type, lb.serviceType);
+        assert.deepEqual(values.controller.service.annotations, lb.annotations);
+        assert.equal(values.controller.ingressClass.name, config.entry.ingressClass);
+      } else {
+        assert.equal(parse(s.files['helm/nginx-gateway-fabric-values.yaml']).nginx.service.type, lb.serviceType);
+      }
+      const classes = objectsOf(s, 'StorageClass');
+      if (config.profile.createStorageClass) assert.deepEqual(classes.map((c) => c.metadata.name), [config.profile.storageClass]);
+      else assert.deepEqual(classes, []);
+      assert.equal(bootstrapEnv(s).OLEADA_KUBEVIRT_EMULATION, String(config.kubevirtEmulation));
+    });
+  });
+}

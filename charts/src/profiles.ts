@@ -1,0 +1,70 @@
+/** Where the cluster runs; each profile fixes what differs between clouds. */
+export const PROFILE_NAMES = ['gke', 'eks', 'kind'] as const;
+export type ProfileName = (typeof PROFILE_NAMES)[number];
+
+export interface Profile {
+  readonly name: ProfileName;
+  /** Storage class of every persistent volume (Kafka, Valkey disks). */
+  readonly storageClass: string;
+  /** A StorageClass the charts create when the cloud has no suitable default. @default - none */
+  readonly createStorageClass?: {
+    readonly provisioner: string;
+    readonly parameters: Readonly<Record<string, string>>;
+  };
+  /** How the ingress/gateway controller is exposed, and the cloud's load balancer annotations. */
+  readonly loadBalancer: {
+    readonly serviceType: 'LoadBalancer' | 'NodePort';
+    readonly annotations: Readonly<Record<string, string>>;
+  };
+  readonly kubevirt: {
+    /** Nodes that can run the Valkey VMs (labelled when the node pool is created; see docs/deploy). */
+    readonly nodeSelector?: Readonly<Record<string, string>>;
+    /** Software emulation instead of KVM (`useEmulation` in the KubeVirt CR), by default. */
+    readonly useEmulation: boolean;
+  };
+  /** KRaft nodes (controller + broker each). */
+  readonly kafkaReplicas: number;
+  readonly kafkaStorageSize: string;
+}
+
+/** Label of the nodes that may run KubeVirt VMs. */
+export const KUBEVIRT_NODE_LABEL = 'oleada.io/kubevirt';
+
+export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
+  gke: {
+    name: 'gke',
+    // pd-balanced through the Compute Engine PD CSI driver, WaitForFirstConsumer (GKE's default class).
+    storageClass: 'standard-rwo',
+    // External passthrough Network Load Balancer backed by a regional backend service.
+    loadBalancer: { serviceType: 'LoadBalancer', annotations: { 'cloud.google.com/l4-rbs': 'enabled' } },
+    // A node pool created with --enable-nested-virtualization (Intel N2) and this label.
+    kubevirt: { nodeSelector: { [KUBEVIRT_NODE_LABEL]: 'true' }, useEmulation: false },
+    kafkaReplicas: 3,
+    kafkaStorageSize: '20Gi',
+  },
+  eks: {
+    name: 'eks',
+    // EKS ships only gp2 through the in-tree name; gp3 through the EBS CSI driver add-on is cheaper and faster.
+    storageClass: 'oleada-gp3',
+    createStorageClass: { provisioner: 'ebs.csi.aws.com', parameters: { type: 'gp3', encrypted: 'true' } },
+    loadBalancer: {
+      serviceType: 'LoadBalancer',
+      annotations: {
+        'service.beta.kubernetes.io/aws-load-balancer-type': 'nlb',
+        'service.beta.kubernetes.io/aws-load-balancer-cross-zone-load-balancing-enabled': 'true',
+      },
+    },
+    // A node group of metal instances (KVM), labelled; OLEADA_KUBEVIRT_EMULATION=true runs on ordinary nodes instead.
+    kubevirt: { nodeSelector: { [KUBEVIRT_NODE_LABEL]: 'true' }, useEmulation: false },
+    kafkaReplicas: 3,
+    kafkaStorageSize: '20Gi',
+  },
+  kind: {
+    name: 'kind',
+    storageClass: 'standard',
+    loadBalancer: { serviceType: 'NodePort', annotations: {} },
+    kubevirt: { useEmulation: true },
+    kafkaReplicas: 1,
+    kafkaStorageSize: '5Gi',
+  },
+};

@@ -1,0 +1,53 @@
+import { getScenario } from '@oleada/scenarios';
+import { Chart, Testing } from 'cdk8s';
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { GatewayApiEntry } from './entry';
+import { KafkaCluster } from './kafka';
+import { valkeyConf } from './valkey/config';
+import { GrpcService, HttpService } from './workload';
+
+const scenario = getScenario('blackfriday');
+const common = { namespace: 'ns', image: 'r:5000/oleada/x:1', imagePullSecret: 'pull', env: {} };
+
+describe('constructs', () => {
+  it('an autoscaled workload leaves replicas to its HPA; a fixed one has no HPA', () => {
+    const chart = Testing.chart();
+    const scaled = new HttpService(chart, 'a', { ...common, name: 'a', component: 'a', autoscaling: { minReplicas: 1, maxReplicas: 3, cpuUtilization: 30 } });
+    const fixed = new GrpcService(chart, 'b', { ...common, name: 'b', component: 'b', replicas: 2 });
+    const objects = Testing.synth(chart);
+    const deployment = (name: string) => objects.find((o) => o.kind === 'Deployment' && o.metadata.name === name);
+    assert.equal(deployment('a').spec.replicas, undefined);
+    assert.equal(deployment('b').spec.replicas, 2);
+    assert.ok(scaled.hpa);
+    assert.equal(fixed.hpa, undefined);
+    assert.equal(fixed.target, 'dns:///b-headless.ns.svc.cluster.local:50051');
+    assert.equal(scaled.url, 'http://a:8080');
+  });
+
+  it('rejects an autoscaling range upside down', () => {
+    assert.throws(
+      () => new HttpService(Testing.chart(), 'a', { ...common, name: 'a', component: 'a', autoscaling: { minReplicas: 3, maxReplicas: 1, cpuUtilization: 30 } }),
+      /minReplicas 3 > maxReplicas 1/,
+    );
+  });
+
+  it('refuses topics with fewer partitions than the consumer may have replicas', () => {
+    const kafka = new KafkaCluster(Testing.chart(), 'k', { namespace: 'ns', storage: { size: '1Gi' }, clientPodSelectors: [] });
+    assert.throws(() => kafka.addScenarioTopics(scenario, scenario.partitions + 1), /partitions/);
+    assert.equal(kafka.addScenarioTopics(scenario, 1).length, scenario.topics.length + 1);
+  });
+
+  it('a replica needs its primary', () => {
+    assert.throws(() => valkeyConf({ role: 'replica', maxmemory: '1mb' }), /primaryHost/);
+  });
+
+  it('splits many routes over several HTTPRoute rules', () => {
+    const chart: Chart = Testing.chart();
+    const backend = new HttpService(chart, 'g', { ...common, name: 'g', component: 'g' });
+    const paths = Array.from({ length: 20 }, (_, i) => `/p${i}`);
+    new GatewayApiEntry(chart, 'e', { namespace: 'ns', gatewayNamespace: 'edge', backend, paths });
+    const route = Testing.synth(chart).find((o) => o.kind === 'HTTPRoute');
+    assert.deepEqual(route.spec.rules.map((r: { matches: unknown[] }) => r.matches.length), [8, 8, 4]);
+  });
+});

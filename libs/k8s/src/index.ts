@@ -1,0 +1,15 @@
+export * from './entry';
+export * from './grafana';
+export * from './images';
+export * from './k8s';
+export * from './kafka';
+export * from './labels';
+export * from './network';
+export * from './security';
+export * from './valkey/config';
+export * from './valkey/statefulset';
+export * from './valkey/valkey';
+export * from './valkey/virtual-machines';
+export * from './workload';
+export * as kubevirt from './imports/kubevirt.io';
+export * as strimzi from './imports/kafka.strimzi.io';
