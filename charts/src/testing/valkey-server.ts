@@ -35,7 +35,7 @@ function findFile(dir: string, name: string, depth = 8): string | undefined {
 export function valkeyServerBinary(): string {
   try {
     // Test-only and optional: reuse tools/local's lookup when that package is built.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports, @nx/enforce-module-boundaries
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const local = require('@oleada/local') as { valkeyServerBinary?: () => string };
     if (local.valkeyServerBinary) return local.valkeyServerBinary();
   } catch {
