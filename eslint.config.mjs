@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
 //   data-access← util, contract
 //   domain     ← contract, util, data-access
 //   feature    ← contract, util, data-access, domain
-//   infra/tool ← contract, util, data-access, domain, tool
+//   view       ← contract, util, data-access, domain   (derived presentations: Grafana dashboards)
+//   infra/tool ← contract, util, data-access, domain, view, tool
 //   app        ← anything but another app
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '**/imports/**', '.cache/**', 'dist/**'] },
@@ -33,8 +34,9 @@ export default [
             { sourceTag: 'type:data-access', onlyDependOnLibsWithTags: ['type:util', 'type:contract'] },
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:infra'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:feature', 'type:tool'] },
+            { sourceTag: 'type:view', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:view', 'type:infra'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:feature', 'type:view', 'type:tool'] },
             { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:feature'] },
           ],
         },

@@ -376,7 +376,7 @@ for (const variant of VARIANT_NAMES) {
       assert.match(ds.secureJsonData.password, /^\$[A-Z_]+$/);
       assert.ok(values.envValueFrom[ds.secureJsonData.password.slice(1)].secretKeyRef.name === config.secrets.grafanaValkey);
       const dashboards = maps.filter((c) => c.metadata.labels?.[values.sidecar.dashboards.label] === '1');
-      assert.equal(dashboards.length, config.scenarios.length);
+      assert.equal(dashboards.length, config.scenarios.length + 1, 'a dashboard per scenario, and pipeline health');
       for (const scenario of config.scenarios) {
         const cm = dashboards.find((c) => c.data[`${scenario.name}.json`]);
         assert.ok(cm, `no dashboard for ${scenario.name}`);

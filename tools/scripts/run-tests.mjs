@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs every compiled spec (`**/dist/**/*.spec.js`) with node's test runner, one file at a time,
-// against real Kafka and Valkey started once for the whole run (or reused when already up), then
-// the Python tests. Usage: node tools/scripts/run-tests.mjs [path-prefix ...]
+// against real Kafka, Valkey and RabbitMQ started once for the whole run (or reused when already
+// up), then the Python tests. Usage: node tools/scripts/run-tests.mjs [path-prefix ...]
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -30,13 +30,14 @@ if (files.length === 0) {
 const { ensureInfra } = await import(join(root, 'tools/local/dist/index.js'));
 let infra;
 try {
-  infra = await ensureInfra();
+  infra = await ensureInfra({ rabbitmq: true });
 } catch (error) {
-  console.error(`cannot start the test servers (Kafka, Valkey):\n${error.message}`);
+  console.error(`cannot start the test servers (Kafka, Valkey, RabbitMQ):\n${error.message}`);
   process.exit(1);
 }
-console.log(`test servers: Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}`);
-const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, VALKEY_URL: infra.valkey.url, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+console.log(`test servers: Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}, RabbitMQ ${infra.rabbitmq.url}`);
+// RABBITMQ_USERNAME/RABBITMQ_PASSWORD: the local user generated into .cache, passed by environment.
+const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, VALKEY_URL: infra.valkey.url, ...infra.rabbitmq.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
 
 let status = 0;
 try {

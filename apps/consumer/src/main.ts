@@ -1,13 +1,14 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { createKafka, KafkaPublisher, KafkaSubscriber } from '@oleada/broker';
+import { checkBrokerConfigOrExit, createPublisher, createSubscriber } from '@oleada/broker';
 import { Aggregator, ConsumerModule } from '@oleada/consumer';
-import { selectScenarios } from '@oleada/scenarios';
-import { createLogger, Health, kafkaSasl, loadConfigOrExit, Metrics, OpsModule, startHttpApp } from '@oleada/shared';
+import { queuesOf, selectScenarios } from '@oleada/scenarios';
+import { createLogger, Health, loadConfigOrExit, METRIC_NAMES, Metrics, OpsModule, startHttpApp } from '@oleada/shared';
 import Valkey from 'iovalkey';
 import { consumerConfigShape } from './config';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit('consumer', consumerConfigShape);
+  checkBrokerConfigOrExit('consumer', config);
   const name = config.SERVICE_NAME ?? 'consumer';
   const logger = createLogger(name, config.LOG_LEVEL);
   const metrics = new Metrics(name);
@@ -23,14 +24,18 @@ async function main(): Promise<void> {
   });
   valkey.on('error', (error) => logger.warn({ err: error }, 'valkey connection error'));
 
-  const kafka = createKafka({ brokers: config.KAFKA_BROKERS, clientId: config.KAFKA_CLIENT_ID ?? name, sasl: kafkaSasl(config), ssl: config.KAFKA_SSL }, logger);
-  const deadLetters = new KafkaPublisher(kafka, logger, { lingerMs: 2 });
-  const aggregator = new Aggregator({ scenarios, valkey, deadLetters, seenTtlSeconds: config.DEDUP_TTL_SECONDS, logger, metrics });
-  const lag = metrics.gauge('oleada_consumer_lag', 'Records behind the end of the partition', ['topic', 'partition']);
-  const subscriber = new KafkaSubscriber(kafka, logger, {
+  const queues = queuesOf(scenarios);
+  const deadLetters = createPublisher(config, { name: `${name}-dlq`, logger, queues, lingerMs: 2 });
+  const aggregator = new Aggregator({ scenarios, valkey, deadLetters, seenTtlSeconds: config.DEDUP_TTL_SECONDS, logger, metrics, variant: config.VALKEY_VARIANT });
+  const lag = metrics.gauge(METRIC_NAMES.consumerLag, 'Records behind the end of the partition', ['topic', 'partition']);
+  const subscriber = createSubscriber(config, {
+    name,
+    logger,
+    queues,
     groupId: config.KAFKA_GROUP_ID,
-    topics: scenarios.flatMap((s) => s.topics),
-    partitionsConsumedConcurrently: config.PARTITIONS_CONCURRENTLY,
+    partitionsConcurrently: config.PARTITIONS_CONCURRENTLY,
+    prefetch: config.RABBITMQ_PREFETCH,
+    maxBatch: config.CONSUMER_BATCH_MAX,
     onLag: (topic, partition, value) => lag.set({ topic, partition: String(partition) }, value),
   });
 
@@ -45,7 +50,7 @@ async function main(): Promise<void> {
   }
 
   await startHttpApp(ConsumerAppModule.forRoot(), { logger, health, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  logger.info({ scenarios: config.SCENARIOS, group: config.KAFKA_GROUP_ID }, 'consumer started');
+  logger.info({ scenarios: config.SCENARIOS, broker: config.BROKER, group: config.KAFKA_GROUP_ID, variant: config.VALKEY_VARIANT }, 'consumer started');
 }
 
 void main().catch((error: unknown) => {

@@ -1,4 +1,5 @@
 import { baseConfigShape, env } from '@oleada/shared';
+import { z } from 'zod';
 
 /** The gateway's environment; see docs/architecture.md. */
 export const gatewayConfigShape = {
@@ -10,4 +11,8 @@ export const gatewayConfigShape = {
   BODY_LIMIT_BYTES: env.positiveInt().default(65_536),
   BATCH_MAX_EVENTS: env.positiveInt().default(500),
   REQUEST_TIMEOUT_MS: env.positiveInt().default(5000),
+  /** Requests per second per client address before 429; 0 turns the limit off. */
+  RATE_LIMIT_PER_SECOND: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0)).default(0),
+  /** Requests a client may send at once after being idle. @default RATE_LIMIT_PER_SECOND */
+  RATE_LIMIT_BURST: env.positiveInt().optional(),
 };

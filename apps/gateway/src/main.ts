@@ -27,6 +27,8 @@ async function main(): Promise<void> {
             maxInFlight: config.MAX_IN_FLIGHT,
             bodyLimit: config.BODY_LIMIT_BYTES,
             batchMax: config.BATCH_MAX_EVENTS,
+            rateLimit: config.RATE_LIMIT_PER_SECOND > 0 ? { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST } : undefined,
+            bodyTimeoutMs: config.REQUEST_TIMEOUT_MS,
           }),
         ],
       };

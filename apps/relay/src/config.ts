@@ -1,10 +1,30 @@
 import { baseConfigShape, env } from '@oleada/shared';
+import { z } from 'zod';
+
+/** `a,b;c,d` → [[a, b], [c, d]]: groups of writer targets. */
+const targetGroups = () =>
+  z.preprocess(
+    (value) =>
+      typeof value === 'string'
+        ? value
+            .split(';')
+            .map((group) => group.split(',').map((t) => t.trim()).filter(Boolean))
+            .filter((group) => group.length > 0)
+        : [],
+    z.array(z.array(z.string().min(1)).min(1)),
+  );
 
 /** The relay's environment; see docs/architecture.md. */
 export const relayConfigShape = {
   ...baseConfigShape,
   SCENARIOS: env.list().default(['blackfriday']),
   WRITER_TARGETS: env.list(),
+  /**
+   * More writer groups, `;`-separated (each a comma-separated target list): every event also goes
+   * to one writer of each, and is accepted only when all acknowledged (e.g. RabbitMQ writers beside
+   * the Kafka writers of WRITER_TARGETS).
+   */
+  FANOUT_TARGETS: targetGroups(),
   GRPC_DEADLINE_MS: env.positiveInt().default(3000),
   MAX_IN_FLIGHT: env.positiveInt().default(2048),
 };

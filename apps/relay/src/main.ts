@@ -1,5 +1,5 @@
 import { Module, type DynamicModule } from '@nestjs/common';
-import { RelayModule, WriterClients } from '@oleada/relay';
+import { RelayModule, WriterClients, WriterFanout } from '@oleada/relay';
 import { selectScenarios } from '@oleada/scenarios';
 import { createLogger, Health, loadConfigOrExit, Metrics, OpsModule, startHttpApp } from '@oleada/shared';
 import { relayConfigShape } from './config';
@@ -10,7 +10,8 @@ async function main(): Promise<void> {
   const logger = createLogger(name, config.LOG_LEVEL);
   const metrics = new Metrics(name);
   const health = new Health();
-  const clients = new WriterClients(config.WRITER_TARGETS, config.GRPC_DEADLINE_MS);
+  const groups = [config.WRITER_TARGETS, ...config.FANOUT_TARGETS].map((targets) => new WriterClients(targets, config.GRPC_DEADLINE_MS));
+  const clients = groups.length === 1 ? groups[0] : new WriterFanout(groups);
 
   @Module({})
   class RelayAppModule {
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
   }
 
   await startHttpApp(RelayAppModule.forRoot(), { logger, health, port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
-  logger.info({ scenarios: config.SCENARIOS, writers: config.WRITER_TARGETS }, 'relay started');
+  logger.info({ scenarios: config.SCENARIOS, writers: config.WRITER_TARGETS, fanout: config.FANOUT_TARGETS }, 'relay started');
 }
 
 void main().catch((error: unknown) => {

@@ -1,9 +1,10 @@
-import { GrafanaDashboards, GrafanaDatasource, scenarioDashboard, VALKEY_USERS, type ValkeyPair } from '@oleada/k8s';
+import { dashboardsFor, VALKEY_DATASOURCE } from '@oleada/dashboards';
+import { GrafanaDashboards, GrafanaDatasource, VALKEY_USERS, type ValkeyPair } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 
-/** What Grafana's sidecars load: the Valkey replica as a data source, and one dashboard per scenario. */
+/** What Grafana's sidecars load: the Valkey replica and Prometheus as data sources, a dashboard per scenario and pipeline health. */
 export class GrafanaChart extends Chart {
   readonly datasource: GrafanaDatasource;
 
@@ -17,7 +18,9 @@ export class GrafanaChart extends Chart {
     });
     new GrafanaDashboards(this, 'dashboards', {
       namespace,
-      dashboards: Object.fromEntries(config.scenarios.map((s) => [s.name, scenarioDashboard(s, this.datasource.uid)])),
+      dashboards: Object.fromEntries(
+        dashboardsFor(config.scenarios, { valkey: { ...VALKEY_DATASOURCE, uid: this.datasource.uid } }).map((d) => [d.name, d.json]),
+      ),
     });
   }
 }

@@ -1,6 +1,6 @@
 import type { EventPublisher, IncomingRecord, OutgoingRecord } from '@oleada/broker';
 import { InvalidRecordError, scenarioForTopic, type AnyScenario } from '@oleada/scenarios';
-import { ACCEPTED_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, EVENT_ID_HEADER, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
+import { ACCEPTED_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, EVENT_ID_HEADER, METRIC_NAMES, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
 import { applyBatch, loadAggregationFunction, operationsFor, ScenarioKeys, type PreparedEvent } from '@oleada/valkey-schema';
 import type Valkey from 'iovalkey';
 
@@ -33,8 +33,8 @@ export class Aggregator {
     for (const scenario of options.scenarios) {
       this.keys.set(scenario.name, new ScenarioKeys(scenario.name, { variant: options.variant }));
     }
-    this.outcomes = options.metrics.counter('oleada_consumer_events_total', 'Records handled by the consumer', ['scenario', 'outcome']);
-    this.applyLatency = options.metrics.histogram('oleada_valkey_apply_duration_seconds', 'One batch applied to Valkey', []);
+    this.outcomes = options.metrics.counter(METRIC_NAMES.consumerEvents, 'Records handled by the consumer', ['scenario', 'outcome']);
+    this.applyLatency = options.metrics.histogram(METRIC_NAMES.valkeyApplyDuration, 'One batch applied to Valkey', []);
   }
 
   keysFor(scenario: string): ScenarioKeys {

@@ -1,7 +1,8 @@
 import { batchRoute, canonicalRoute, type AnyScenario } from '@oleada/scenarios';
-import { IDEMPOTENCY_KEY_HEADER, installErrorHandler, installStrictJsonParser, sendError, uuidv5, uuidv7, validationError, type ErrorBody, type Logger, type Metrics } from '@oleada/shared';
+import { IDEMPOTENCY_KEY_HEADER, installErrorHandler, installSecurityHeaders, installStrictJsonParser, METRIC_NAMES, sendError, uuidv5, uuidv7, validationError, type ErrorBody, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { RateLimiter, type RateLimitOptions } from './rate-limiter';
 import type { RelayForwarder, ForwardResult } from './relay-forwarder';
 
 export interface GatewayRoutesOptions {
@@ -15,11 +16,20 @@ export interface GatewayRoutesOptions {
   readonly bodyLimit: number;
   /** Most events in one batch. */
   readonly batchMax: number;
+  /** Requests per second per client address before 429; unlimited when absent. */
+  readonly rateLimit?: RateLimitOptions;
+  /**
+   * How long a request may take to deliver its body; then its connection is closed and its
+   * in-flight slot freed, so clients that never finish (slowloris) cannot hold the gateway.
+   * @default 10000
+   */
+  readonly bodyTimeoutMs?: number;
 }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const COUNTED = Symbol('oleada.inFlight');
-type CountedRequest = FastifyRequest & { [COUNTED]?: boolean };
+const BODY_DEADLINE = Symbol('oleada.bodyDeadline');
+type CountedRequest = FastifyRequest & { [COUNTED]?: boolean; [BODY_DEADLINE]?: NodeJS.Timeout };
 
 /** Where the event id comes from: the client's Idempotency-Key, or a fresh UUIDv7. */
 function eventIds(request: FastifyRequest, scenario: AnyScenario, count: number): string[] | ErrorBody {
@@ -44,13 +54,16 @@ function isAccepted(result: ForwardResult): boolean {
  */
 export async function registerGatewayRoutes(fastify: FastifyInstance, options: GatewayRoutesOptions): Promise<void> {
   const { scenarios, forwarder, logger, metrics, maxInFlight, bodyLimit, batchMax } = options;
-  const requests = metrics.counter('oleada_gateway_requests_total', 'Gateway requests by scenario and status', ['scenario', 'kind', 'status']);
-  const events = metrics.counter('oleada_gateway_events_total', 'Events by outcome', ['scenario', 'outcome']);
-  const latency = metrics.histogram('oleada_gateway_request_duration_seconds', 'Gateway request latency, until the chain answered', ['scenario', 'kind']);
-  const inFlightGauge = metrics.gauge('oleada_gateway_in_flight', 'Requests in flight');
+  const limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  const requests = metrics.counter(METRIC_NAMES.gatewayRequests, 'Gateway requests by scenario and status', ['scenario', 'kind', 'status']);
+  const events = metrics.counter(METRIC_NAMES.gatewayEvents, 'Events by outcome', ['scenario', 'outcome']);
+  const latency = metrics.histogram(METRIC_NAMES.gatewayRequestDuration, 'Gateway request latency, until the chain answered', ['scenario', 'kind']);
+  const inFlightGauge = metrics.gauge(METRIC_NAMES.gatewayInFlight, 'Requests in flight');
   let inFlight = 0;
 
+  const bodyTimeoutMs = options.bodyTimeoutMs ?? 10_000;
   const release = (request: CountedRequest) => {
+    clearTimeout(request[BODY_DEADLINE]);
     if (request[COUNTED]) {
       request[COUNTED] = false;
       inFlight--;
@@ -58,11 +71,20 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, options: G
     }
   };
 
+  // On the root instance, so 404s, health and metrics answers carry them too.
+  installSecurityHeaders(fastify);
+
   await fastify.register(async (scope) => {
     installErrorHandler(scope, logger);
     installStrictJsonParser(scope);
-    // Shed before the body is read, so an overload costs as little as possible.
+    // Limit and shed before the body is read, so abuse and overload cost as little as possible.
     scope.addHook('onRequest', async (request: CountedRequest, reply: FastifyReply) => {
+      const wait = limiter?.take(request.ip) ?? 0;
+      if (wait > 0) {
+        requests.inc({ scenario: 'any', kind: 'rate_limited', status: 429 });
+        const seconds = Math.max(1, Math.ceil(wait));
+        return sendError(reply, 429, { error: 'rate_limited', message: `too many requests from this client; retry in ${seconds} s` }, seconds);
+      }
       if (inFlight >= maxInFlight) {
         requests.inc({ scenario: 'any', kind: 'shed', status: 503 });
         return sendError(reply, 503, { error: 'overloaded', message: 'gateway is at capacity; retry later' }, 1);
@@ -70,7 +92,14 @@ export async function registerGatewayRoutes(fastify: FastifyInstance, options: G
       inFlight++;
       inFlightGauge.set(inFlight);
       request[COUNTED] = true;
+      request[BODY_DEADLINE] = setTimeout(() => {
+        requests.inc({ scenario: 'any', kind: 'body_timeout', status: 408 });
+        release(request);
+        request.raw.destroy();
+      }, bodyTimeoutMs);
     });
+    // The body is in: from here on the chain's own deadline (REQUEST_TIMEOUT_MS) applies.
+    scope.addHook('preValidation', async (request: CountedRequest) => clearTimeout(request[BODY_DEADLINE]));
     scope.addHook('onResponse', async (request: CountedRequest) => release(request));
     scope.addHook('onRequestAbort', async (request: CountedRequest) => release(request));
 

@@ -1,3 +1,4 @@
 export * from './gateway.module';
 export * from './gateway.routes';
 export * from './relay-forwarder';
+export * from './rate-limiter';

@@ -6,6 +6,8 @@ export interface ForwardResult {
   /** The relay's HTTP status, or 503 when it could not be reached in time. */
   readonly status: number;
   readonly body: unknown;
+  /** Why the relay could not be reached (an error name, for logs only; never sent to a client). */
+  readonly cause?: string;
 }
 
 /** Keep-alive connection pool to the relay; one POST per event, never a new connection per request. */
@@ -45,7 +47,8 @@ export class RelayForwarder {
       }
       return { status: response.statusCode, body: parsed };
     } catch (error) {
-      return { status: 503, body: { error: 'unavailable', message: `relay unreachable: ${(error as Error).name}` } };
+      // Error names and messages may carry internal addresses: keep them out of the body.
+      return { status: 503, body: { error: 'unavailable', message: 'relay unreachable' }, cause: (error as Error).name };
     }
   }
 

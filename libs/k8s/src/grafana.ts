@@ -1,5 +1,4 @@
-import type { AnyScenario } from '@oleada/scenarios';
-import { ScenarioKeys, type Aggregate } from '@oleada/valkey-schema';
+import { grafanaDatasources, REDIS_DATASOURCE_PLUGIN, VALKEY_DATASOURCE, VALKEY_PASSWORD_ENV } from '@oleada/dashboards';
 import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { k8s } from './k8s';
@@ -9,10 +8,8 @@ import type { SecretKeyRef } from './workload';
 /** Labels the Grafana chart's sidecar watches (set in the values below and on the ConfigMaps). */
 export const GRAFANA_DATASOURCE_LABEL = 'grafana_datasource';
 export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
-/** The Valkey data source plugin (grafana.com id). */
-export const REDIS_DATASOURCE_PLUGIN = 'redis-datasource';
-/** Environment variable of the Grafana container holding the Valkey password. */
-const VALKEY_PASSWORD_ENV = 'OLEADA_VALKEY_PASSWORD';
+/** The Valkey data source plugin (grafana.com id); the data sources and dashboards come from @oleada/dashboards. */
+export { REDIS_DATASOURCE_PLUGIN };
 
 export interface GrafanaDatasourceProps {
   /** Grafana's namespace (the sidecar searches it). */
@@ -23,40 +20,36 @@ export interface GrafanaDatasourceProps {
   readonly url: string;
   /** Read-only ACL user; its password comes from Grafana's environment (see `grafanaHelmValues`). */
   readonly username: string;
+  /**
+   * Prometheus scraping the apps (the pipeline dashboard's data source).
+   * @default - the `prometheus` release of prometheus-community/prometheus in `namespace`
+   */
+  readonly prometheusUrl?: string;
 }
 
-/** The Valkey data source, provisioned by the Grafana sidecar from a labelled ConfigMap. */
+/** The data sources (Valkey replica, Prometheus), provisioned by the Grafana sidecar from a labelled ConfigMap. */
 export class GrafanaDatasource extends Construct {
   readonly uid: string;
   readonly configMap: k8s.KubeConfigMap;
 
   constructor(scope: Construct, id: string, props: GrafanaDatasourceProps) {
     super(scope, id);
-    this.uid = props.uid ?? 'oleada-valkey';
-    const provisioning = {
-      apiVersion: 1,
-      datasources: [
-        {
-          name: 'Valkey (replica)',
-          uid: this.uid,
-          type: REDIS_DATASOURCE_PLUGIN,
-          access: 'proxy',
-          url: props.url,
-          isDefault: true,
-          editable: false,
-          jsonData: { client: 'standalone', acl: true, user: props.username, poolSize: 5, timeout: 10 },
-          // Grafana expands environment variables in provisioning files; the value never lands in the ConfigMap.
-          secureJsonData: { password: `$${VALKEY_PASSWORD_ENV}` },
-        },
-      ],
-    };
+    this.uid = props.uid ?? VALKEY_DATASOURCE.uid;
+    const replica = new URL(props.url);
+    const provisioning = grafanaDatasources({
+      valkeyReplicaHost: replica.hostname,
+      valkeyPort: Number(replica.port || 6379),
+      valkeyUsername: props.username,
+      valkeyUid: this.uid,
+      prometheusUrl: props.prometheusUrl ?? `http://prometheus-server.${props.namespace}.svc.cluster.local`,
+    });
     this.configMap = new k8s.KubeConfigMap(this, 'configmap', {
       metadata: {
-        name: 'grafana-datasource-valkey',
+        name: 'grafana-datasources',
         namespace: props.namespace,
         labels: { [GRAFANA_DATASOURCE_LABEL]: '1', 'app.kubernetes.io/part-of': PART_OF },
       },
-      data: { 'valkey.yaml': stringify(provisioning) },
+      data: { 'datasources.yaml': stringify(provisioning) },
     });
   }
 }
@@ -88,80 +81,6 @@ export class GrafanaDashboards extends Construct {
         }),
     );
   }
-}
-
-/** One Grafana panel reading one aggregate; undefined for aggregates a plain Valkey query cannot show. */
-function panelFor(aggregate: Aggregate<unknown>, keys: ScenarioKeys, datasource: { type: string; uid: string }, id: number) {
-  const key = keys.metric(aggregate.metric);
-  const base = { id, title: aggregate.title, datasource, fieldConfig: { defaults: { unit: aggregate.unit ?? 'short' }, overrides: [] } };
-  const scale =
-    aggregate.scale && aggregate.scale !== 1
-      ? [{ id: 'calculateField', options: { mode: 'binary', binary: { left: 'Value', operator: '/', right: String(aggregate.scale) }, replaceFields: true } }]
-      : [];
-  switch (aggregate.kind) {
-    case 'hash':
-    case 'min':
-    case 'max':
-      return {
-        ...base,
-        type: 'barchart',
-        targets: [{ refId: 'A', datasource, type: 'command', command: 'hgetall', keyName: key, query: '' }],
-        transformations: scale,
-        options: { orientation: 'auto', showValue: 'auto', legend: { showLegend: false } },
-      };
-    case 'zset':
-      return {
-        ...base,
-        type: 'table',
-        targets: [{ refId: 'A', datasource, type: 'cli', query: `ZREVRANGE ${key} 0 9 WITHSCORES` }],
-      };
-    case 'counter':
-      return { ...base, type: 'stat', targets: [{ refId: 'A', datasource, type: 'command', command: 'get', keyName: key, query: '' }] };
-    case 'bucket':
-      // One key per minute: needs a time-series builder (a later dashboard issue).
-      return undefined;
-  }
-}
-
-/**
- * A simple dashboard for one scenario, derived from its aggregates: the headline aggregate first
- * and wide, then one panel per aggregate. Per-minute buckets are not shown yet.
- */
-export function scenarioDashboard(scenario: AnyScenario, datasourceUid: string): object {
-  const keys = new ScenarioKeys(scenario.name);
-  const datasource = { type: REDIS_DATASOURCE_PLUGIN, uid: datasourceUid };
-  const ordered = [...scenario.aggregates].sort((a, b) => Number(b.metric === scenario.headline) - Number(a.metric === scenario.headline));
-  const panels = [];
-  let y = 0;
-  let x = 0;
-  for (const aggregate of ordered) {
-    const panel = panelFor(aggregate, keys, datasource, panels.length + 1);
-    if (!panel) continue;
-    const headline = aggregate.metric === scenario.headline;
-    const w = headline ? 24 : 12;
-    if (x + w > 24) {
-      x = 0;
-      y += 8;
-    }
-    panels.push({ ...panel, gridPos: { x, y, w, h: 8 } });
-    x += w;
-    if (x >= 24) {
-      x = 0;
-      y += 8;
-    }
-  }
-  return {
-    uid: `oleada-${scenario.name}`,
-    title: `Oleada — ${scenario.title}`,
-    description: scenario.description,
-    tags: ['oleada', scenario.name],
-    timezone: 'browser',
-    refresh: '5s',
-    time: { from: 'now-15m', to: 'now' },
-    schemaVersion: 39,
-    editable: true,
-    panels,
-  };
 }
 
 export interface GrafanaHelmValuesProps {

@@ -1,12 +1,13 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { relayRoute, type AnyScenario } from '@oleada/scenarios';
-import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, installErrorHandler, installStrictJsonParser, sendError, UUID_PATTERN, validationError, type Logger, type Metrics } from '@oleada/shared';
+import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, installErrorHandler, installStrictJsonParser, METRIC_NAMES, sendError, UUID_PATTERN, validationError, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
-import type { WriterClients } from './writer-clients';
+import type { WriterCaller } from './writer-fanout';
 
 export interface RelayRoutesOptions {
   readonly scenarios: readonly AnyScenario[];
-  readonly clients: WriterClients;
+  /** The writers: one group (`WRITER_TARGETS`) or a fan-out to several (`FANOUT_TARGETS`). */
+  readonly clients: WriterCaller;
   readonly logger: Logger;
   readonly metrics: Metrics;
   readonly maxInFlight: number;
@@ -34,8 +35,8 @@ export function httpStatusFor(code: GrpcStatus): number {
 /** The relay's REST endpoint per scenario: validate, then one gRPC call to a writer. */
 export async function registerRelayRoutes(fastify: FastifyInstance, options: RelayRoutesOptions): Promise<void> {
   const { scenarios, clients, logger, metrics, maxInFlight } = options;
-  const requests = metrics.counter('oleada_relay_requests_total', 'Relay requests by outcome', ['scenario', 'status']);
-  const grpcLatency = metrics.histogram('oleada_relay_grpc_duration_seconds', 'relay → writer gRPC call latency', ['scenario', 'code']);
+  const requests = metrics.counter(METRIC_NAMES.relayRequests, 'Relay requests by outcome', ['scenario', 'status']);
+  const grpcLatency = metrics.histogram(METRIC_NAMES.relayGrpcDuration, 'relay → writer gRPC call latency', ['scenario', 'code']);
   let inFlight = 0;
 
   await fastify.register(async (scope) => {

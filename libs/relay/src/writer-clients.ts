@@ -1,6 +1,7 @@
 import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER } from '@oleada/shared';
+import type { WriterCaller } from './writer-fanout';
 
 /** Channel settings: per-call round-robin over every resolved address, fast reconnects, keep-alive. */
 const CHANNEL_OPTIONS = {
@@ -22,7 +23,7 @@ const RETRIABLE = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.RESOURCE_EXHAUSTED
  * Service, or every address of an `ipv4:` list). A call refused by one writer is retried on the
  * next target within the same deadline.
  */
-export class WriterClients {
+export class WriterClients implements WriterCaller {
   private readonly clients: Client[];
   private next = 0;
 

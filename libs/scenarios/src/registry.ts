@@ -1,8 +1,10 @@
 import { blackfridayScenario } from './blackfriday/blackfriday.scenario';
+import { olympicsScenario } from './olympics/olympics.scenario';
 import type { AnyScenario } from './scenario';
+import { weatherScenario } from './weather/weather.scenario';
 
 /** Every scenario Oleada knows, by name. The first is the default. */
-export const SCENARIOS: readonly AnyScenario[] = [blackfridayScenario];
+export const SCENARIOS: readonly AnyScenario[] = [blackfridayScenario, weatherScenario, olympicsScenario];
 export const DEFAULT_SCENARIO = SCENARIOS[0].name;
 
 export function scenarioNames(): string[] {

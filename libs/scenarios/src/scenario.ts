@@ -99,3 +99,8 @@ export function batchRoute(scenario: Pick<AnyScenario, 'name'>): string {
 export function relayRoute(scenario: Pick<AnyScenario, 'name'>): string {
   return `/internal/v1/${scenario.name}/events`;
 }
+
+/** The RabbitMQ queues of some scenarios: one per topic (named like it), each with its scenario's dead-letter queue. */
+export function queuesOf(scenarios: readonly AnyScenario[]): Array<{ readonly queue: string; readonly deadLetterQueue: string }> {
+  return scenarios.flatMap((s) => s.topics.map((topic) => ({ queue: topic, deadLetterQueue: s.queues.deadLetter })));
+}

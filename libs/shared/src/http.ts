@@ -4,6 +4,31 @@ import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
 import type { ErrorBody } from './errors';
 
+/**
+ * Headers on every answer of a public HTTP server: nothing is sniffed, framed, cached, referred or
+ * allowed to load anything (the answers are JSON, never a page).
+ */
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
+  'x-content-type-options': 'nosniff',
+  'cache-control': 'no-store',
+  'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+  'x-frame-options': 'DENY',
+  'referrer-policy': 'no-referrer',
+};
+
+/**
+ * Adds SECURITY_HEADERS to every answer of `instance` and everything registered in it: routes,
+ * 404s, errors and answers sent early from hooks (all pass through onSend). Call it on the root
+ * instance, before it is ready.
+ */
+export function installSecurityHeaders(instance: FastifyInstance): void {
+  instance.addHook('onSend', async (_request, reply, payload) => {
+    void reply.headers(SECURITY_HEADERS);
+    reply.removeHeader('x-powered-by');
+    return payload;
+  });
+}
+
 /** Sends the JSON error body every REST hop uses. */
 export function sendError(reply: FastifyReply, status: number, body: ErrorBody, retryAfterSeconds?: number): FastifyReply {
   if (retryAfterSeconds !== undefined) void reply.header('Retry-After', String(retryAfterSeconds));

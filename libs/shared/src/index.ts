@@ -4,6 +4,7 @@ export * from './headers';
 export * from './health';
 export * from './logger';
 export * from './metrics';
+export * from './metric-names';
 export * from './ops.module';
 export * from './shutdown';
 export * from './bootstrap';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { operationsFor, type Aggregate } from './aggregates';
+import { aggregateKeys, operationsFor, type Aggregate } from './aggregates';
 import { encodeBatch } from './apply';
 import { ScenarioKeys } from './keys';
+import { meanOf } from './readers';
 
 interface Sale {
   category: string;
@@ -33,7 +34,7 @@ describe('ScenarioKeys', () => {
 });
 
 describe('operationsFor', () => {
-  it('turns one event into one operation per aggregate, buckets with their TTL', () => {
+  it('turns one event into one operation per aggregate, buckets with their TTL and their trimmed series', () => {
     const keys = new ScenarioKeys('shop');
     const ops = operationsFor(aggregates, keys, { category: 'A', cents: 1250, qty: 3 }, 120_000);
     assert.deepEqual(ops, [
@@ -43,6 +44,8 @@ describe('operationsFor', () => {
       { code: 'm', key: 'oleada:shop:low', field: 'A', value: 1250 },
       { code: 'H', key: 'oleada:shop:per_minute:2', field: 'A', value: 1 },
       { code: 'E', key: 'oleada:shop:per_minute:2', field: '', value: 60 },
+      { code: 'H', key: 'oleada:shop:per_minute:series', field: '2', value: 1 },
+      { code: 'T', key: 'oleada:shop:per_minute:series', field: '', value: 1 },
     ]);
   });
 
@@ -66,5 +69,37 @@ describe('encodeBatch', () => {
       [1, 'I', 2, '', 1],
       [3, 'I', 2, '', 1],
     ]);
+  });
+});
+
+describe('grouped hashes and means', () => {
+  interface Report {
+    town: string;
+    sky: string;
+    tenths: number;
+  }
+  const weather: Aggregate<Report>[] = [
+    { kind: 'hash', metric: 'conditions', title: 'c', fields: ['sun', 'fog'], field: (r) => r.sky, by: () => 1, group: { values: ['a', 'b'], of: (r) => r.town } },
+    { kind: 'mean', metric: 'temperature', title: 't', fields: ['a', 'b'], field: (r) => r.town, value: (r) => r.tenths },
+  ];
+
+  it('writes a grouped hash under its group key, and a mean as sum and count in one hash', () => {
+    const keys = new ScenarioKeys('weather');
+    assert.deepEqual(operationsFor(weather, keys, { town: 'b', sky: 'fog', tenths: -35 }, 0), [
+      { code: 'H', key: 'oleada:weather:conditions:b', field: 'fog', value: 1 },
+      { code: 'H', key: 'oleada:weather:temperature', field: 'b:sum', value: -35 },
+      { code: 'H', key: 'oleada:weather:temperature', field: 'b:count', value: 1 },
+    ]);
+    assert.deepEqual(aggregateKeys(weather[0], keys), ['oleada:weather:conditions:a', 'oleada:weather:conditions:b']);
+    assert.deepEqual(aggregateKeys(weather[1], keys), ['oleada:weather:temperature']);
+  });
+
+  it('refuses a group value that would break the key layout', () => {
+    assert.throws(() => operationsFor(weather, new ScenarioKeys('weather'), { town: 'a:b', sky: 'sun', tenths: 1 }, 0), RangeError);
+  });
+
+  it('computes a mean from the hash, scaled', () => {
+    assert.equal(meanOf({ 'a:sum': 255, 'a:count': 2 }, 'a', 10), 12.75);
+    assert.equal(meanOf({}, 'a'), undefined);
   });
 });

@@ -68,6 +68,7 @@ describe('oleada_apply on a real Valkey', () => {
     const ttl = await client.ttl(bucket);
     assert.ok(ttl > 0 && ttl <= 90, `bucket TTL ${ttl}`);
     assert.equal(await client.ttl(keys.metric('total')), -1, 'totals never expire');
+    assert.deepEqual(await client.hgetall(keys.series('per_minute')), { '1': '3' }, 'the per-minute series sums every field');
     const seenTtl = await client.ttl(keys.seen('e1'));
     assert.ok(seenTtl > 0 && seenTtl <= 600, `seen TTL ${seenTtl}`);
   });
@@ -83,6 +84,17 @@ describe('oleada_apply on a real Valkey', () => {
     assert.equal(snapshot.counters.total, 4);
     assert.deepEqual(snapshot.hashes.reports, { A: 2, B: 2 });
     assert.deepEqual(snapshot.hashes.low, { A: 300, B: 100 }, 'the duplicate e1 with 1 cent changed nothing');
+  });
+
+  it('trims the per-minute series to the bucket TTL, keeping the recent minutes', async () => {
+    const at = (minute: number, id: string): PreparedEvent => ({
+      seenKey: keys.seen(id),
+      operations: operationsFor(aggregates, keys, { id, category: 'B', cents: 1, qty: 1 }, minute * 60_000),
+    });
+    // ttlSeconds 90 keeps two minutes: a sale at minute 10 drops minutes below 8.
+    await applyBatch(client, [at(5, 't5'), at(7, 't7'), at(8, 't8')], 600);
+    await applyBatch(client, [at(10, 't10')], 600);
+    assert.deepEqual(await client.hgetall(keys.series('per_minute')), { '8': '1', '10': '1' });
   });
 
   it('keeps exact integers beyond 32 bits', async () => {

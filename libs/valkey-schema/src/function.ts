@@ -14,7 +14,7 @@
 export const FUNCTION_LIBRARY = 'oleada';
 export const FUNCTION_NAME = 'oleada_apply';
 /** Bumped whenever the code below changes, so a stale library on a server is replaced. */
-export const FUNCTION_VERSION = 2;
+export const FUNCTION_VERSION = 3;
 
 export const FUNCTION_SOURCE = `#!lua name=${FUNCTION_LIBRARY}
 -- version ${FUNCTION_VERSION}
@@ -38,7 +38,7 @@ end
 local function apply(keys, args)
   local ttl = args[1]
   local events = cjson.decode(args[2])
-  local hsum, zsum, isum, mins, maxs, expires = {}, {}, {}, {}, {}, {}
+  local hsum, zsum, isum, mins, maxs, expires, trims = {}, {}, {}, {}, {}, {}, {}
   local applied, duplicates = 0, 0
   for _, event in ipairs(events) do
     local fresh = redis.call('SET', keys[event[1]], '1', 'NX', 'EX', ttl)
@@ -52,6 +52,7 @@ local function apply(keys, args)
         elseif code == 'm' then extreme(mins, k, f, v, true)
         elseif code == 'M' then extreme(maxs, k, f, v, false)
         elseif code == 'E' then expires[k] = v
+        elseif code == 'T' then if trims[k] == nil or trims[k] < v then trims[k] = v end
         else return redis.error_reply('oleada_apply: unknown operation ' .. tostring(code)) end
       end
     else
@@ -78,6 +79,14 @@ local function apply(keys, args)
     end
   end
   for k, v in pairs(expires) do redis.call('EXPIRE', keys[k], int(v)) end
+  for k, cutoff in pairs(trims) do
+    local stale = {}
+    for _, name in ipairs(redis.call('HKEYS', keys[k])) do
+      local n = tonumber(name)
+      if n ~= nil and n < cutoff then stale[#stale + 1] = name end
+    end
+    if #stale > 0 then redis.call('HDEL', keys[k], unpack(stale)) end
+  end
   return { applied, duplicates }
 end
 

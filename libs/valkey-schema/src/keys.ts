@@ -24,14 +24,28 @@ export class ScenarioKeys {
     this.prefix = `${namespace}:${scenario}${variant}`;
   }
 
-  /** A hash, sorted set or counter holding one metric for all time. */
-  metric(metric: string): string {
-    return `${this.prefix}:${metric}`;
+  /**
+   * A hash, sorted set or counter holding one metric for all time; with `group`, the metric's hash
+   * for one group value (`oleada:weather:conditions:mixco`).
+   */
+  metric(metric: string, group?: string): string {
+    if (group === undefined) return `${this.prefix}:${metric}`;
+    if (!/^[A-Za-z0-9_.-]+$/.test(group)) throw new RangeError(`bad group value "${group}" for ${metric}`);
+    return `${this.prefix}:${metric}:${group}`;
   }
 
   /** The per-minute bucket of a metric; `epochMinute` is Unix time in minutes. */
   bucket(metric: string, epochMinute: number): string {
     return `${this.prefix}:${metric}:${epochMinute}`;
+  }
+
+  /**
+   * The recent per-minute totals of a bucket metric in one hash (field = epoch minute), trimmed to
+   * the bucket TTL: the one fixed key a dashboard reads a per-minute series from (Grafana cannot
+   * compute `bucket(metric, now - k)` key names).
+   */
+  series(metric: string): string {
+    return `${this.prefix}:${metric}:series`;
   }
 
   /** Marker that an event id was already applied. */

@@ -1,5 +1,5 @@
 import type Valkey from 'iovalkey';
-import type { Aggregate } from './aggregates';
+import { meanFields, type Aggregate } from './aggregates';
 import type { ScenarioKeys } from './keys';
 
 /** HGETALL with every value parsed as an integer. */
@@ -24,11 +24,22 @@ export async function readCounter(client: Valkey, key: string): Promise<number> 
   return value === null ? 0 : Number(value);
 }
 
-/** Current values of every all-time aggregate of a scenario (buckets excluded), read in one pipeline. */
+/**
+ * Current values of every all-time aggregate of a scenario (buckets excluded), read in one
+ * pipeline. `hashes` is keyed by metric; a grouped hash appears once per group as
+ * `<metric>:<group>`, and a `mean` as its raw `<field>:sum` / `<field>:count` fields (see `meanOf`).
+ */
 export interface AggregateSnapshot {
   readonly hashes: Record<string, Record<string, number>>;
   readonly counters: Record<string, number>;
   readonly rankings: Record<string, Array<{ member: string; score: number }>>;
+}
+
+/** The mean of one field of a `mean` aggregate's hash (undefined before any event), divided by `scale`. */
+export function meanOf(hash: Record<string, number> | undefined, field: string, scale = 1): number | undefined {
+  const { sum, count } = meanFields(field);
+  const n = hash?.[count] ?? 0;
+  return n === 0 ? undefined : (hash?.[sum] ?? 0) / n / scale;
 }
 
 export async function readAggregates<E>(
@@ -41,14 +52,24 @@ export async function readAggregates<E>(
   const readers: Array<(value: unknown, snapshot: AggregateSnapshot) => void> = [];
   for (const aggregate of aggregates) {
     const key = keys.metric(aggregate.metric);
+    const readHashInto = (hashKey: string, name: string) => {
+      pipeline.hgetall(hashKey);
+      readers.push((value, s) => {
+        s.hashes[name] = Object.fromEntries(Object.entries(value as Record<string, string>).map(([f, v]) => [f, Number(v)]));
+      });
+    };
     switch (aggregate.kind) {
       case 'hash':
+        if (aggregate.group) {
+          for (const group of aggregate.group.values) readHashInto(keys.metric(aggregate.metric, group), `${aggregate.metric}:${group}`);
+        } else {
+          readHashInto(key, aggregate.metric);
+        }
+        break;
       case 'min':
       case 'max':
-        pipeline.hgetall(key);
-        readers.push((value, s) => {
-          s.hashes[aggregate.metric] = Object.fromEntries(Object.entries(value as Record<string, string>).map(([f, v]) => [f, Number(v)]));
-        });
+      case 'mean':
+        readHashInto(key, aggregate.metric);
         break;
       case 'counter':
         pipeline.get(key);

@@ -1,7 +1,7 @@
 import { Server, ServerCredentials, status as GrpcStatus, type Metadata, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import type { EventPublisher } from '@oleada/broker';
 import type { AnyScenario } from '@oleada/scenarios';
-import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, SCENARIO_HEADER, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
+import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, METRIC_NAMES, SCENARIO_HEADER, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
 import { GrpcHealth } from './health.service';
 
 export interface WriterServerOptions {
@@ -33,8 +33,8 @@ export class WriterServer {
 
   constructor(private readonly options: WriterServerOptions) {
     this.random = options.random ?? Math.random;
-    this.events = options.metrics.counter('oleada_writer_events_total', 'Events handled by the writer', ['scenario', 'outcome']);
-    this.latency = options.metrics.histogram('oleada_writer_rpc_duration_seconds', 'From RPC arrival to broker acknowledgement', ['scenario', 'outcome']);
+    this.events = options.metrics.counter(METRIC_NAMES.writerEvents, 'Events handled by the writer', ['scenario', 'outcome']);
+    this.latency = options.metrics.histogram(METRIC_NAMES.writerRpcDuration, 'From RPC arrival to broker acknowledgement', ['scenario', 'outcome']);
     this.health = new GrpcHealth(options.scenarios.map((s) => s.grpc.serviceName));
     for (const scenario of options.scenarios) {
       this.server.addService(scenario.grpc.service, { [scenario.grpc.method]: this.handler(scenario) });

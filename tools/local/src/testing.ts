@@ -1,4 +1,7 @@
+import type { AnyScenario } from '@oleada/scenarios';
 import Valkey from 'iovalkey';
+
+const HOW = 'run the tests with `npm test` (tools/scripts/run-tests.mjs starts the servers)';
 
 /**
  * The servers a test runs against: the ones `tools/scripts/run-tests.mjs` started (KAFKA_BROKERS,
@@ -7,10 +10,18 @@ import Valkey from 'iovalkey';
 export function testServers(): { kafkaBrokers: string; valkeyUrl: string } {
   const kafkaBrokers = process.env.KAFKA_BROKERS;
   const valkeyUrl = process.env.VALKEY_URL;
-  if (!kafkaBrokers || !valkeyUrl) {
-    throw new Error('KAFKA_BROKERS and VALKEY_URL are not set: run the tests with `npm test` (tools/scripts/run-tests.mjs starts the servers)');
-  }
+  if (!kafkaBrokers || !valkeyUrl) throw new Error(`KAFKA_BROKERS and VALKEY_URL are not set: ${HOW}`);
   return { kafkaBrokers, valkeyUrl };
+}
+
+/**
+ * The RabbitMQ that `run-tests.mjs` started, as the environment an app or a client takes
+ * (RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD). Fails, never skips, when it is not set.
+ */
+export function testRabbitMQ(): { RABBITMQ_URL: string; RABBITMQ_USERNAME: string; RABBITMQ_PASSWORD: string } {
+  const { RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD } = process.env;
+  if (!RABBITMQ_URL || !RABBITMQ_USERNAME || !RABBITMQ_PASSWORD) throw new Error(`RABBITMQ_URL, RABBITMQ_USERNAME and RABBITMQ_PASSWORD are not set: ${HOW}`);
+  return { RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD };
 }
 
 /** A connected Valkey client for a test. */
@@ -23,4 +34,31 @@ export async function testValkey(): Promise<Valkey> {
 /** A name no other test run uses (topics, groups, namespaces). */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * A copy of a scenario on topics and queues of a test's own (`<prefix>.<topic>`), so tests never
+ * read each other's records; routing and decoding see the scenario's real topic names.
+ */
+export function isolatedScenario(scenario: AnyScenario, prefix: string): AnyScenario {
+  const own = (topic: string) => `${prefix}.${topic}`;
+  const real = (topic: string) => (topic.startsWith(`${prefix}.`) ? topic.slice(prefix.length + 1) : topic);
+  return {
+    ...scenario,
+    topics: scenario.topics.map(own),
+    deadLetterTopic: own(scenario.deadLetterTopic),
+    queues: { deadLetter: own(scenario.queues.deadLetter) },
+    route: (message, random) => own(scenario.route(message, random)),
+    decode: (bytes, meta) => scenario.decode(bytes, { ...meta, topic: real(meta.topic) }),
+  };
+}
+
+/**
+ * Ports of a test's own stack: `base` plus OLEADA_TEST_PORT_OFFSET, so a developer's test run
+ * can sit beside another on the same machine (e.g. CI's) without sharing a port.
+ */
+export function testPortOffset(base: number): number {
+  const extra = Number(process.env.OLEADA_TEST_PORT_OFFSET ?? 0);
+  if (!Number.isInteger(extra) || extra < 0) throw new Error(`OLEADA_TEST_PORT_OFFSET=${process.env.OLEADA_TEST_PORT_OFFSET} is not a port offset`);
+  return base + extra;
 }

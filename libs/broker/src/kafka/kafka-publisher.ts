@@ -4,6 +4,9 @@ import { RetriableError } from '@oleada/shared';
 import { MicroBatcher } from '../micro-batcher';
 import type { EventPublisher, OutgoingRecord } from '../publisher';
 
+/** How long produce requests fail at once after the broker could not be reached again. */
+const UNREACHABLE_PAUSE_MS = 500;
+
 export interface KafkaPublisherOptions {
   /** How long a produce request waits for more records. @default 5 */
   readonly lingerMs?: number;
@@ -17,34 +20,68 @@ export interface KafkaPublisherOptions {
  * Idempotent, acks=all producer shared by every concurrent RPC of a writer. Records wait at most
  * `lingerMs` to join one produce request; each caller's promise resolves when Kafka acknowledged
  * the request that carried its record.
+ *
+ * A produce request that failed may still have been written (the broker appended it, then the
+ * answer was lost). kafkajs then hands that request's sequence numbers to the next records of the
+ * partition, and Kafka acknowledges a batch with a known producer id and sequence as a duplicate
+ * without writing it: an acknowledged record lost. So after any failure the producer is replaced
+ * (a new producer id, sequences from zero) before anything else is sent, and produce requests go
+ * out one at a time, so none can be caught between the failure and the replacement. The records
+ * of the failed request are reported unavailable; their retry may duplicate them in Kafka, which
+ * the consumer's deduplication by event id absorbs.
  */
 export class KafkaPublisher implements EventPublisher {
-  private readonly producer: Producer;
+  private producer: Producer;
   private readonly batcher: MicroBatcher<OutgoingRecord>;
   private isConnected = false;
+  /** The producer's last request failed: its sequence numbers must not be used again. */
+  private stale = false;
+  /** The produce request in flight (requests go out one after the other). */
+  private sending: Promise<void> = Promise.resolve();
+  /** After a failed reconnection, requests fail at once until then (epoch ms), not one by one. */
+  private unreachableUntil = 0;
+  /** Disconnected on purpose: nothing is sent (nor a producer renewed) until connect(). */
+  private closed = false;
 
   constructor(
-    kafka: Kafka,
+    private readonly kafka: Kafka,
     private readonly logger: Logger,
     private readonly options: KafkaPublisherOptions = {},
   ) {
+    this.producer = this.createProducer();
+    this.batcher = new MicroBatcher((records) => this.send(records), {
+      lingerMs: options.lingerMs ?? 5,
+      maxItems: options.batchMax ?? 500,
+    });
+  }
+
+  private createProducer(): Producer {
     // idempotent ⇒ acks=all and ordered retries; one request in flight per broker keeps ordering.
-    this.producer = kafka.producer({
+    const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 100, retries: 3, maxRetryTime: 1000 },
     });
-    this.producer.on(this.producer.events.DISCONNECT, () => {
-      this.isConnected = false;
+    producer.on(producer.events.DISCONNECT, () => {
+      if (producer === this.producer) this.isConnected = false;
     });
-    this.producer.on(this.producer.events.CONNECT, () => {
-      this.isConnected = true;
+    producer.on(producer.events.CONNECT, () => {
+      if (producer === this.producer) this.isConnected = true;
     });
-    this.batcher = new MicroBatcher((records) => this.send(records), {
-      lingerMs: options.lingerMs ?? 5,
-      maxItems: options.batchMax ?? 500,
-    });
+    return producer;
+  }
+
+  /** A new producer (and producer id) in place of one whose last request failed. */
+  private async renewProducer(): Promise<void> {
+    const old = this.producer;
+    this.producer = this.createProducer();
+    this.isConnected = false;
+    void old.disconnect().catch(() => undefined);
+    await this.producer.connect();
+    this.isConnected = true;
+    this.stale = false;
+    this.logger.info('producer replaced after a failed produce request');
   }
 
   get connected(): boolean {
@@ -52,6 +89,8 @@ export class KafkaPublisher implements EventPublisher {
   }
 
   async connect(): Promise<void> {
+    this.closed = false;
+    if (this.stale) return this.renewProducer();
     await this.producer.connect();
     this.isConnected = true;
   }
@@ -66,11 +105,32 @@ export class KafkaPublisher implements EventPublisher {
 
   async disconnect(): Promise<void> {
     await this.flush();
+    this.closed = true;
     await this.producer.disconnect();
     this.isConnected = false;
   }
 
-  private async send(records: OutgoingRecord[]): Promise<void> {
+  private send(records: OutgoingRecord[]): Promise<void> {
+    const request = this.sending.then(() => this.produce(records));
+    this.sending = request.catch(() => undefined);
+    return request;
+  }
+
+  private async produce(records: OutgoingRecord[]): Promise<void> {
+    if (this.closed) throw new RetriableError('the producer is disconnected');
+    if (this.stale) {
+      if (Date.now() < this.unreachableUntil) {
+        this.options.onBatch?.(records.length, 0, false);
+        throw new RetriableError('Kafka is not reachable');
+      }
+      try {
+        await this.renewProducer();
+      } catch (error) {
+        this.unreachableUntil = Date.now() + UNREACHABLE_PAUSE_MS;
+        this.options.onBatch?.(records.length, 0, false);
+        throw new RetriableError(`Kafka is not reachable: ${(error as Error).message}`, error);
+      }
+    }
     const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
     for (const record of records) {
       let messages = byTopic.get(record.topic);
@@ -87,6 +147,7 @@ export class KafkaPublisher implements EventPublisher {
       });
       this.options.onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9, true);
     } catch (error) {
+      this.stale = true;
       this.options.onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9, false);
       this.logger.warn({ err: error, records: records.length }, 'produce request failed');
       throw new RetriableError(`Kafka did not acknowledge the records: ${(error as Error).message}`, error);

@@ -11,6 +11,11 @@ export interface KafkaSubscriberOptions {
   readonly maxBatch?: number;
   /** Reports how far this consumer is behind on a partition. */
   readonly onLag?: (topic: string, partition: number, lag: number) => void;
+  /**
+   * How long the group waits for a silent member before giving its partitions to the others.
+   * A crashed consumer's partitions stall this long (kafkajs's default is 30 s). @default 10000
+   */
+  readonly sessionTimeoutMs?: number;
 }
 
 function headersOf(headers: IHeaders | undefined): Record<string, string | undefined> {
@@ -40,8 +45,12 @@ export class KafkaSubscriber implements EventSubscriber {
     this.consumer = kafka.consumer({
       groupId: options.groupId,
       allowAutoTopicCreation: false,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3000,
+      // A short session: a consumer killed with SIGKILL never leaves the group, and until its
+      // session expires the group cannot finish rebalancing (every partition stalls).
+      // Heartbeats at a tenth of it; a member missed by mistake only causes redeliveries, which
+      // the idempotent aggregation absorbs.
+      sessionTimeout: options.sessionTimeoutMs ?? 10_000,
+      heartbeatInterval: Math.max(500, Math.floor((options.sessionTimeoutMs ?? 10_000) / 10)),
       maxWaitTimeInMs: 100,
       maxBytesPerPartition: 1024 * 1024,
       retry: { initialRetryTime: 200, retries: 8, maxRetryTime: 5000 },

@@ -1,5 +1,6 @@
 import { blackfriday as pb } from '@oleada/contracts';
 import { z } from 'zod';
+import { enumBody, enumName, enumNumber, hasDecimals } from '../enums';
 import { intBetween, weightedPick } from '../random';
 import { InvalidRecordError, type ScenarioDefinition } from '../scenario';
 import dataset from './dataset.json';
@@ -13,19 +14,15 @@ export const MAX_PRICE = 1_000_000;
 export const MAX_QUANTITY = 10_000;
 const PRODUCT_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
-const categoryNumber = new Map<string, number>(CATEGORIES.map((name, i) => [name, i + 1]));
-
 /** The REST body: `categoria` by name or by its enum number (1–4); nothing else is accepted. */
 export const saleBody = z.strictObject({
-  categoria: z.union([z.enum(CATEGORIES), z.number().int().min(1).max(CATEGORIES.length)], {
-    error: `must be one of ${CATEGORIES.join(', ')} or 1-${CATEGORIES.length}`,
-  }),
+  categoria: enumBody(CATEGORIES),
   producto_id: z.string().regex(PRODUCT_ID, { error: 'must be 1-64 letters, digits, ".", "_" or "-"' }),
   precio: z
     .number()
     .positive()
     .max(MAX_PRICE)
-    .refine((p) => Math.abs(Math.round(p * 100) - p * 100) < 1e-6, { error: 'must have at most 2 decimals' }),
+    .refine((p) => hasDecimals(p, 2), { error: 'must have at most 2 decimals' }),
   cantidad_vendida: z.number().int().min(1).max(MAX_QUANTITY),
 });
 export type SaleBody = z.infer<typeof saleBody>;
@@ -38,9 +35,7 @@ export interface SaleRecord {
   readonly quantity: number;
 }
 
-function categoryName(value: number): Categoria | undefined {
-  return CATEGORIES[value - 1];
-}
+const categoryName = (value: number) => enumName(CATEGORIES, value);
 
 function checkMessage(message: pb.ProductSaleRequest): string | undefined {
   if (categoryName(message.categoria) === undefined) return `categoria ${message.categoria} is not a known category`;
@@ -66,7 +61,7 @@ export const blackfridayScenario: ScenarioDefinition<SaleBody, pb.ProductSaleReq
     serviceName: 'blackfriday.ProductSaleService',
   },
   toMessage: (body) => ({
-    categoria: typeof body.categoria === 'number' ? body.categoria : (categoryNumber.get(body.categoria) as number),
+    categoria: enumNumber(CATEGORIES, body.categoria),
     productoId: body.producto_id,
     precio: body.precio,
     cantidadVendida: body.cantidad_vendida,

@@ -1,10 +1,12 @@
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { canonicalRoute, getScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
-import { readAggregates, ScenarioKeys, type AggregateSnapshot } from '@oleada/valkey-schema';
+import { meanFields, readAggregates, ScenarioKeys, type AggregateSnapshot } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
-import { ensureInfra } from '../infra';
+import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, repoRoot } from '../infra';
 import { percentile, postEvents, totalMetric, waitCounted } from '../load';
-import { LocalStack } from '../stack';
+import { LocalStack, STACK_BROKERS, type StackBroker, type StackPath } from '../stack';
 
 const { values: args } = parseArgs({
   options: {
@@ -13,6 +15,11 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '64' },
     seed: { type: 'string', default: '20261128' },
+    // Other ports than the defaults, to run beside another stack on the same machine.
+    'kafka-port': { type: 'string', default: String(DEFAULT_PORTS.kafka) },
+    'valkey-port': { type: 'string', default: String(DEFAULT_PORTS.valkey) },
+    'rabbitmq-port': { type: 'string', default: String(DEFAULT_RABBITMQ_PORT) },
+    'port-offset': { type: 'string', default: '0' },
   },
 });
 
@@ -26,48 +33,113 @@ function delta(after: Record<string, number> = {}, before: Record<string, number
   return out;
 }
 
-/** The table the Grafana bar chart shows: one row per field of the headline hash, with the other hashes beside it. */
-function printTable(scenario: AnyScenario, before: AggregateSnapshot, after: AggregateSnapshot): void {
-  const hashes = scenario.aggregates.filter((a) => a.kind === 'hash');
-  const headline = hashes.find((a) => a.metric === scenario.headline) ?? hashes[0];
+/** One column of the table: a heading and the value of a row. */
+interface Column {
+  readonly heading: string;
+  readonly value: (row: string) => string;
+}
+
+/**
+ * The table the Grafana panels show, one row per field of the headline hash: beside it every hash
+ * and mean over the same fields, and the grouped hashes whose groups are those fields (one column
+ * per field of theirs). Values are this run's deltas.
+ */
+function printTable(scenario: AnyScenario, before: AggregateSnapshot, after: AggregateSnapshot, label: string): void {
+  const headline = scenario.aggregates.find((a) => a.kind === 'hash' && a.metric === scenario.headline);
   if (!headline || headline.kind !== 'hash') return;
-  const columns = [headline, ...hashes.filter((a) => a !== headline)];
-  const values = columns.map((a) => delta(after.hashes[a.metric], before.hashes[a.metric]));
-  const header = ['', ...columns.map((a) => a.scale ? `${a.title} (${a.unit ?? ''})` : a.title)];
-  const rows = headline.fields.map((field) => [
-    field,
-    ...columns.map((a, i) => {
-      const v = values[i][field] ?? 0;
-      return a.scale ? (v / a.scale).toFixed(2) : String(v);
-    }),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
-  process.stdout.write(`\n${scenario.title} — what the "${headline.title}" bar chart shows:\n`);
+  const rows = headline.fields;
+  const sameFields = (fields: readonly string[]) => fields.length === rows.length && fields.every((f, i) => f === rows[i]);
+  const columns: Column[] = [];
+  for (const a of scenario.aggregates) {
+    if (a.kind === 'hash' && !a.group && sameFields(a.fields)) {
+      const values = delta(after.hashes[a.metric], before.hashes[a.metric]);
+      columns.push({ heading: a.scale ? `${a.title} (${a.unit ?? ''})` : a.title, value: (row) => (a.scale ? ((values[row] ?? 0) / a.scale).toFixed(2) : String(values[row] ?? 0)) });
+    } else if (a.kind === 'mean' && sameFields(a.fields)) {
+      const values = delta(after.hashes[a.metric], before.hashes[a.metric]);
+      columns.push({
+        heading: `${a.title} (${a.unit ?? ''})`,
+        value: (row) => {
+          const { sum, count } = meanFields(row);
+          return values[count] ? ((values[sum] ?? 0) / values[count] / (a.scale ?? 1)).toFixed(1) : '-';
+        },
+      });
+    } else if (a.kind === 'hash' && a.group && sameFields(a.group.values)) {
+      for (const field of a.fields) {
+        columns.push({ heading: `${a.title}: ${field}`, value: (row) => String(delta(after.hashes[`${a.metric}:${row}`], before.hashes[`${a.metric}:${row}`])[field] ?? 0) });
+      }
+    }
+  }
+  const header = ['', ...columns.map((c) => c.heading)];
+  const cells = rows.map((row) => [row, ...columns.map((c) => c.value(row))]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((r) => r[i].length)));
+  const line = (parts: string[]) => parts.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  process.stdout.write(`\n${scenario.title}${label} — what the "${headline.title}" panels show:\n`);
   process.stdout.write(`${line(header)}\n${widths.map((w) => '-'.repeat(w)).join('  ')}\n`);
-  for (const row of rows) process.stdout.write(`${line(row)}\n`);
+  for (const row of cells) process.stdout.write(`${line(row)}\n`);
   process.stdout.write('\n');
 }
 
+/**
+ * The scenario's dashboard drawn from live Valkey as a PNG, by the dashboard preview's CLI
+ * (tools/dashboard, which builds on this tool, so it runs as a process). Returns the PNG's path;
+ * throws with the CLI's message (e.g. how to install Chromium) when it cannot.
+ */
+function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string }): string {
+  const cli = join(repoRoot(), 'tools', 'dashboard', 'dist', 'cli.js');
+  const run = spawnSync(process.execPath, [cli, 'png', '--valkey-url', options.valkeyUrl, '--scenario', options.scenario, '--out', options.outFile], {
+    cwd: repoRoot(),
+    encoding: 'utf8',
+  });
+  if (run.status !== 0) throw new Error(`the dashboard PNG was not written: ${(run.stderr || run.error?.message || `exit ${run.status}`).trim()}`);
+  return run.stdout.trim();
+}
+
+/** One broker path of the run: where its aggregates live and what they were before. */
+interface PathRun {
+  readonly path: StackPath;
+  readonly keys: ScenarioKeys;
+  readonly before: AggregateSnapshot;
+}
+
 async function main(): Promise<void> {
-  if (args.broker !== 'kafka') throw new Error(`--broker ${args.broker} is not available yet (kafka only)`);
+  const broker = args.broker as StackBroker;
+  if (!STACK_BROKERS.includes(broker)) throw new Error(`--broker must be one of ${STACK_BROKERS.join(', ')}`);
   const scenario = getScenario(args.scenario as string);
   const total = Number(args.events);
   const concurrency = Number(args.concurrency);
-  log('starting Kafka and Valkey on loopback');
-  const infra = await ensureInfra();
-  log(`Kafka ${infra.kafka.brokers}${infra.kafka.reused ? ' (reused)' : ''}, Valkey ${infra.valkey.url}${infra.valkey.reused ? ' (reused)' : ''}`);
-  const stack = new LocalStack({ kafkaBrokers: infra.kafka.brokers, valkeyUrl: infra.valkey.url, scenarios: [scenario.name] });
+  const kafkaPort = Number(args['kafka-port']);
+  const withRabbit = broker !== 'kafka';
+  log(`starting Kafka, Valkey${withRabbit ? ' and RabbitMQ' : ''} on loopback`);
+  const infra = await ensureInfra({
+    kafka: { port: kafkaPort, controllerPort: kafkaPort + 1 },
+    valkey: { port: Number(args['valkey-port']) },
+    rabbitmq: withRabbit ? { port: Number(args['rabbitmq-port']) } : undefined,
+  });
+  const reused = (h: { reused: boolean }) => (h.reused ? ' (reused)' : '');
+  log(
+    `Kafka ${infra.kafka.brokers}${reused(infra.kafka)}, Valkey ${infra.valkey.url}${reused(infra.valkey)}` +
+      (infra.rabbitmq ? `, RabbitMQ ${infra.rabbitmq.url}${reused(infra.rabbitmq)}` : ''),
+  );
+  const stack = new LocalStack({
+    kafkaBrokers: infra.kafka.brokers,
+    valkeyUrl: infra.valkey.url,
+    rabbitmq: infra.rabbitmq?.env,
+    broker,
+    scenarios: [scenario.name],
+    portOffset: Number(args['port-offset']),
+  });
   const valkey = new Valkey(infra.valkey.url, { lazyConnect: true });
   let failed = false;
   try {
     await valkey.connect();
-    log('starting gateway, relay, writer-1, writer-2 (x2), consumer');
+    log(`starting ${stack.apps.map((app) => app.spec.name).join(', ')} (${broker === 'both' ? 'writer-1 → Kafka, writer-2 → RabbitMQ' : `writers → ${broker}`})`);
     await stack.start();
     await stack.waitCaughtUp();
-    const keys = new ScenarioKeys(scenario.name);
-    const before = await readAggregates(valkey, scenario.aggregates, keys);
-    const baseline = before.counters[totalMetric(scenario)] ?? 0;
+    const runs: PathRun[] = [];
+    for (const path of stack.paths) {
+      const keys = new ScenarioKeys(scenario.name, { variant: path.variant });
+      runs.push({ path, keys, before: await readAggregates(valkey, scenario.aggregates, keys) });
+    }
 
     const random = seededRandom(Number(args.seed));
     const bodies = Array.from({ length: total }, () => scenario.sample(random));
@@ -86,15 +158,28 @@ async function main(): Promise<void> {
       for (const r of sent.results) if (r.status !== 202) statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
       log(`not accepted: ${[...statuses].map(([s, n]) => `${n}×${s}`).join(', ')}`);
     }
-    log('waiting until Valkey reflects every accepted event');
-    const { counted, seconds } = await waitCounted(valkey, scenario, baseline, accepted.length, { settleMs: 1500, since: sendStarted });
-    const after = await readAggregates(valkey, scenario.aggregates, keys);
-    printTable(scenario, before, after);
-    const lost = Math.max(0, accepted.length - counted);
-    const duplicates = Math.max(0, counted - accepted.length);
-    log(`end to end: ${counted} events counted ${seconds.toFixed(2)} s after the first was sent = ${(counted / seconds).toFixed(0)} events/s`);
+    log(`waiting until Valkey reflects every accepted event${runs.length > 1 ? ' on every path' : ''}`);
+    const results = [];
+    for (const run of runs) {
+      const baseline = run.before.counters[totalMetric(scenario)] ?? 0;
+      const { counted, seconds } = await waitCounted(valkey, scenario, baseline, accepted.length, { settleMs: 1500, since: sendStarted, keys: run.keys });
+      const after = await readAggregates(valkey, scenario.aggregates, run.keys);
+      const label = runs.length > 1 ? ` via ${run.path.broker} (keys ${run.keys.prefix}:…)` : '';
+      printTable(scenario, run.before, after, label);
+      log(`end to end${label}: ${counted} events counted ${seconds.toFixed(2)} s after the first was sent = ${(counted / seconds).toFixed(0)} events/s`);
+      results.push({ broker: run.path.broker, counted, lost: Math.max(0, accepted.length - counted), duplicates: Math.max(0, counted - accepted.length) });
+    }
+    if (results.length > 1) {
+      for (const r of results) process.stdout.write(`${r.broker}: accepted=${accepted.length} counted=${r.counted} lost=${r.lost} duplicates=${r.duplicates}\n`);
+    }
+    // With both brokers every accepted event must be counted once on each path.
+    const counted = Math.min(...results.map((r) => r.counted));
+    const lost = results.reduce((n, r) => n + r.lost, 0);
+    const duplicates = results.reduce((n, r) => n + r.duplicates, 0);
     process.stdout.write(`accepted=${accepted.length} counted=${counted} lost=${lost} duplicates=${duplicates}\n`);
     failed = lost !== 0 || duplicates !== 0 || accepted.length === 0;
+    log('drawing the Grafana dashboard from this Valkey with headless Chromium');
+    log(`dashboard preview: ${writeDashboardPng({ valkeyUrl: infra.valkey.url, scenario: scenario.name, outFile: join('.cache', 'dashboard', `${scenario.name}.png`) })}`);
   } finally {
     log('stopping what the demo started');
     valkey.disconnect();

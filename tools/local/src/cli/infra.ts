@@ -1,18 +1,21 @@
 #!/usr/bin/env node
 /**
- * Local Kafka + Valkey.
- *   node tools/local/dist/cli/infra.js up      start both (or reuse running ones), stay in the foreground; Ctrl-C stops them
+ * Local Kafka + Valkey (+ RabbitMQ with --rabbitmq or --rabbitmq-port).
+ *   node tools/local/dist/cli/infra.js up      start them (or reuse running ones), stay in the foreground; Ctrl-C stops them
  *   node tools/local/dist/cli/infra.js status  what answers on the local ports (exit 1 if something does not)
  *   node tools/local/dist/cli/infra.js down    stop the servers recorded for these ports in .cache/run (e.g. from an `up`
  *                                              elsewhere or a crashed test); --all: every server recorded there
- * Options: --fresh (wipe data dirs on up), --kafka-port N, --controller-port N, --valkey-port N
+ * Options: --fresh (wipe data dirs on up), --kafka-port N, --controller-port N, --valkey-port N,
+ *          --rabbitmq (AMQP on 15673, distribution 15674, epmd 15675), --rabbitmq-port N (N, N+1, N+2)
  */
 import { relative } from 'node:path';
 import {
   DEFAULT_PORTS,
+  DEFAULT_RABBITMQ_PORT,
   describeKafka,
   ensureInfra,
   probeKafkaProtocol,
+  probeRabbitMQ,
   probeValkey,
   recordedServers,
   repoRoot,
@@ -29,10 +32,11 @@ interface Args {
   kafkaPort: number;
   controllerPort: number;
   valkeyPort: number;
+  rabbitmqPort: number | undefined;
   all: boolean;
 }
 
-const USAGE = 'usage: infra up|down|status [--fresh] [--all] [--kafka-port N] [--controller-port N] [--valkey-port N]';
+const USAGE = 'usage: infra up|down|status [--fresh] [--all] [--kafka-port N] [--controller-port N] [--valkey-port N] [--rabbitmq | --rabbitmq-port N]';
 
 function parseArgs(argv: string[]): Args {
   const args: Args = {
@@ -41,6 +45,7 @@ function parseArgs(argv: string[]): Args {
     kafkaPort: DEFAULT_PORTS.kafka,
     controllerPort: DEFAULT_PORTS.kafkaController,
     valkeyPort: DEFAULT_PORTS.valkey,
+    rabbitmqPort: undefined,
     all: false,
   };
   let controllerSet = false;
@@ -58,6 +63,8 @@ function parseArgs(argv: string[]): Args {
       args.controllerPort = num();
       controllerSet = true;
     } else if (a === '--valkey-port') args.valkeyPort = num();
+    else if (a === '--rabbitmq') args.rabbitmqPort ??= DEFAULT_RABBITMQ_PORT;
+    else if (a === '--rabbitmq-port') args.rabbitmqPort = num();
     else if (a === '-h' || a === '--help') args.command = 'help';
     else if (!a.startsWith('-') && !args.command) args.command = a;
     else throw new Error(`unknown argument ${a}\n${USAGE}`);
@@ -74,21 +81,25 @@ function describe(h: ServerHandle): string {
 
 async function up(args: Args): Promise<void> {
   const t0 = Date.now();
-  console.log('[infra] starting Kafka and Valkey…');
+  console.log(`[infra] starting Kafka, Valkey${args.rabbitmqPort ? ' and RabbitMQ' : ''}…`);
   const infra: Infra = await ensureInfra({
     fresh: args.fresh,
     kafka: { port: args.kafkaPort, controllerPort: args.controllerPort },
     valkey: { port: args.valkeyPort },
+    rabbitmq: args.rabbitmqPort ? { port: args.rabbitmqPort } : undefined,
   });
   console.log(`[infra] kafka  ${infra.kafka.brokers}  ${describe(infra.kafka)}`);
   console.log(`[infra] valkey ${infra.valkey.url}  ${describe(infra.valkey)}`);
+  if (infra.rabbitmq) console.log(`[infra] rabbitmq ${infra.rabbitmq.url}  ${describe(infra.rabbitmq)}`);
   console.log(`[infra] ready in ${Date.now() - t0} ms`);
   console.log(`KAFKA_BROKERS=${infra.kafka.brokers}`);
   console.log(`VALKEY_URL=${infra.valkey.url}`);
+  // The password stays in .cache/rabbitmq.credentials.json; only the URL and user are printed.
+  if (infra.rabbitmq) console.log(`RABBITMQ_URL=${infra.rabbitmq.url}\nRABBITMQ_USERNAME=${infra.rabbitmq.credentials.username}`);
 
-  const owned = [infra.kafka, infra.valkey].filter((h) => !h.reused);
+  const owned = ([infra.kafka, infra.valkey, infra.rabbitmq] as Array<ServerHandle | undefined>).filter((h): h is ServerHandle => h !== undefined && !h.reused);
   if (owned.length === 0) {
-    console.log('[infra] both servers were already running; nothing to keep up, exiting');
+    console.log('[infra] every server was already running; nothing to keep up, exiting');
     return;
   }
   console.log('[infra] running; Ctrl-C stops them');
@@ -118,7 +129,7 @@ async function up(args: Args): Promise<void> {
     for (const h of owned) {
       if (!stopping && !h.running) {
         const e = h.lastExit;
-        // SIGTERM/SIGINT from outside (e.g. `infra down`): the JVM exits 143/130, valkey 0
+        // SIGTERM/SIGINT from outside (e.g. `infra down`): the JVM exits 143/130, valkey and RabbitMQ 0
         const clean = e && (e.signal === 'SIGTERM' || e.signal === 'SIGINT' || e.code === 0 || e.code === 143 || e.code === 130);
         if (clean) {
           void shutdown(`${h.name} was stopped from outside (exit ${e.signal ?? e.code})`, 0);
@@ -161,6 +172,11 @@ async function status(args: Args): Promise<boolean> {
     ok = false;
     console.log(`valkey redis://127.0.0.1:${args.valkeyPort}  ${v.state === 'closed' ? 'down (nothing listens)' : `not Valkey: ${v.detail}`}`);
   }
+  if (args.rabbitmqPort) {
+    const r = await probeRabbitMQ(args.rabbitmqPort);
+    if (r !== 'expected') ok = false;
+    console.log(`rabbitmq amqp://127.0.0.1:${args.rabbitmqPort}/  ${r === 'expected' ? 'up (AMQP 0-9-1)' : r === 'closed' ? 'down (nothing listens)' : 'not RabbitMQ'}`);
+  }
   for (const r of recordedServers(runDir('.'))) {
     console.log(`recorded ${rel(r.dir)}: pid ${r.pid} ${r.alive ? 'alive' : 'gone (stale pid file)'}`);
   }
@@ -168,7 +184,9 @@ async function status(args: Args): Promise<boolean> {
 }
 
 async function down(args: Args): Promise<void> {
-  const names = args.all ? undefined : [`kafka-${args.kafkaPort}`, `valkey-${args.valkeyPort}`];
+  const names = args.all
+    ? undefined
+    : [`kafka-${args.kafkaPort}`, `valkey-${args.valkeyPort}`, ...(args.rabbitmqPort ? [`rabbitmq-${args.rabbitmqPort}`] : [])];
   const stopped = await stopRecordedServers(runDir('.'), names);
   if (stopped.length === 0) console.log(`[infra] no running server recorded in .cache/run/${names ? `{${names.join(',')}}` : '*'}`);
   for (const s of stopped) console.log(`[infra] stopped pid ${s.pid} (${rel(s.dir)})`);

@@ -1,133 +1,248 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { createKafka, ensureTopics, KafkaPublisher, KafkaSubscriber } from '@oleada/broker';
+import {
+  assertQueues,
+  connectRabbitMQ,
+  createKafka,
+  createPublisher,
+  createSubscriber,
+  ensureTopics,
+  type BatchHandler,
+  type BrokerConfig,
+  type BrokerKind,
+  type EventPublisher,
+  type EventSubscriber,
+} from '@oleada/broker';
 import { Aggregator, DEAD_LETTER_METRIC } from '@oleada/consumer';
 import { WriterClients } from '@oleada/relay';
-import { blackfridayScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
+import { blackfridayScenario, queuesOf, seededRandom, type AnyScenario } from '@oleada/scenarios';
 import { createLogger, Metrics, uuidv7 } from '@oleada/shared';
 import { readAggregates } from '@oleada/valkey-schema';
 import { WriterServer } from '@oleada/writer';
 import type Valkey from 'iovalkey';
-import type { Kafka } from 'kafkajs';
-import { testServers, testValkey, uniqueName } from '../testing';
+import { expectedSales, hashDelta, waitFor } from '../load';
+import { isolatedScenario, testRabbitMQ, testServers, testValkey, uniqueName } from '../testing';
 
-const logger = createLogger('it', 'error');
+const logger = createLogger('it', (process.env.IT_LOG_LEVEL ?? 'error') as 'error');
 
-async function until(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
+/** A record as a misbehaving producer could put it straight into a topic or queue. */
+interface RawRecord {
+  readonly value: Buffer;
+  readonly headers: Record<string, string>;
 }
 
-/**
- * writer (gRPC) → Kafka → consumer → Valkey with the real servers, in one process: the same
- * classes the apps wire, on a topic and key namespace of this test's own.
- */
-describe('writer → Kafka → consumer → Valkey', () => {
-  const id = uniqueName('it');
-  const topic = `${id}.sales`;
-  const scenario: AnyScenario = { ...blackfridayScenario, topics: [topic], deadLetterTopic: `${topic}.dlq`, route: () => topic };
-  let kafka: Kafka;
-  let valkey: Valkey;
-  let publisher: KafkaPublisher;
-  let server: WriterServer;
-  let clients: WriterClients;
-  let aggregator: Aggregator;
-  let subscriber: KafkaSubscriber;
-  let deadLetters: KafkaPublisher;
-  const produced: number[] = [];
+/** What the test needs of one broker besides the classes under test. */
+interface BrokerUnderTest {
+  readonly config: BrokerConfig;
+  /** Topics or queues (Strimzi / the RabbitMQ chart create them in Kubernetes). */
+  create(scenario: AnyScenario): Promise<void>;
+  /** Bypasses the writer. */
+  inject(topic: string, records: readonly RawRecord[]): Promise<void>;
+  /** Dead-letter reasons of what landed in the dead-letter topic or queue. */
+  deadLetterReasons(scenario: AnyScenario, atLeast: number): Promise<string[]>;
+  /** Deletes what `create` made. */
+  cleanUp(scenario: AnyScenario): Promise<void>;
+}
 
-  before(async () => {
-    const { kafkaBrokers } = testServers();
-    kafka = createKafka({ brokers: kafkaBrokers.split(','), clientId: id }, logger);
-    await ensureTopics(kafka, [
-      { topic, partitions: 3 },
-      { topic: scenario.deadLetterTopic, partitions: 1 },
-    ]);
-    valkey = await testValkey();
-    publisher = new KafkaPublisher(kafka, logger, { lingerMs: 5, batchMax: 200, onBatch: (n) => produced.push(n) });
-    await publisher.connect();
-    server = new WriterServer({ name: 'writer-it', scenarios: [scenario], publisher, logger, metrics: new Metrics('writer-it') });
-    const port = await server.listen(0, '127.0.0.1');
-    clients = new WriterClients([`127.0.0.1:${port}`], 5000);
-    deadLetters = new KafkaPublisher(kafka, logger);
-    await deadLetters.connect();
-    aggregator = new Aggregator({ scenarios: [scenario], valkey, deadLetters, seenTtlSeconds: 3600, logger, metrics: new Metrics('consumer-it'), variant: id });
-    await aggregator.prepare();
-    subscriber = new KafkaSubscriber(kafka, logger, { groupId: id, topics: [topic] });
-    await subscriber.start(aggregator.handle);
-  });
+function kafkaUnderTest(id: string): BrokerUnderTest {
+  const { kafkaBrokers } = testServers();
+  const kafka = createKafka({ brokers: kafkaBrokers.split(','), clientId: id }, logger);
+  return {
+    config: { BROKER: 'kafka', KAFKA_BROKERS: kafkaBrokers.split(','), KAFKA_SSL: false },
+    create: (scenario) => ensureTopics(kafka, [...scenario.topics.map((topic) => ({ topic, partitions: 3 })), { topic: scenario.deadLetterTopic, partitions: 1 }]),
+    async inject(topic, records) {
+      const producer = kafka.producer();
+      await producer.connect();
+      await producer.send({ topic, messages: records.map((r, i) => ({ key: `p${i}`, value: r.value, headers: r.headers })) });
+      await producer.disconnect();
+    },
+    async deadLetterReasons(scenario, atLeast) {
+      const reasons: string[] = [];
+      const reader = kafka.consumer({ groupId: `${id}-dlq` });
+      await reader.connect();
+      await reader.subscribe({ topic: scenario.deadLetterTopic, fromBeginning: true });
+      await reader.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.['x-dead-letter-reason'])) });
+      await waitFor(() => reasons.length >= atLeast, 30_000, 'dead letters');
+      await reader.disconnect();
+      return reasons;
+    },
+    async cleanUp(scenario) {
+      const admin = kafka.admin();
+      await admin.connect();
+      await admin.deleteTopics({ topics: [...scenario.topics, scenario.deadLetterTopic] }).catch(() => undefined);
+      await admin.disconnect();
+    },
+  };
+}
 
-  after(async () => {
-    await subscriber?.stop();
-    await server?.drain(2000);
-    clients?.close();
-    await publisher?.disconnect();
-    await deadLetters?.disconnect();
-    const keys = await valkey.keys(aggregator.keysFor(scenario.name).pattern());
-    if (keys.length > 0) await valkey.del(...keys);
-    valkey?.disconnect();
-  });
-
-  it('counts every acknowledged event exactly once, replays and poison records included', async () => {
-    const random = seededRandom(99);
-    const events = Array.from({ length: 400 }, () => ({ id: uuidv7(), body: scenario.body.parse(scenario.sample(random)) }));
-    // Every 10th event is sent twice (a retry after a lost answer): it must count once.
-    const calls = [...events, ...events.filter((_, i) => i % 10 === 0)];
-    await Promise.all(calls.map((e) => clients.call(scenario, scenario.toMessage(e.body), e.id, Date.now())));
-    assert.ok(produced.length < calls.length / 4, `${calls.length} RPCs shared ${produced.length} produce requests`);
-
-    // A message the writer must refuse, and records no writer would produce, straight into the topic.
-    await assert.rejects(clients.call(scenario, { categoria: 0, productoId: 'X', precio: 1, cantidadVendida: 1 }, uuidv7(), Date.now()), /categoria 0/);
-    const poison = kafka.producer();
-    await poison.connect();
-    await poison.send({
-      topic,
-      messages: [
-        { key: 'p1', value: Buffer.from([0xff, 0xff, 0xff, 0xff]), headers: { 'x-event-id': uuidv7() } },
-        { key: 'p2', value: Buffer.from(scenario.encode({ categoria: 9, productoId: 'X', precio: 1, cantidadVendida: 1 })), headers: { 'x-event-id': uuidv7() } },
-        { key: 'p3', value: Buffer.from(scenario.encode({ categoria: 1, productoId: 'X', precio: 1, cantidadVendida: 1 })) },
-      ],
-    });
-    await poison.disconnect();
-
-    const keys = aggregator.keysFor(scenario.name);
-    await until(async () => Number(await valkey.get(keys.metric(DEAD_LETTER_METRIC))) === 3 && Number(await valkey.get(keys.metric('total'))) >= events.length, 60_000, 'all events and poison records');
-    await new Promise((resolve) => setTimeout(resolve, 1000)); // nothing more may arrive
-
-    const expected = { reports: {} as Record<string, number>, units: {} as Record<string, number>, revenue: {} as Record<string, number> };
-    for (const { body } of events) {
-      const record = scenario.decode(scenario.encode(scenario.toMessage(body)), { eventId: '', acceptedAt: 0, topic });
-      expected.reports[record.categoria] = (expected.reports[record.categoria] ?? 0) + 1;
-      expected.units[record.categoria] = (expected.units[record.categoria] ?? 0) + record.quantity;
-      expected.revenue[record.categoria] = (expected.revenue[record.categoria] ?? 0) + record.priceCents * record.quantity;
+function rabbitUnderTest(id: string): BrokerUnderTest {
+  const env = testRabbitMQ();
+  const connection = { url: env.RABBITMQ_URL, username: env.RABBITMQ_USERNAME, password: env.RABBITMQ_PASSWORD, clientName: id };
+  const withChannel = async <T>(use: (channel: import('amqplib').Channel) => Promise<T>): Promise<T> => {
+    const model = await connectRabbitMQ(connection);
+    try {
+      return await use(await model.createChannel());
+    } finally {
+      await model.close();
     }
-    const snapshot = await readAggregates(valkey, scenario.aggregates, keys);
-    assert.equal(snapshot.counters.total, events.length);
-    assert.deepEqual(snapshot.hashes.reports, expected.reports);
-    assert.deepEqual(snapshot.hashes.units, expected.units);
-    assert.deepEqual(snapshot.hashes.revenue_cents, expected.revenue);
-    assert.equal(Number(await valkey.get(keys.metric(DEAD_LETTER_METRIC))), 3);
+  };
+  return {
+    config: { BROKER: 'rabbitmq', ...env, KAFKA_SSL: false },
+    create: (scenario) => withChannel((channel) => assertQueues(channel, queuesOf([scenario]))),
+    async inject(topic, records) {
+      const model = await connectRabbitMQ(connection);
+      const channel = await model.createConfirmChannel();
+      for (const r of records) channel.sendToQueue(topic, r.value, { persistent: true, headers: r.headers });
+      await channel.waitForConfirms();
+      await model.close();
+    },
+    deadLetterReasons: (scenario, atLeast) =>
+      withChannel(async (channel) => {
+        const reasons: string[] = [];
+        await waitFor(
+          async () => {
+            const message = await channel.get(scenario.queues.deadLetter, { noAck: true });
+            if (message) reasons.push(String(message.properties.headers?.['x-dead-letter-reason']));
+            return reasons.length >= atLeast;
+          },
+          30_000,
+          'dead letters',
+          20,
+        );
+        return reasons;
+      }),
+    cleanUp: (scenario) =>
+      withChannel(async (channel) => {
+        for (const { queue, deadLetterQueue } of queuesOf([scenario])) {
+          await channel.deleteQueue(queue);
+          await channel.deleteQueue(deadLetterQueue);
+        }
+      }),
+  };
+}
 
-    // The dead-letter topic holds the three poison records, each with its reason.
-    const reasons: string[] = [];
-    const reader = kafka.consumer({ groupId: `${id}-dlq` });
-    await reader.connect();
-    await reader.subscribe({ topic: scenario.deadLetterTopic, fromBeginning: true });
-    await reader.run({ eachMessage: async ({ message }) => void reasons.push(String(message.headers?.['x-dead-letter-reason'])) });
-    await until(async () => reasons.length >= 3, 30_000, 'dead letters');
-    await reader.disconnect();
-    assert.equal(reasons.length, 3);
-    assert.ok(reasons.some((r) => /undecodable/.test(r)));
-    assert.ok(reasons.some((r) => /categoria 9/.test(r)));
-    assert.ok(reasons.some((r) => /x-event-id/.test(r)));
-  });
+const BROKERS: Record<BrokerKind, (id: string) => BrokerUnderTest> = { kafka: kafkaUnderTest, rabbitmq: rabbitUnderTest };
 
-  it('answers UNAVAILABLE, never OK, while the broker connection is gone', async () => {
-    await publisher.disconnect();
-    await assert.rejects(clients.call(scenario, scenario.toMessage(scenario.body.parse(scenario.sample(seededRandom(1)))), uuidv7(), Date.now()), (error: { code?: number }) => error.code === 14);
-    await publisher.connect();
+/**
+ * writer (gRPC) → broker → consumer → Valkey with the real servers, in one process: the same
+ * classes the apps wire (through the same broker factory), on topics, queues and a key namespace
+ * of this test's own. Run once per broker.
+ */
+for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
+  describe(`writer → ${brokerName} → consumer → Valkey`, () => {
+    const id = uniqueName(`it-${brokerName}`);
+    const scenario = isolatedScenario(blackfridayScenario, id);
+    const topic = scenario.topics[0];
+    let broker: BrokerUnderTest;
+    let valkey: Valkey;
+    let publisher: EventPublisher;
+    let server: WriterServer;
+    let clients: WriterClients;
+    let aggregator: Aggregator;
+    let subscriber: EventSubscriber;
+    let deadLetters: EventPublisher;
+    /** Decides, per batch, whether it fails before or after Valkey applied it (the fault tests). */
+    let fault: ((records: number) => 'before' | 'after' | undefined) | undefined;
+    const produced: number[] = [];
+    const failed: string[] = [];
+
+    before(async () => {
+      broker = BROKERS[brokerName](id);
+      await broker.create(scenario);
+      valkey = await testValkey();
+      const queues = queuesOf([scenario]);
+      publisher = createPublisher(broker.config, { name: `${id}-writer`, logger, queues, lingerMs: 5, batchMax: 200, onBatch: (n) => produced.push(n) });
+      await publisher.connect();
+      server = new WriterServer({ name: 'writer-it', scenarios: [scenario], publisher, logger, metrics: new Metrics('writer-it') });
+      const port = await server.listen(0, '127.0.0.1');
+      clients = new WriterClients([`127.0.0.1:${port}`], 5000);
+      deadLetters = createPublisher(broker.config, { name: `${id}-dlq`, logger, queues });
+      await deadLetters.connect();
+      aggregator = new Aggregator({ scenarios: [scenario], valkey, deadLetters, seenTtlSeconds: 3600, logger, metrics: new Metrics('consumer-it'), variant: id });
+      await aggregator.prepare();
+      subscriber = createSubscriber(broker.config, { name: `${id}-consumer`, logger, queues, groupId: id });
+      const handler: BatchHandler = async (records) => {
+        const when = fault?.(records.length);
+        if (when === 'before') throw (failed.push('before'), new Error('simulated Valkey outage'));
+        await aggregator.handle(records);
+        if (when === 'after') throw (failed.push('after'), new Error('simulated crash before the commit/ack'));
+      };
+      await subscriber.start(handler);
+    });
+
+    after(async () => {
+      await subscriber?.stop();
+      await server?.drain(2000);
+      clients?.close();
+      await publisher?.disconnect();
+      await deadLetters?.disconnect();
+      if (aggregator) {
+        const keys = await valkey.keys(aggregator.keysFor(scenario.name).pattern());
+        if (keys.length > 0) await valkey.del(...keys);
+      }
+      valkey?.disconnect();
+      await broker?.cleanUp(scenario);
+    });
+
+    const send = (bodies: readonly { id: string; body: unknown }[]) =>
+      Promise.all(bodies.map((e) => clients.call(scenario, scenario.toMessage(e.body), e.id, Date.now())));
+    const total = async () => Number(await valkey.get(aggregator.keysFor(scenario.name).metric('total')));
+
+    it('counts every acknowledged event exactly once, replays and poison records included', async () => {
+      const random = seededRandom(99);
+      const events = Array.from({ length: 400 }, () => ({ id: uuidv7(), body: scenario.body.parse(scenario.sample(random)) }));
+      // Every 10th event is sent twice (a retry after a lost answer): it must count once.
+      const calls = [...events, ...events.filter((_, i) => i % 10 === 0)];
+      await send(calls);
+      assert.ok(produced.length < calls.length / 4, `${calls.length} RPCs shared ${produced.length} produce requests`);
+
+      // A message the writer must refuse, and records no writer would produce, straight into the topic.
+      await assert.rejects(clients.call(scenario, { categoria: 0, productoId: 'X', precio: 1, cantidadVendida: 1 }, uuidv7(), Date.now()), /categoria 0/);
+      await broker.inject(topic, [
+        { value: Buffer.from([0xff, 0xff, 0xff, 0xff]), headers: { 'x-event-id': uuidv7() } },
+        { value: Buffer.from(scenario.encode({ categoria: 9, productoId: 'X', precio: 1, cantidadVendida: 1 })), headers: { 'x-event-id': uuidv7() } },
+        { value: Buffer.from(scenario.encode({ categoria: 1, productoId: 'X', precio: 1, cantidadVendida: 1 })), headers: {} },
+      ]);
+
+      const keys = aggregator.keysFor(scenario.name);
+      await waitFor(async () => Number(await valkey.get(keys.metric(DEAD_LETTER_METRIC))) === 3 && (await total()) >= events.length, 60_000, 'all events and poison records');
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // nothing more may arrive
+
+      const expected = expectedSales(events.map((e) => e.body as Parameters<typeof expectedSales>[0][number]));
+      const snapshot = await readAggregates(valkey, scenario.aggregates, keys);
+      assert.equal(snapshot.counters.total, events.length);
+      assert.deepEqual(hashDelta(snapshot.hashes.reports), expected.reports);
+      assert.deepEqual(hashDelta(snapshot.hashes.units), expected.units);
+      assert.deepEqual(hashDelta(snapshot.hashes.revenue_cents), expected.revenue);
+      assert.equal(Number(await valkey.get(keys.metric(DEAD_LETTER_METRIC))), 3);
+
+      // The dead-letter topic or queue holds the three poison records, each with its reason.
+      const reasons = await broker.deadLetterReasons(scenario, 3);
+      assert.equal(reasons.length, 3);
+      assert.ok(reasons.some((r) => /undecodable/.test(r)));
+      assert.ok(reasons.some((r) => /categoria 9/.test(r)));
+      assert.ok(reasons.some((r) => /x-event-id/.test(r)));
+    });
+
+    it('redelivers a batch the consumer failed to apply, or applied but did not commit, and counts it once', async () => {
+      const before = await total();
+      const outcomes: Array<'before' | 'after'> = ['before', 'after'];
+      failed.length = 0;
+      fault = () => outcomes.shift();
+      const random = seededRandom(7);
+      const events = Array.from({ length: 120 }, () => ({ id: uuidv7(), body: scenario.body.parse(scenario.sample(random)) }));
+      await send(events);
+      await waitFor(async () => (await total()) - before >= events.length && outcomes.length === 0, 60_000, 'the redelivered batches');
+      await new Promise((resolve) => setTimeout(resolve, 1000)); // late duplicates would show up here
+      fault = undefined;
+      assert.deepEqual(failed, ['before', 'after'], 'both faults happened');
+      assert.equal((await total()) - before, events.length, 'every event counted exactly once');
+    });
+
+    it('answers UNAVAILABLE, never OK, while the broker connection is gone', async () => {
+      await publisher.disconnect();
+      await assert.rejects(clients.call(scenario, scenario.toMessage(scenario.body.parse(scenario.sample(seededRandom(1)))), uuidv7(), Date.now()), (error: { code?: number }) => error.code === 14);
+      await publisher.connect();
+    });
   });
-});
+}

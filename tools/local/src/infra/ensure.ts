@@ -1,45 +1,52 @@
 import { startKafka, type KafkaHandle, type StartKafkaOptions } from './kafka';
+import { startRabbitMQ, type RabbitMQHandle, type StartRabbitMQOptions } from './rabbitmq';
 import { startValkey, type StartValkeyOptions, type ValkeyHandle } from './valkey';
 
 export interface EnsureInfraOptions {
   kafka?: StartKafkaOptions;
   valkey?: StartValkeyOptions;
-  /** Applies `fresh` to both servers (per-server options win). */
+  /** Also start RabbitMQ (`true`: on its default ports). */
+  rabbitmq?: StartRabbitMQOptions | boolean;
+  /** Applies `fresh` to every server (per-server options win). */
   fresh?: boolean;
 }
 
 export interface Infra {
   kafka: KafkaHandle;
   valkey: ValkeyHandle;
+  /** Set when RabbitMQ was asked for. */
+  rabbitmq: RabbitMQHandle | undefined;
   /** Stops what this call started (reused servers stay up). Idempotent. */
   stop(): Promise<void>;
 }
 
 /**
- * Kafka and Valkey on their local ports (19092/19093, 16379 by default), started in parallel,
- * or reused when already answering. If either fails, the other is stopped and the error thrown.
+ * Kafka and Valkey (and RabbitMQ when asked) on their local ports (19092/19093, 16379, 15673 by
+ * default), started in parallel, or reused when already answering. If one fails, the others are
+ * stopped and the error thrown.
  */
 export async function ensureInfra(opts: EnsureInfraOptions = {}): Promise<Infra> {
   const fresh = opts.fresh === undefined ? {} : { fresh: opts.fresh };
-  const [k, v] = await Promise.allSettled([
+  const rabbitOptions = opts.rabbitmq === true ? {} : opts.rabbitmq || undefined;
+  const [k, v, r] = await Promise.allSettled([
     startKafka({ ...fresh, ...opts.kafka }),
     startValkey({ ...fresh, ...opts.valkey }),
+    rabbitOptions ? startRabbitMQ({ ...fresh, ...rabbitOptions }) : Promise.resolve(undefined),
   ]);
-  if (k.status === 'rejected' || v.status === 'rejected') {
-    await Promise.all([
-      k.status === 'fulfilled' ? k.value.stop() : undefined,
-      v.status === 'fulfilled' ? v.value.stop() : undefined,
-    ]);
-    const errors = [k, v].filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as Error);
+  if (k.status === 'rejected' || v.status === 'rejected' || r.status === 'rejected') {
+    await Promise.all([k, v, r].map((result) => (result.status === 'fulfilled' ? result.value?.stop() : undefined)));
+    const errors = [k, v, r].filter((result): result is PromiseRejectedResult => result.status === 'rejected').map((result) => result.reason as Error);
     if (errors.length === 1) throw errors[0];
     throw new Error(errors.map((e) => e.message).join('\n\n'));
   }
   const kafka = k.value;
   const valkey = v.value;
+  const rabbitmq = r.value;
   let stopping: Promise<void> | undefined;
   return {
     kafka,
     valkey,
-    stop: () => (stopping ??= Promise.all([kafka.stop(), valkey.stop()]).then(() => undefined)),
+    rabbitmq,
+    stop: () => (stopping ??= Promise.all([kafka.stop(), valkey.stop(), rabbitmq?.stop()]).then(() => undefined)),
   };
 }

@@ -3,6 +3,8 @@ export { startKafka, kafkaAnswers, describeKafka, DEFAULT_KAFKA_JVM_OPTS } from 
 export type { KafkaHandle, StartKafkaOptions } from './kafka';
 export { startValkey } from './valkey';
 export type { ValkeyHandle, StartValkeyOptions } from './valkey';
+export { startRabbitMQ, probeRabbitMQ, localRabbitMQCredentials, rabbitmqScriptsDir, DEFAULT_RABBITMQ_PORT } from './rabbitmq';
+export type { RabbitMQHandle, StartRabbitMQOptions, RabbitMQCredentials } from './rabbitmq';
 export { ensureInfra } from './ensure';
 export type { EnsureInfraOptions, Infra } from './ensure';
 export { probeKafkaProtocol, probeValkey, respCommand, isPortOpen } from './probe';
@@ -10,3 +12,6 @@ export type { ProbeResult } from './probe';
 export { DEFAULT_PORTS, KAFKA_VERSION, repoRoot, cacheDir, runDir, kafkaLibsDir, valkeyServerBinary, javaBinary } from './paths';
 export { recordedServers, stopRecordedServers, tailFile } from './process';
 export type { RecordedServer } from './process';
+export { valkeyCredentials, valkeyClientEnv, valkeySecretsFile, valkeyAuthProbe, renderAclFile, VALKEY_ACL_ROLES } from './valkey';
+export type { ValkeyCredential, ValkeyCredentials, ValkeyRole } from './valkey';
+export { loadOrCreateSecrets, generateSecret, secretsDir } from './secrets';

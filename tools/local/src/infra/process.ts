@@ -231,12 +231,12 @@ export function recordedServers(runRoot: string, names?: string[]): RecordedServ
 /**
  * Stops (SIGTERM, then SIGKILL after `timeoutMs`) the servers recorded under `runRoot` (all, or
  * those in the `names` subdirectories, e.g. `kafka-19092`) whose command line still looks like
- * ours (kafka.Kafka or valkey/redis-server): ones left by an `infra up` in another terminal or by
+ * ours (kafka.Kafka, valkey/redis-server or a RabbitMQ node): ones left by an `infra up` in another terminal or by
  * a crashed test. Returns what it stopped.
  */
 export async function stopRecordedServers(runRoot: string, names?: string[], timeoutMs = 30_000): Promise<RecordedServer[]> {
   const targets = recordedServers(runRoot, names).filter(
-    (s) => s.alive && /kafka\.Kafka|valkey-server|redis-server/.test(s.cmdline),
+    (s) => s.alive && /kafka\.Kafka|valkey-server|redis-server|-s rabbit boot/.test(s.cmdline),
   );
   for (const s of targets) {
     try {

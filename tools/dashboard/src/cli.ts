@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * The dashboards, drawn from live Valkey without Grafana.
+ *   node tools/dashboard/dist/cli.js serve [--valkey-url URL] [--port N] [--scenario NAME ...]
+ *       serves /d/<scenario> until Ctrl-C (`npm run dashboard`)
+ *   node tools/dashboard/dist/cli.js png --scenario NAME --out FILE [--valkey-url URL]
+ *       writes one dashboard as a PNG with headless Chromium (`npm run demo` ends with this)
+ * The Valkey URL defaults to $VALKEY_URL, else the local default (redis://127.0.0.1:16379).
+ */
+import { parseArgs } from 'node:util';
+import { DEFAULT_PORTS } from '@oleada/local';
+import { writeDashboardPng } from './png';
+import { DashboardPreview } from './server';
+
+const USAGE = 'usage: cli.js serve [--valkey-url URL] [--port N] [--scenario NAME ...] | png --scenario NAME --out FILE [--valkey-url URL]';
+
+async function main(): Promise<void> {
+  const { positionals, values } = parseArgs({
+    allowPositionals: true,
+    options: {
+      'valkey-url': { type: 'string', default: process.env.VALKEY_URL ?? `redis://127.0.0.1:${DEFAULT_PORTS.valkey}` },
+      port: { type: 'string', default: '18300' },
+      scenario: { type: 'string', multiple: true },
+      out: { type: 'string' },
+    },
+  });
+  const valkeyUrl = values['valkey-url'] as string;
+  switch (positionals[0]) {
+    case 'serve': {
+      const preview = new DashboardPreview({ valkeyUrl, scenarios: values.scenario, port: Number(values.port) });
+      const url = await preview.start();
+      process.stdout.write(`[dashboard] Valkey ${valkeyUrl}\n${preview.names.map((n) => `[dashboard] ${url}/d/${n}`).join('\n')}\n[dashboard] Ctrl-C stops\n`);
+      const stop = () => void preview.stop().then(() => process.exit(0));
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      return;
+    }
+    case 'png': {
+      const scenario = values.scenario?.[0];
+      if (!scenario || !values.out) throw new Error(`png needs --scenario and --out\n${USAGE}`);
+      const { path, check } = await writeDashboardPng({ valkeyUrl, scenario, outFile: values.out });
+      if (check.consoleErrors.length > 0 || check.panelErrors.length > 0) {
+        throw new Error(`the page rendered with errors: ${[...check.consoleErrors, ...check.panelErrors].join('; ')}`);
+      }
+      process.stdout.write(`${path}\n`);
+      return;
+    }
+    default:
+      throw new Error(USAGE);
+  }
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[dashboard] ${(error as Error).message}\n`);
+  process.exit(1);
+});

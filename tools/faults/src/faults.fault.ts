@@ -1,0 +1,34 @@
+/**
+ * The fault suite: breaks the pipeline on purpose — crashes, a broker outage, overload, poison
+ * records, hostile input — and proves that every accepted event is counted exactly once and that
+ * nothing reaches data it should not. Real servers on the suite's own ports (Kafka 29192/29193,
+ * Valkey 26479), every app a real process. Writes the measured tables into docs/reliability.md.
+ *   npm run test:faults
+ * (Named *.fault.ts, not *.spec.ts: it takes minutes, so `npm test` does not pick it up.)
+ */
+import { after, before, describe } from 'node:test';
+import { FaultSuite } from './harness';
+import { brokerOutageTests } from './scenarios/broker-outage';
+import { crashTests } from './scenarios/crashes';
+import { fuzzTests } from './scenarios/fuzz';
+import { hostileInputTests } from './scenarios/hostile';
+import { overloadTests } from './scenarios/overload';
+import { poisonTests } from './scenarios/poison';
+import { shutdownTests } from './scenarios/shutdown';
+import { valkeyAccessTests } from './scenarios/valkey-access';
+
+const suite = new FaultSuite();
+
+before(() => suite.start(), { timeout: 240_000 });
+after(() => suite.cleanup(), { timeout: 120_000 });
+
+describe('Valkey access control', () => valkeyAccessTests(suite));
+describe('poison records', () => poisonTests(suite));
+describe('crashes under load', () => crashTests(suite));
+describe('broker outage', () => brokerOutageTests(suite));
+describe('hostile input', () => {
+  fuzzTests(suite);
+  hostileInputTests(suite);
+});
+describe('overload', () => overloadTests(suite));
+describe('shutdown', () => shutdownTests(suite));
