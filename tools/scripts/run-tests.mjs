@@ -30,14 +30,18 @@ if (files.length === 0) {
 const { ensureInfra } = await import(join(root, 'tools/local/dist/index.js'));
 let infra;
 try {
-  infra = await ensureInfra({ rabbitmq: true });
+  infra = await ensureInfra({ rabbitmq: true, valkey: { auth: true } });
 } catch (error) {
   console.error(`cannot start the test servers (Kafka, Valkey, RabbitMQ):\n${error.message}`);
   process.exit(1);
 }
 console.log(`test servers: Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}, RabbitMQ ${infra.rabbitmq.url}`);
 // RABBITMQ_USERNAME/RABBITMQ_PASSWORD: the local user generated into .cache, passed by environment.
-const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, VALKEY_URL: infra.valkey.url, ...infra.rabbitmq.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
+// Valkey requires authentication: tests read and clean up as the admin user; the stacks they
+// start give the consumer its own user. Passwords are generated once into .cache/secrets (0600).
+const { admin, consumer } = infra.valkey.credentials;
+const valkeyEnv = { VALKEY_USERNAME: admin.username, VALKEY_PASSWORD: admin.password, VALKEY_CONSUMER_USERNAME: consumer.username, VALKEY_CONSUMER_PASSWORD: consumer.password };
+const env = { ...process.env, KAFKA_BROKERS: infra.kafka.brokers, VALKEY_URL: infra.valkey.url, ...valkeyEnv, ...infra.rabbitmq.env, KAFKAJS_NO_PARTITIONER_WARNING: '1' };
 
 let status = 0;
 try {

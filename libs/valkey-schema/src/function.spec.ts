@@ -33,7 +33,7 @@ describe('oleada_apply on a real Valkey', () => {
 
   before(async () => {
     assert.ok(url, 'VALKEY_URL is not set: run with `npm test`, which starts Valkey');
-    client = new Valkey(url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+    client = new Valkey(url, { lazyConnect: true, maxRetriesPerRequest: 1, username: process.env.VALKEY_USERNAME, password: process.env.VALKEY_PASSWORD });
     await client.connect();
     keys = new ScenarioKeys('fntest', { namespace: `test${Date.now().toString(36)}` });
     await client.call('FUNCTION', 'DELETE', FUNCTION_LIBRARY).catch(() => undefined);

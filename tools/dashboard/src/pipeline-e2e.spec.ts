@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dashboardsFor, parseDashboard, pipelineSeries, type DashboardModel } from '@oleada/dashboards';
-import { LocalStack, postEvents, repoRoot, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
+import { LocalStack, postEvents, repoRoot, testConsumerCredential, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
 import { blackfridayScenario as scenario, canonicalRoute, seededRandom } from '@oleada/scenarios';
 import { METRIC_NAMES } from '@oleada/shared';
 import { readCounter, ScenarioKeys } from '@oleada/valkey-schema';
@@ -15,8 +15,11 @@ import { evaluateDashboard, type PanelResult } from './panels';
  * pipeline dashboard queries is one the running apps export, with the label values it filters on.
  */
 const EVENTS = 150;
-/** This suite's stack ports: 18080 + 1000 … (docs/architecture.md), clear of a developer's stack and other suites. */
-const PORT_OFFSET = 1000;
+/**
+ * This suite's stack ports: 18080 + 600 … (docs/architecture.md), clear of a developer's stack, the
+ * other suites' stacks (offsets 300-500) and Kafka (19092/19093: writers' HTTP ports are 18091+offset).
+ */
+const PORT_OFFSET = 600;
 
 /** label → value of a bar panel, or { total } of a stat, or minute → value of the per-minute bars. */
 function valuesOf(result: PanelResult): Record<string, number> {
@@ -53,7 +56,7 @@ describe('the Black Friday dashboard after sales through the whole chain', () =>
   before(async () => {
     const { kafkaBrokers, valkeyUrl } = testServers();
     valkey = await testValkey();
-    stack = new LocalStack({ kafkaBrokers, valkeyUrl, portOffset: PORT_OFFSET, logDir: join(repoRoot(), '.cache/run/logs-dashboard') });
+    stack = new LocalStack({ kafkaBrokers, valkeyUrl, valkeyCredential: testConsumerCredential(), portOffset: PORT_OFFSET, logDir: join(repoRoot(), '.cache/run/logs-dashboard') });
     await stack.start();
     await stack.waitCaughtUp();
     const [file] = dashboardsFor([scenario], { pipeline: false });

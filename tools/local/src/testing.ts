@@ -24,9 +24,23 @@ export function testRabbitMQ(): { RABBITMQ_URL: string; RABBITMQ_USERNAME: strin
   return { RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD };
 }
 
+/**
+ * The Valkey user tests read and clean up with (the admin user `run-tests.mjs` exports as
+ * VALKEY_USERNAME/VALKEY_PASSWORD; Valkey requires authentication there).
+ */
+export function testValkeyCredential(): { username?: string; password?: string } {
+  return { username: process.env.VALKEY_USERNAME, password: process.env.VALKEY_PASSWORD };
+}
+
+/** The consumer's Valkey user, for stacks a test starts (exported by `run-tests.mjs`). */
+export function testConsumerCredential(): { username: string; password: string } | undefined {
+  const { VALKEY_CONSUMER_USERNAME: username, VALKEY_CONSUMER_PASSWORD: password } = process.env;
+  return username && password ? { username, password } : undefined;
+}
+
 /** A connected Valkey client for a test. */
 export async function testValkey(): Promise<Valkey> {
-  const client = new Valkey(testServers().valkeyUrl, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  const client = new Valkey(testServers().valkeyUrl, { lazyConnect: true, maxRetriesPerRequest: 1, ...testValkeyCredential() });
   await client.connect();
   return client;
 }

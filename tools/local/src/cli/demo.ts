@@ -84,11 +84,13 @@ function printTable(scenario: AnyScenario, before: AggregateSnapshot, after: Agg
  * (tools/dashboard, which builds on this tool, so it runs as a process). Returns the PNG's path;
  * throws with the CLI's message (e.g. how to install Chromium) when it cannot.
  */
-function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string }): string {
+function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string; credential?: { username: string; password: string } }): string {
   const cli = join(repoRoot(), 'tools', 'dashboard', 'dist', 'cli.js');
   const run = spawnSync(process.execPath, [cli, 'png', '--valkey-url', options.valkeyUrl, '--scenario', options.scenario, '--out', options.outFile], {
     cwd: repoRoot(),
     encoding: 'utf8',
+    // Grafana's read-only user, passed by environment (never on a command line).
+    env: { ...process.env, ...(options.credential ? { VALKEY_USERNAME: options.credential.username, VALKEY_PASSWORD: options.credential.password } : {}) },
   });
   if (run.status !== 0) throw new Error(`the dashboard PNG was not written: ${(run.stderr || run.error?.message || `exit ${run.status}`).trim()}`);
   return run.stdout.trim();
@@ -112,7 +114,7 @@ async function main(): Promise<void> {
   log(`starting Kafka, Valkey${withRabbit ? ' and RabbitMQ' : ''} on loopback`);
   const infra = await ensureInfra({
     kafka: { port: kafkaPort, controllerPort: kafkaPort + 1 },
-    valkey: { port: Number(args['valkey-port']) },
+    valkey: { port: Number(args['valkey-port']), auth: true },
     rabbitmq: withRabbit ? { port: Number(args['rabbitmq-port']) } : undefined,
   });
   const reused = (h: { reused: boolean }) => (h.reused ? ' (reused)' : '');
@@ -123,12 +125,14 @@ async function main(): Promise<void> {
   const stack = new LocalStack({
     kafkaBrokers: infra.kafka.brokers,
     valkeyUrl: infra.valkey.url,
+    valkeyCredential: infra.valkey.credentials?.consumer,
     rabbitmq: infra.rabbitmq?.env,
     broker,
     scenarios: [scenario.name],
     portOffset: Number(args['port-offset']),
   });
-  const valkey = new Valkey(infra.valkey.url, { lazyConnect: true });
+  // The demo reads as Grafana does: the read-only user.
+  const valkey = new Valkey(infra.valkey.url, { lazyConnect: true, username: infra.valkey.credentials?.grafana.username, password: infra.valkey.credentials?.grafana.password });
   let failed = false;
   try {
     await valkey.connect();
@@ -179,7 +183,7 @@ async function main(): Promise<void> {
     process.stdout.write(`accepted=${accepted.length} counted=${counted} lost=${lost} duplicates=${duplicates}\n`);
     failed = lost !== 0 || duplicates !== 0 || accepted.length === 0;
     log('drawing the Grafana dashboard from this Valkey with headless Chromium');
-    log(`dashboard preview: ${writeDashboardPng({ valkeyUrl: infra.valkey.url, scenario: scenario.name, outFile: join('.cache', 'dashboard', `${scenario.name}.png`) })}`);
+    log(`dashboard preview: ${writeDashboardPng({ valkeyUrl: infra.valkey.url, credential: infra.valkey.credentials?.grafana, scenario: scenario.name, outFile: join('.cache', 'dashboard', `${scenario.name}.png`) })}`);
   } finally {
     log('stopping what the demo started');
     valkey.disconnect();

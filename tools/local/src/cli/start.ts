@@ -22,12 +22,13 @@ async function main(): Promise<void> {
   const kafkaPort = Number(args['kafka-port']);
   const infra = await ensureInfra({
     kafka: { port: kafkaPort, controllerPort: kafkaPort + 1 },
-    valkey: { port: Number(args['valkey-port']) },
+    valkey: { port: Number(args['valkey-port']), auth: true },
     rabbitmq: broker === 'kafka' ? undefined : { port: Number(args['rabbitmq-port']) },
   });
   const stack = new LocalStack({
     kafkaBrokers: infra.kafka.brokers,
     valkeyUrl: infra.valkey.url,
+    valkeyCredential: infra.valkey.credentials?.consumer,
     rabbitmq: infra.rabbitmq?.env,
     broker,
     scenarios: scenarios.map((s) => s.name),

@@ -12,7 +12,7 @@ import type Valkey from 'iovalkey';
 import { repoRoot } from '../infra/paths';
 import { postEvents, scrapeMetric, waitFor } from '../load';
 import { LocalStack, type StackBroker } from '../stack/stack';
-import { testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
+import { testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
 
 /** One POST and its answer. */
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -172,6 +172,7 @@ export function describePipeline(options: {
       stack = new LocalStack({
         kafkaBrokers,
         valkeyUrl,
+        valkeyCredential: testConsumerCredential(),
         rabbitmq,
         broker: options.broker,
         scenarios: options.cases.map((c) => c.scenario.name),

@@ -35,6 +35,8 @@ export interface StackOptions {
   /** Required when Kafka carries events. */
   readonly kafkaBrokers?: string;
   readonly valkeyUrl: string;
+  /** The consumer's Valkey user (VALKEY_USERNAME/VALKEY_PASSWORD), when Valkey requires authentication. */
+  readonly valkeyCredential?: { readonly username: string; readonly password: string };
   /** RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD; required when RabbitMQ carries events. */
   readonly rabbitmq?: Readonly<Record<string, string>>;
   /** @default 'kafka' */
@@ -112,6 +114,7 @@ export class LocalStack {
             ...common,
             ...brokerEnv(broker),
             VALKEY_URL: options.valkeyUrl,
+            ...(options.valkeyCredential ? { VALKEY_USERNAME: options.valkeyCredential.username, VALKEY_PASSWORD: options.valkeyCredential.password } : {}),
             KAFKA_GROUP_ID: options.groupId ?? 'oleada-consumer',
             ...(variant ? { VALKEY_VARIANT: variant } : {}),
           },
