@@ -1,0 +1,367 @@
+#!/usr/bin/env node
+/**
+ * npm run bench [-- --quick] — the local stack under load, the technology comparisons, and the
+ * report in docs/performance (README.md, SVG charts, results.json). See docs/performance/README.md.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { createKafka } from '@oleada/broker';
+import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, KAFKA_VERSION, repoRoot, runDir, startRabbitMQ, valkeyServerBinary, type Infra, type RabbitMQHandle } from '@oleada/local';
+import { canonicalRoute, getScenario } from '@oleada/scenarios';
+import { createLogger } from '@oleada/shared';
+import Valkey from 'iovalkey';
+import { compareHops } from '../compare/hops';
+import { compareValkeyReplicas } from '../compare/valkey-replicas';
+import { pacedLoad } from '../load/paced';
+import { saturate, saturateFor } from '../load/saturate';
+import { readProfileOf, summarizeProfile } from '../measure/cpu-profile';
+import { pidListeningOn, ProcessSampler } from '../measure/processes';
+import { describeMachine, loadAverages } from '../machine';
+import { reportCharts, renderSvg } from '../report/charts';
+import { checkTargets, renderMarkdown } from '../report/markdown';
+import type { AppProfile, BareResult, BenchReport } from '../report/model';
+import { ChildServer } from '../servers/child';
+import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
+import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
+
+const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile'] as const;
+type Section = (typeof SECTIONS)[number];
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    out: { type: 'string', default: 'docs/performance' },
+    scenario: { type: 'string', default: 'blackfriday' },
+    rates: { type: 'string' },
+    connections: { type: 'string', default: '64' },
+    'port-offset': { type: 'string', default: '3000' },
+    'kafka-port': { type: 'string' },
+    'valkey-port': { type: 'string' },
+    'rabbitmq-port': { type: 'string' },
+    /** Extra node flags for every app (e.g. --max-old-space-size=128), as OLEADA_NODE_ARGS. */
+    'node-args': { type: 'string', default: process.env.OLEADA_NODE_ARGS ?? '' },
+    'no-profile': { type: 'boolean', default: false },
+    /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
+    'profile-dir': { type: 'string' },
+    only: { type: 'string' },
+  },
+});
+
+function log(message: string): void {
+  process.stdout.write(`[bench] ${message}\n`);
+}
+
+const quick = args.quick as boolean;
+const plan = {
+  rates: (args.rates as string | undefined)?.split(',').map(Number) ?? (quick ? [250, 1500, 3000] : [250, 500, 1000, 1500, 2000, 3000]),
+  stepSeconds: quick ? 6 : 20,
+  warmupSeconds: quick ? 3 : 5,
+  connections: Number(args.connections),
+  sustainedSeconds: quick ? 12 : 60,
+  comparisonSeconds: quick ? 6 : 15,
+  bareSeconds: quick ? 4 : 10,
+  hopSeconds: quick ? 3 : 8,
+  valkeySeconds: quick ? 3 : 8,
+  profileSeconds: 20,
+};
+const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => !(s === 'profile' && (quick || args['no-profile']))));
+for (const section of only) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (known: ${SECTIONS.join(', ')})`);
+
+const nodeArgs = (args['node-args'] as string).trim();
+/** The stack variants, each with the --node-args flags. */
+const variants = Object.fromEntries(
+  Object.entries(STACK_VARIANTS).map(([key, variant]) => [key, { ...variant, nodeArgs: nodeArgs || undefined }]),
+) as Record<keyof typeof STACK_VARIANTS, StackVariant>;
+
+const portOffset = Number(args['port-offset']);
+/** Ports of the benchmark's own helper servers, beside the stack's (offset) ports. */
+const helperPorts = { bare: 18070 + portOffset, rest: 18071 + portOffset, grpc: 18072 + portOffset };
+
+interface Credential {
+  readonly username: string;
+  readonly password: string;
+}
+
+interface Servers {
+  readonly infra?: Infra;
+  readonly kafkaBrokers: string;
+  readonly valkeyUrl: string;
+  readonly valkeyPort: number;
+  /** Who the benchmark reads Valkey as (all keys), and the consumer's own user; unset without authentication. */
+  readonly valkeyAdmin?: Credential;
+  readonly valkeyConsumer?: Credential;
+}
+
+function credentialFrom(username: string | undefined, password: string | undefined): Credential | undefined {
+  return username && password ? { username, password } : undefined;
+}
+
+async function infraFor(): Promise<Servers> {
+  if (process.env.KAFKA_BROKERS && process.env.VALKEY_URL) {
+    log(`using the servers in KAFKA_BROKERS (${process.env.KAFKA_BROKERS}) and VALKEY_URL`);
+    return {
+      kafkaBrokers: process.env.KAFKA_BROKERS,
+      valkeyUrl: process.env.VALKEY_URL,
+      valkeyPort: Number(new URL(process.env.VALKEY_URL).port),
+      // The names tools/scripts/run-tests.mjs exports.
+      valkeyAdmin: credentialFrom(process.env.VALKEY_USERNAME, process.env.VALKEY_PASSWORD),
+      valkeyConsumer: credentialFrom(process.env.VALKEY_CONSUMER_USERNAME, process.env.VALKEY_CONSUMER_PASSWORD),
+    };
+  }
+  const kafkaPort = Number(args['kafka-port'] ?? DEFAULT_PORTS.kafka);
+  const valkeyPort = Number(args['valkey-port'] ?? DEFAULT_PORTS.valkey);
+  log(`starting (or reusing) Kafka on ${kafkaPort} and Valkey on ${valkeyPort}`);
+  // As npm start and the demo run it: Valkey requires authentication, the consumer has its own user.
+  const infra = await ensureInfra({ kafka: { port: kafkaPort, controllerPort: kafkaPort + 1 }, valkey: { port: valkeyPort, auth: true } });
+  return {
+    infra,
+    kafkaBrokers: infra.kafka.brokers,
+    valkeyUrl: infra.valkey.url,
+    valkeyPort,
+    valkeyAdmin: infra.valkey.credentials?.admin,
+    valkeyConsumer: infra.valkey.credentials?.consumer,
+  };
+}
+
+/** Runs one section; a failure is recorded in the report instead of ending the run. */
+async function section<T>(name: Section, failures: Array<{ section: string; error: string }>, run: () => Promise<T>): Promise<T | undefined> {
+  if (!only.has(name)) return undefined;
+  try {
+    return await run();
+  } catch (error) {
+    // The first lines: server errors carry whole log tails.
+    const message = ((error as Error).stack ?? String(error)).split('\n').slice(0, 8).join('\n');
+    log(`${name} failed: ${message}`);
+    failures.push({ section: name, error: (error as Error).message });
+    return undefined;
+  }
+}
+
+async function main(): Promise<void> {
+  const began = Date.now();
+  const scenario = getScenario(args.scenario as string);
+  const outDir = resolve(repoRoot(), args.out as string);
+  const loadBefore = loadAverages();
+  log(`load average before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}${quick ? ' (quick run)' : ''}`);
+  const servers = await infraFor();
+  const kafka = createKafka({ brokers: servers.kafkaBrokers.split(','), clientId: 'oleada-bench' }, createLogger('bench', 'error'));
+  const admin = kafka.admin();
+  await admin.connect();
+  const valkey = new Valkey(servers.valkeyUrl, { lazyConnect: true, maxRetriesPerRequest: 2, ...servers.valkeyAdmin });
+  await valkey.connect();
+  const env: BenchEnv = {
+    kafkaBrokers: servers.kafkaBrokers,
+    valkeyUrl: servers.valkeyUrl,
+    valkeyCredential: servers.valkeyConsumer,
+    kafkaPid: servers.infra?.kafka.pid ?? pidListeningOn(Number(servers.kafkaBrokers.split(',')[0].split(':')[1])),
+    valkeyPid: servers.infra?.valkey.pid ?? pidListeningOn(servers.valkeyPort),
+    scenario,
+    portOffset,
+    logDir: runDir('logs-bench'),
+    valkey,
+    admin,
+    groupId: 'oleada-consumer',
+    log,
+  };
+  const bodies = new BodyPool(scenario);
+  const route = canonicalRoute(scenario);
+  const failures: Array<{ section: string; error: string }> = [];
+  const sweep: StackRunResult[] = [];
+  let sustained: StackRunResult | undefined;
+  const writers: StackRunResult[] = [];
+  const brokers: StackRunResult[] = [];
+  let brokersPending: string | undefined;
+  let profile: AppProfile[] = [];
+  let profileRun: StackRunResult | undefined;
+  /** Closed-loop load on the stack's gateway for `seconds`, every outcome known. */
+  const saturation = (stack: { gatewayUrl: string }, seconds: number) => () =>
+    saturateFor({ baseUrl: stack.gatewayUrl, path: route, connections: plan.connections, seconds, body: bodies.take });
+
+  try {
+    const bare = await section('bare', failures, async (): Promise<BareResult> => {
+      log(`bare Node HTTP server: ${plan.connections} connections for ${plan.bareSeconds} s`);
+      const server = await ChildServer.start('bare-server', [String(helperPorts.bare)]);
+      try {
+        const sampler = new ProcessSampler([
+          { name: 'bare server', pid: server.pid },
+          { name: 'load generator', pid: process.pid },
+        ]);
+        await saturate({ baseUrl: `http://127.0.0.1:${helperPorts.bare}`, path: route, connections: plan.connections, seconds: 1, body: bodies.take });
+        sampler.start();
+        const load = await saturate({ baseUrl: `http://127.0.0.1:${helperPorts.bare}`, path: route, connections: plan.connections, seconds: plan.bareSeconds, body: bodies.take });
+        const result = { connections: plan.connections, load, requestsPerSecond: load.accepted / load.seconds, processes: sampler.stop(load.accepted) };
+        log(`bare: ${result.requestsPerSecond.toFixed(0)} requests/s, p50 ${load.latency.p50.toFixed(1)} ms, p99 ${load.latency.p99.toFixed(1)} ms`);
+        return result;
+      } finally {
+        await server.stop();
+      }
+    });
+
+    const hops = (await section('hops', failures, () => compareHops({ scenario, restPort: helperPorts.rest, grpcPort: helperPorts.grpc, seconds: plan.hopSeconds, log }))) ?? [];
+
+    const valkeyRows =
+      (await section('valkey', failures, () => compareValkeyReplicas({ scenario, basePort: servers.valkeyPort + 1, seconds: plan.valkeySeconds, log }))) ?? [];
+
+    await section('sweep', failures, async () => {
+      await startBenchStack(env, variants.default, async (stack) => {
+        log(`warm-up: 300 events/s for ${plan.warmupSeconds} s (not reported)`);
+        await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
+        for (const rate of plan.rates) {
+          sweep.push(
+            await measureStackRun(env, stack, `${rate}/s offered`, () => pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate, seconds: plan.stepSeconds, body: bodies.at }), {
+              offeredRate: rate,
+            }),
+          );
+        }
+        log(`sustained saturation: ${plan.connections} connections for ${plan.sustainedSeconds} s`);
+        sustained = await measureStackRun(env, stack, `saturation, ${plan.connections} connections`, saturation(stack, plan.sustainedSeconds), { connections: plan.connections });
+      });
+    });
+
+    await section('writers', failures, async () => {
+      for (const variant of [variants.oneWriter, variants.twoWriters]) {
+        await startBenchStack(env, variant, async (stack) => {
+          await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
+          writers.push(await measureStackRun(env, stack, variant.label, saturation(stack, plan.comparisonSeconds), { connections: plan.connections }));
+        });
+      }
+      if (sustained) writers.push({ ...sustained, label: `${variants.default.label} (default)` });
+    });
+
+    await section('brokers', failures, async () => {
+      let rabbit: RabbitMQHandle | undefined;
+      try {
+        if (process.env.RABBITMQ_URL) {
+          log('using the RabbitMQ in RABBITMQ_URL');
+          const url = new URL(process.env.RABBITMQ_URL);
+          const rabbitEnv = Object.fromEntries(['RABBITMQ_URL', 'RABBITMQ_USERNAME', 'RABBITMQ_PASSWORD'].filter((k) => process.env[k]).map((k) => [k, process.env[k] as string]));
+          env.rabbitmq = { env: rabbitEnv, pid: pidListeningOn(Number(url.port || 5672)) };
+        } else {
+          const port = Number(args['rabbitmq-port'] ?? DEFAULT_RABBITMQ_PORT);
+          log(`starting (or reusing) RabbitMQ on ${port}`);
+          try {
+            rabbit = await startRabbitMQ({ port });
+          } catch (error) {
+            brokersPending = `RabbitMQ could not be started on this machine: ${(error as Error).message.split('\n')[0]}`;
+            throw error;
+          }
+          // The process holding the AMQP port is the broker itself (rabbit.pid may be its start script).
+          env.rabbitmq = { env: rabbit.env, pid: pidListeningOn(port) ?? rabbit.pid };
+        }
+        for (const variant of [variants.default, variants.rabbitmq]) {
+          await startBenchStack(env, variant, async (stack) => {
+            await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
+            brokers.push(await measureStackRun(env, stack, variant.broker, saturation(stack, plan.comparisonSeconds), { connections: plan.connections }));
+          });
+        }
+      } finally {
+        await rabbit?.stop();
+      }
+    });
+
+    await section('profile', failures, async () => {
+      const keep = args['profile-dir'] as string | undefined;
+      const dir = keep ? resolve(keep) : mkdtempSync(join(tmpdir(), 'oleada-cpu-prof-'));
+      mkdirSync(dir, { recursive: true });
+      const window = { fromUs: 0, toUs: 0 };
+      const pids = new Map<string, number>();
+      try {
+        await startBenchStack(env, { ...variants.default, nodeArgs: [nodeArgs, `--cpu-prof --cpu-prof-dir=${dir}`].filter(Boolean).join(' ') }, async (stack) => {
+          await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
+          for (const app of stack.apps) if (app.pid) pids.set(app.spec.name, app.pid);
+          window.fromUs = Number(process.hrtime.bigint() / 1000n);
+          profileRun = await measureStackRun(env, stack, `profiled saturation, ${plan.connections} connections`, saturation(stack, plan.profileSeconds), {
+            connections: plan.connections,
+          });
+          window.toUs = Number(process.hrtime.bigint() / 1000n);
+        });
+        profile = [...pids].flatMap(([app, pid]) => {
+          const cpuProfile = readProfileOf(dir, pid);
+          return cpuProfile ? [{ app, summary: summarizeProfile(cpuProfile, window) }] : [];
+        });
+        if (profile.length === 0) throw new Error(`no CPU profiles were written to ${dir}`);
+        for (const p of profile) log(`profile ${p.app}: ${p.summary.components.slice(0, 4).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ')}`);
+      } finally {
+        if (!keep) rmSync(dir, { recursive: true, force: true });
+      }
+    });
+
+    const loadAfter = loadAverages();
+    const partial = { sweep, sustained, writers, brokers, quick };
+    const report: BenchReport = {
+      generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
+      command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, ''),
+      quick,
+      minutes: (Date.now() - began) / 60_000,
+      scenario: scenario.name,
+      machine: describeMachine({ valkeyBinary: safeValkeyBinary(), kafka: KAFKA_VERSION }),
+      loadAverage: { before: loadBefore, after: loadAfter },
+      settings: { rates: plan.rates, stepSeconds: plan.stepSeconds, saturationConnections: plan.connections, sustainedSeconds: plan.sustainedSeconds, comparisonSeconds: plan.comparisonSeconds, nodeArgs },
+      bare,
+      sweep,
+      sustained,
+      valkey: valkeyRows,
+      hops,
+      writers,
+      brokers,
+      brokersPending,
+      profile,
+      profileRun,
+      targets: checkTargets(partial),
+      failures,
+    };
+    await writeReport(report, outDir);
+    printSummary(report, outDir);
+    if (failures.length) process.exitCode = 1;
+  } finally {
+    valkey.disconnect();
+    await admin.disconnect();
+    await servers.infra?.stop();
+  }
+}
+
+function safeValkeyBinary(): string | undefined {
+  try {
+    return valkeyServerBinary();
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeReport(report: BenchReport, outDir: string): Promise<void> {
+  mkdirSync(outDir, { recursive: true });
+  const charts: string[] = [];
+  for (const { file, spec } of reportCharts(report)) {
+    writeFileSync(join(outDir, file), await renderSvg(spec));
+    writeFileSync(join(outDir, file.replace(/\.svg$/, '.vl.json')), `${JSON.stringify(spec, null, 2)}\n`);
+    charts.push(file);
+  }
+  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(outDir, 'README.md'), renderMarkdown(report, charts));
+}
+
+function printSummary(report: BenchReport, outDir: string): void {
+  const lines = ['', `Oleada benchmark (${report.quick ? 'quick' : 'full'}, ${report.minutes.toFixed(1)} min, load average ${report.loadAverage.before.map((v) => v.toFixed(2)).join(' ')} → ${report.loadAverage.after.map((v) => v.toFixed(2)).join(' ')})`];
+  for (const r of report.sweep) {
+    lines.push(
+      `  ${String(r.offeredRate).padStart(5)}/s offered: ${r.acceptedRate.toFixed(0).padStart(5)} accepted/s, ${r.endToEndRate.toFixed(0).padStart(5)} counted/s, p99 ${r.load.latency.p99.toFixed(1).padStart(7)} ms, lag max ${r.lag.max}`,
+    );
+  }
+  if (report.sustained) {
+    const s = report.sustained;
+    lines.push(`  saturation (${s.connections} conns): ${s.endToEndRate.toFixed(0)} events/s end to end for ${s.endToEndSeconds.toFixed(1)} s, accepted=${s.load.accepted} counted=${s.counted} lost=${s.lost} duplicates=${s.duplicates}`);
+  }
+  if (report.bare) lines.push(`  bare Node HTTP upper bound: ${report.bare.requestsPerSecond.toFixed(0)} req/s${report.sustained ? ` (Oleada ${((report.sustained.acceptedRate / report.bare.requestsPerSecond) * 100).toFixed(1)} % of it)` : ''}`);
+  for (const t of report.targets) lines.push(`  target ${t.met === undefined ? 'NOT MEASURED' : t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
+  for (const f of report.failures) lines.push(`  section ${f.section} FAILED: ${f.error.split('\n')[0]}`);
+  lines.push(`  report: ${relative(process.cwd(), join(outDir, 'README.md')) || join(outDir, 'README.md')}`, '');
+  process.stdout.write(lines.join('\n'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[bench] failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
+

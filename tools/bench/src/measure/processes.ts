@@ -1,0 +1,163 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+
+/** Clock ticks per second of /proc/<pid>/stat times (`getconf CLK_TCK`; 100 on Linux). */
+let clockTicks: number | undefined;
+function ticksPerSecond(): number {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/** CPU seconds (user + system) a process has used, from the text of /proc/<pid>/stat. */
+export function parseCpuSeconds(stat: string, ticks = 100): number {
+  // The command name (field 2) may contain spaces and parentheses: fields resume after the last ')'.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / ticks; // utime, stime (fields 14, 15)
+}
+
+/** Resident set size in MiB, from the text of /proc/<pid>/status. */
+export function parseRssMiB(status: string): number {
+  const match = /^VmRSS:\s+(\d+)\s+kB/m.exec(status);
+  return match ? Number(match[1]) / 1024 : Number.NaN;
+}
+
+export interface ProcessReading {
+  readonly cpuSeconds: number;
+  readonly rssMiB: number;
+}
+
+/** One reading of a process, or undefined when it is gone. */
+export function readProcess(pid: number): ProcessReading | undefined {
+  try {
+    return {
+      cpuSeconds: parseCpuSeconds(readFileSync(`/proc/${pid}/stat`, 'utf8'), ticksPerSecond()),
+      rssMiB: parseRssMiB(readFileSync(`/proc/${pid}/status`, 'utf8')),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The pid of the process listening on a TCP port of this machine (a Kafka or Valkey this run
+ * reused, so it has no handle with a pid): the socket inode from /proc/net/tcp{,6}, then the
+ * process holding it.
+ */
+export function pidListeningOn(port: number): number | undefined {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    let text = '';
+    try {
+      text = readFileSync(table, 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length > 9 && cols[3] === '0A' && cols[1].endsWith(`:${hexPort}`)) inodes.add(cols[9]);
+    }
+  }
+  if (inodes.size === 0) return undefined;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let fds: string[];
+    try {
+      fds = readdirSync(`/proc/${entry}/fd`);
+    } catch {
+      continue;
+    }
+    for (const fd of fds) {
+      try {
+        const target = readlinkSync(`/proc/${entry}/fd/${fd}`);
+        if (target.startsWith('socket:[') && inodes.has(target.slice(8, -1))) return Number(entry);
+      } catch {
+        // closed meanwhile
+      }
+    }
+  }
+  return undefined;
+}
+
+export interface ProcessUsage {
+  readonly name: string;
+  readonly pid: number;
+  /** Mean CPU over the window, in % of one core (200 = two cores busy). */
+  readonly cpuPercent: number;
+  /** CPU milliseconds per event handled in the window (when events were given). */
+  readonly cpuMsPerEvent?: number;
+  readonly rssMaxMiB: number;
+  readonly rssMeanMiB: number;
+}
+
+/** Samples CPU and RSS of named processes every `intervalMs` between `start()` and `stop()`. */
+export class ProcessSampler {
+  private timer: NodeJS.Timeout | undefined;
+  private first = new Map<string, { at: number; cpu: number }>();
+  private last = new Map<string, { at: number; cpu: number }>();
+  private rss = new Map<string, number[]>();
+  private stopped = false;
+
+  constructor(
+    private readonly processes: ReadonlyArray<{ readonly name: string; readonly pid: number | undefined }>,
+    private readonly intervalMs = 500,
+  ) {}
+
+  start(): void {
+    this.sample();
+    this.timer = setInterval(() => this.sample(), this.intervalMs);
+    this.timer.unref();
+  }
+
+  /** Stops sampling (again: only reports); `events` turns CPU time into CPU per event. */
+  stop(events?: number): ProcessUsage[] {
+    if (!this.stopped) {
+      if (this.timer) clearInterval(this.timer);
+      this.sample();
+      this.stopped = true;
+    }
+    const out: ProcessUsage[] = [];
+    for (const { name, pid } of this.processes) {
+      const a = this.first.get(name);
+      const b = this.last.get(name);
+      const rss = this.rss.get(name) ?? [];
+      if (!a || !b || pid === undefined) continue;
+      const seconds = (b.at - a.at) / 1000;
+      const cpu = b.cpu - a.cpu;
+      out.push({
+        name,
+        pid,
+        cpuPercent: seconds > 0 ? (cpu / seconds) * 100 : 0,
+        cpuMsPerEvent: events ? (cpu * 1000) / events : undefined,
+        rssMaxMiB: Math.max(...rss),
+        rssMeanMiB: rss.reduce((s, v) => s + v, 0) / Math.max(1, rss.length),
+      });
+    }
+    return out;
+  }
+
+  private sample(): void {
+    const at = performance.now();
+    for (const { name, pid } of this.processes) {
+      if (pid === undefined) continue;
+      const reading = pid === process.pid ? { cpuSeconds: selfCpuSeconds(), rssMiB: process.memoryUsage.rss() / 1048576 } : readProcess(pid);
+      if (!reading) continue;
+      if (!this.first.has(name)) this.first.set(name, { at, cpu: reading.cpuSeconds });
+      this.last.set(name, { at, cpu: reading.cpuSeconds });
+      let list = this.rss.get(name);
+      if (!list) this.rss.set(name, (list = []));
+      list.push(reading.rssMiB);
+    }
+  }
+}
+
+function selfCpuSeconds(): number {
+  const usage = process.cpuUsage();
+  return (usage.user + usage.system) / 1e6;
+}

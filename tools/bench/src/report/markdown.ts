@@ -1,0 +1,386 @@
+import type { StackRunResult } from '../stack-run';
+import type { BenchReport, TargetCheck } from './model';
+
+const NODE_APPS = /^(gateway|relay|writer|consumer)/;
+
+function n(value: number | undefined, digits = 0): string {
+  return value === undefined || !Number.isFinite(value) ? '—' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+/** A markdown table; numbers are right-aligned. */
+export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, numeric: readonly boolean[] = []): string {
+  const align = header.map((_, i) => (numeric[i] ? '---:' : '---'));
+  return [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function statuses(run: StackRunResult): string {
+  const other = Object.entries(run.load.statuses).filter(([s]) => s !== '202');
+  const parts = other.map(([s, c]) => `${c}×${s}`);
+  if (run.load.dropped) parts.push(`${run.load.dropped} not offered`);
+  return parts.length ? parts.join(', ') : '—';
+}
+
+/** Whether the three targets were met by this run's figures. */
+export function checkTargets(report: Pick<BenchReport, 'sweep' | 'sustained' | 'writers' | 'brokers' | 'quick'>): TargetCheck[] {
+  const out: TargetCheck[] = [];
+  const s = report.sustained;
+  out.push({
+    target: 'Sustained ≥ 3,000 events/s end to end for 60 s, lost=0 duplicates=0',
+    measured: s
+      ? `${n(s.endToEndRate)} events/s end to end over ${n(s.endToEndSeconds, 1)} s (${n(s.acceptedRate)} accepted/s, ${s.connections} connections), lost=${s.lost} duplicates=${s.duplicates}`
+      : 'not measured',
+    met: s ? s.endToEndRate >= 3000 && s.endToEndSeconds >= 60 && s.lost === 0 && s.duplicates === 0 : undefined,
+  });
+  const at1500 = report.sweep.find((r) => r.offeredRate === 1500);
+  out.push({
+    target: 'Gateway p99 ≤ 50 ms at 1,500 events/s offered',
+    measured: at1500
+      ? `p99 ${n(at1500.load.latency.p99, 1)} ms (p50 ${n(at1500.load.latency.p50, 1)} ms); ${n(at1500.acceptedRate)} of 1,500/s accepted`
+      : 'no 1,500 events/s step in this run',
+    met: at1500 ? at1500.load.latency.p99 <= 50 && at1500.load.dropped === 0 : undefined,
+  });
+  const runs = [...report.sweep, ...(s ? [s] : []), ...report.writers, ...report.brokers];
+  const peaks = new Map<string, number>();
+  for (const run of runs) for (const p of run.processes) if (NODE_APPS.test(p.name)) peaks.set(p.name, Math.max(peaks.get(p.name) ?? 0, p.rssMaxMiB));
+  const worst = [...peaks].sort((a, b) => b[1] - a[1])[0];
+  out.push({
+    target: 'Every Node app ≤ 200 MB RSS under load',
+    measured: worst ? `highest: ${worst[0]} ${n(worst[1])} MiB = ${n(worst[1] * 1.048576)} MB (peaks in MiB: ${[...peaks].map(([k, v]) => `${k} ${n(v)}`).join(', ')})` : 'not measured',
+    met: worst ? worst[1] * 1.048576 <= 200 : undefined,
+  });
+  return out;
+}
+
+function verdict(met: boolean | undefined): string {
+  return met === undefined ? 'not measured' : met ? '**met**' : '**missed**';
+}
+
+function runTable(runs: readonly StackRunResult[], first: string, label: (r: StackRunResult) => string): string {
+  return table(
+    [first, 'accepted/s', 'counted/s (end to end)', 'p50 ms', 'p95 ms', 'p99 ms', 'max lag', 'accepted', 'counted', 'lost', 'duplicates', 'other answers', 'load avg (1 min) start → end'],
+    runs.map((r) => [
+      label(r),
+      n(r.acceptedRate),
+      n(r.endToEndRate),
+      n(r.load.latency.p50, 1),
+      n(r.load.latency.p95, 1),
+      n(r.load.latency.p99, 1),
+      n(r.lag.max),
+      n(r.load.accepted),
+      n(r.counted),
+      String(r.lost),
+      String(r.duplicates),
+      statuses(r),
+      r.loadAverage ? `${r.loadAverage[0].toFixed(1)} → ${r.loadAverage[1].toFixed(1)}` : '—',
+    ]),
+    [false, true, true, true, true, true, true, true, true, true, true, false, true],
+  );
+}
+
+function processTable(run: StackRunResult): string {
+  return table(
+    ['process', 'CPU % of one core', 'CPU ms per event', 'RSS peak MiB', 'RSS mean MiB', 'V8 heap used / reserved at end, MiB'],
+    run.processes.map((p) => {
+      const heap = run.heaps?.[p.name];
+      return [p.name, n(p.cpuPercent), n(p.cpuMsPerEvent, 3), n(p.rssMaxMiB), n(p.rssMeanMiB), heap ? `${n(heap.usedMiB)} / ${n(heap.totalMiB)}` : '—'];
+    }),
+    [false, true, true, true, true, true],
+  );
+}
+
+/** Facts the profile and the process figures support, stated without guessing beyond them. */
+function profileVerdict(report: BenchReport): string[] {
+  const lines: string[] = [];
+  const run = report.sustained;
+  if (run) {
+    const total = run.processes.reduce((s, p) => s + p.cpuPercent, 0);
+    const perEvent = run.processes.reduce((s, p) => s + (p.cpuMsPerEvent ?? 0), 0);
+    const capacity = report.machine.nproc * 100;
+    const ranked = [...run.processes].sort((a, b) => (b.cpuMsPerEvent ?? 0) - (a.cpuMsPerEvent ?? 0));
+    lines.push(
+      `- At saturation the measured processes used **${n(total)} % CPU of the machine's ${capacity} %** ` +
+        `(load average ${report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')} before the run, ${report.loadAverage.after.map((v) => v.toFixed(2)).join(', ')} after; ` +
+        `other work on the machine is included in the load average, not in the process figures).`,
+    );
+    lines.push(
+      `- The chain costs **${n(perEvent, 2)} CPU-ms per event** summed over every process (generator included), so ${report.machine.nproc} cores can carry at most ` +
+        `≈ ${n((report.machine.nproc * 1000) / perEvent)} events/s even if nothing else ran. The target of 3,000 events/s needs ≤ ${n((report.machine.nproc * 1000) / 3000, 2)} ms per event.`,
+    );
+    lines.push(`- Heaviest per event: ${ranked.slice(0, 4).map((p) => `${p.name} ${n(p.cpuMsPerEvent, 2)} ms`).join(', ')}.`);
+    const biggest = [...run.processes].filter((p) => NODE_APPS.test(p.name)).sort((a, b) => b.rssMaxMiB - a.rssMaxMiB)[0];
+    const heap = biggest && run.heaps?.[biggest.name];
+    if (biggest && heap) {
+      lines.push(
+        `- Memory: the largest Node app, ${biggest.name}, peaked at ${n(biggest.rssMaxMiB)} MiB RSS while its V8 heap held ${n(heap.usedMiB)} MiB of ${n(heap.totalMiB)} MiB reserved when the run ended. ` +
+          `With ${n(report.machine.memoryGiB)} GiB of RAM and no heap limit, V8 grows its heap before collecting; \`--max-old-space-size\` (here: \`npm run bench -- --node-args=--max-old-space-size=128\`; in Kubernetes: \`NODE_OPTIONS\`) bounds it.`,
+      );
+    }
+  }
+  if (report.bare && run) {
+    lines.push(
+      `- A bare Node HTTP server answers ${n(report.bare.requestsPerSecond)} requests/s with the same generator and connections: Oleada's whole chain reaches ` +
+        `${n((run.acceptedRate / report.bare.requestsPerSecond) * 100, 1)} % of that single hop.`,
+    );
+  }
+  return lines;
+}
+
+/** The report, as docs/performance/README.md. */
+export function renderMarkdown(report: BenchReport, charts: readonly string[]): string {
+  const out: string[] = [];
+  const has = (file: string) => charts.includes(file);
+  const m = report.machine;
+  out.push('# Oleada performance');
+  out.push('');
+  out.push(
+    `Written by \`${report.command}\` on ${report.generatedAt} (${report.quick ? 'quick run' : 'full run'}, ${n(report.minutes, 1)} min, scenario \`${report.scenario}\`). ` +
+      'Every figure below comes from that run; run it again to regenerate this page, its charts and `results.json`.',
+  );
+  out.push('');
+  out.push('## Targets');
+  out.push('');
+  out.push(table(['target', 'measured', 'verdict'], report.targets.map((t) => [t.target, t.measured, verdict(t.met)])));
+  out.push('');
+  if (report.failures.length) {
+    out.push('Sections that failed in this run:');
+    out.push('');
+    for (const f of report.failures) out.push(`- ${f.section}: \`${f.error.split('\n')[0]}\``);
+    out.push('');
+  }
+  out.push('## Machine');
+  out.push('');
+  out.push(
+    table(
+      ['', ''],
+      [
+        ['CPU', `${m.cpuModel}, ${m.nproc} CPUs (\`nproc\`)`],
+        ['memory', `${n(m.memoryGiB, 1)} GiB`],
+        ['OS', m.os],
+        ['Node.js', m.node],
+        ['Java', m.java],
+        ['Kafka', m.kafka],
+        ['Valkey', m.valkey],
+        ['load average (1, 5, 15 min) before', report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')],
+        ['load average (1, 5, 15 min) after', report.loadAverage.after.map((v) => v.toFixed(2)).join(', ')],
+      ],
+    ),
+  );
+  out.push('');
+  out.push(
+    'Everything runs on this one machine: the load generator, gateway, relay, three writer processes, the consumer, Kafka and Valkey share its CPUs. ' +
+      'A load average above the CPU count means other work was competing for them; every table of runs shows the 1-minute load average when each run began and ended, ' +
+        'so compare two rows only when those are close.',
+  );
+  out.push('');
+  out.push('## How it is measured');
+  out.push('');
+  out.push(
+    [
+      '- **Rate sweep**: an open-loop generator (undici, keep-alive) offers each rate for a fixed time; a request is due at n / rate seconds whether or not earlier ones were answered, and its latency counts from when it was due, so queueing is never hidden. ' +
+        'When too many requests are outstanding a due request is not sent and is reported as "not offered".',
+      '- **Saturation**: autocannon, closed loop, a fixed number of connections each with one request in flight, for a fixed time: in rounds of a fixed number of requests, each round ending only once all of its requests were answered, so every request has a known outcome.',
+      '- **End to end**: the scenario\'s total counter in Valkey is read before and after; "counted/s" is the events counted divided by the time from the first send until Valkey showed the last accepted one. ' +
+        '`lost` = accepted − counted, `duplicates` = counted − accepted.',
+      '- **Lag**: asked of the broker every second: Kafka, the consumer group\'s committed offsets against the partitions\' end offsets; RabbitMQ, the messages ready in the queue (those delivered but not yet acknowledged are not included).',
+      '- **CPU and memory**: `/proc/<pid>/stat` and `/proc/<pid>/status` of every app, Kafka, Valkey and the generator, every 500 ms, from the first send until Valkey counted everything.',
+      '- **Per-hop latency** in the stack comes from each app\'s own Prometheus histograms (`/metrics`), differenced before and after a run.',
+      `- **Apps** run as \`npm start\` runs them (three writer processes, default configuration)${report.settings.nodeArgs ? `, with \`node ${report.settings.nodeArgs}\`` : ', with no extra node flags'}.`,
+    ].join('\n'),
+  );
+  out.push('');
+
+  out.push('## (a) Kafka under an offered-rate sweep');
+  out.push('');
+  if (has('sweep.svg')) out.push('![offered-rate sweep](sweep.svg)\n');
+  if (report.sweep.length) {
+    out.push(runTable(report.sweep, 'offered/s', (r) => n(r.offeredRate)));
+    out.push('');
+  }
+  if (report.sweep.length) {
+    const ms = (h: { meanMs: number; p99Ms: number }) => `${n(h.meanMs, 1)} (${n(h.p99Ms, 0)})`;
+    out.push("Where the time goes, from each app's own histograms: mean ms (p99 ms, interpolated within buckets) of each span, per offered rate.");
+    out.push('');
+    out.push(
+      table(
+        ['offered/s', 'gateway: request → chain answered', 'relay: gRPC call to a writer', 'writer: RPC → Kafka ack', 'writer: one produce request', 'consumer: one Valkey batch', 'REST hop ≈', 'gRPC hop ≈'],
+        report.sweep.map((r) => {
+          const h = r.hops;
+          return [
+            n(r.offeredRate),
+            ms(h.gateway),
+            ms(h.relayGrpc),
+            ms(h.writerRpc),
+            ms(h.produce),
+            ms(h.valkeyApply),
+            n(h.gateway.meanMs - h.relayGrpc.meanMs, 1),
+            n(h.relayGrpc.meanMs - h.writerRpc.meanMs, 1),
+          ];
+        }),
+        [true, true, true, true, true, true, true, true],
+      ),
+    );
+    out.push('');
+    out.push(
+      'The REST hop (gateway → relay, the relay\'s own work included) is the gateway\'s time minus the relay\'s gRPC call; the gRPC hop is the relay\'s call minus the writer\'s own time ' +
+        '(differences of means). Beyond the stack\'s capacity they are mostly waiting: for a connection of the gateway\'s pool to the relay, and for the CPUs.',
+    );
+    out.push('');
+  }
+  if (report.sustained) {
+    const s = report.sustained;
+    out.push(`### Saturation and the single-hop upper bound`);
+    out.push('');
+    if (has('saturation.svg')) out.push('![saturation](saturation.svg)\n');
+    out.push(runTable([s], 'run', (r) => r.label));
+    out.push('');
+    if (report.bare) {
+      const b = report.bare;
+      out.push(
+        `A bare Node HTTP server (a handler that answers 202) on this machine, driven by the same autocannon settings (${b.connections} connections): ` +
+          `**${n(b.requestsPerSecond)} requests/s**, p50 ${n(b.load.latency.p50, 1)} ms, p99 ${n(b.load.latency.p99, 1)} ms. ` +
+          `Oleada's accepted rate is **${n((s.acceptedRate / b.requestsPerSecond) * 100, 1)} %** of it.`,
+      );
+      out.push('');
+    }
+    out.push('CPU and memory per process during the saturation run:');
+    out.push('');
+    out.push(processTable(s));
+    out.push('');
+  }
+
+  out.push('## (b) Valkey with 0, 1 and 2 replicas');
+  out.push('');
+  if (has('valkey-replicas.svg')) out.push('![Valkey replicas](valkey-replicas.svg)\n');
+  if (report.valkey.length) {
+    out.push(
+      'The real aggregation function (`applyBatch`: one `FCALL` per batch of prepared events, built from the scenario\'s sample data as the consumer builds them), ' +
+        `batches of ${report.valkey[0].batchSize} events, ${report.valkey[0].concurrency} batches in flight, against a fresh primary with replicas attached by \`replicaof\`. ` +
+        'Replication is asynchronous except in the `WAIT 1` row, where every batch also waits until one replica acknowledged it.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['setup', 'events/s', 'batches', 'batch p50 ms', 'batch p95 ms', 'batch p99 ms', 'replica behind at end (bytes)', 'primary CPU ms per 1000 events'],
+        report.valkey.map((r) => [
+          r.label,
+          n(r.eventsPerSecond),
+          n(r.batches),
+          n(r.batchLatency.p50, 2),
+          n(r.batchLatency.p95, 2),
+          n(r.batchLatency.p99, 2),
+          n(r.replicaLagBytes),
+          n((r.processes.find((p) => p.name === 'valkey primary')?.cpuMsPerEvent ?? Number.NaN) * 1000, 1),
+        ]),
+        [false, true, true, true, true, true, true, true],
+      ),
+    );
+    out.push('');
+  }
+
+  out.push('## (c) REST versus gRPC');
+  out.push('');
+  if (has('rest-vs-grpc.svg')) out.push('![REST vs gRPC](rest-vs-grpc.svg)\n');
+  if (report.hops.length) {
+    out.push(
+      'Each hop alone, with the same event: undici keep-alive pool → Fastify (the gateway → relay hop) against one grpc-js channel → grpc-js server with the scenario\'s service ' +
+        '(the relay → writer hop). The servers only decode and answer, so what differs is the transport and its encoding. Both sides run as separate processes.',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['transport', 'in flight', 'requests/s', 'p50 ms', 'p95 ms', 'p99 ms', 'client CPU µs/req', 'server CPU µs/req', 'body bytes'],
+        report.hops.map((r) => [
+          r.transport,
+          String(r.concurrency),
+          n(r.requestsPerSecond),
+          n(r.latency.p50, 2),
+          n(r.latency.p95, 2),
+          n(r.latency.p99, 2),
+          n(r.clientCpuUs),
+          n(r.serverCpuUs),
+          String(r.payloadBytes),
+        ]),
+        [false, true, true, true, true, true, true, true, true],
+      ),
+    );
+    out.push('');
+  }
+  const calm = report.sweep[0];
+  if (calm) {
+    const h = calm.hops;
+    out.push(
+      `In the running stack at ${n(calm.offeredRate)} events/s offered (the histogram table under (a)), the REST hop took ≈ ${n(h.gateway.meanMs - h.relayGrpc.meanMs, 2)} ms ` +
+        `and the gRPC hop ≈ ${n(h.relayGrpc.meanMs - h.writerRpc.meanMs, 2)} ms on average, waiting for the shared CPUs included.`,
+    );
+    out.push('');
+  }
+
+  out.push('## (d) One versus two writer processes');
+  out.push('');
+  if (has('writers.svg')) out.push('![writers](writers.svg)\n');
+  if (report.writers.length) {
+    out.push('The same saturation run with the relay sending to one, two, or (the default, the longer saturation run above) three writer processes.');
+    out.push('');
+    out.push(runTable(report.writers, 'writers', (r) => r.label));
+    out.push('');
+  }
+
+  out.push('## (e) Kafka versus RabbitMQ');
+  out.push('');
+  if (has('brokers.svg')) out.push('![brokers](brokers.svg)\n');
+  if (report.brokers.length) {
+    out.push(runTable(report.brokers, 'broker', (r) => r.label));
+    out.push('');
+  } else {
+    const failed = report.failures.find((f) => f.section === 'brokers');
+    out.push(`Pending: ${report.brokersPending ?? (failed ? `the comparison failed in this run: \`${failed.error.split('\n')[0]}\`` : 'not measured in this run')}`);
+    out.push('');
+  }
+
+  out.push('## Profile and verdict');
+  out.push('');
+  out.push(...profileVerdict(report));
+  out.push('');
+  if (report.profile.length) {
+    out.push(
+      `CPU profiles (\`node --cpu-prof\`, passed to every app with \`OLEADA_NODE_ARGS\`) of a separate saturation run, counting only samples taken while load was applied. ` +
+        'Share of each app\'s busy time by component:',
+    );
+    out.push('');
+    out.push(
+      table(
+        ['app', 'busy CPU ms', 'top components', 'top functions (self time)'],
+        report.profile.map((p) => [
+          p.app,
+          n(p.summary.busyMs),
+          p.summary.components
+            .slice(0, 5)
+            .map((c) => `${c.name} ${n(c.share * 100)} %`)
+            .join(', '),
+          p.summary.functions
+            .slice(0, 3)
+            .map((f) => `\`${f.name}\` ${n(f.share * 100, 1)} %`)
+            .join(', '),
+        ]),
+        [false, true, false, false],
+      ),
+    );
+    out.push('');
+  }
+
+  out.push('## Commands');
+  out.push('');
+  out.push('```bash');
+  out.push('npm run bench                 # this report: every comparison, ~10 minutes');
+  out.push('npm run bench -- --quick      # shorter steps and fewer rates, ~2 minutes');
+  out.push(`${report.command}   # the command that wrote this page`);
+  out.push('```');
+  out.push('');
+  out.push(
+    'Options: `--rates 500,1000,1500` (offered rates of the sweep), `--connections 64` (saturation), `--scenario`, `--port-offset 3000` (app ports), ' +
+      '`--kafka-port`/`--valkey-port` (servers to start or reuse; `KAFKA_BROKERS` and `VALKEY_URL` point it at running ones), `--out <dir>`, `--no-profile`, `--profile-dir <dir>` (keep the .cpuprofile files), ' +
+      '`--only sweep,valkey,hops,writers,brokers,profile,bare`.',
+  );
+  out.push('');
+  return out.join('\n');
+}

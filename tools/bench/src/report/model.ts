@@ -1,0 +1,61 @@
+import type { HopRow } from '../compare/hops';
+import type { ValkeyReplicaRow } from '../compare/valkey-replicas';
+import type { LoadResult } from '../load/result';
+import type { ProfileSummary } from '../measure/cpu-profile';
+import type { ProcessUsage } from '../measure/processes';
+import type { MachineInfo } from '../machine';
+import type { StackRunResult } from '../stack-run';
+
+export interface BareResult {
+  readonly connections: number;
+  readonly load: LoadResult;
+  readonly requestsPerSecond: number;
+  readonly processes: readonly ProcessUsage[];
+}
+
+export interface AppProfile {
+  readonly app: string;
+  readonly summary: ProfileSummary;
+}
+
+export interface TargetCheck {
+  readonly target: string;
+  readonly measured: string;
+  /** undefined: not measured in this run. */
+  readonly met: boolean | undefined;
+}
+
+/** Everything one `npm run bench` measured; written as results.json beside the report. */
+export interface BenchReport {
+  readonly generatedAt: string;
+  readonly command: string;
+  readonly quick: boolean;
+  readonly minutes: number;
+  readonly scenario: string;
+  readonly machine: MachineInfo;
+  readonly loadAverage: { readonly before: readonly number[]; readonly after: readonly number[] };
+  readonly settings: {
+    readonly rates: readonly number[];
+    readonly stepSeconds: number;
+    readonly saturationConnections: number;
+    readonly sustainedSeconds: number;
+    readonly comparisonSeconds: number;
+    /** Extra node flags every app ran with ('' for none). */
+    readonly nodeArgs?: string;
+  };
+  readonly bare?: BareResult;
+  readonly sweep: readonly StackRunResult[];
+  readonly sustained?: StackRunResult;
+  readonly valkey: readonly ValkeyReplicaRow[];
+  readonly hops: readonly HopRow[];
+  readonly writers: readonly StackRunResult[];
+  readonly brokers: readonly StackRunResult[];
+  /** Why the broker comparison has no rows, when it has none. */
+  readonly brokersPending?: string;
+  readonly profile: readonly AppProfile[];
+  /** CPU and RSS during the profiled run (the profiler's own overhead included). */
+  readonly profileRun?: StackRunResult;
+  readonly targets: readonly TargetCheck[];
+  /** Sections that failed, with the error, so a partial report says what is missing. */
+  readonly failures: ReadonlyArray<{ readonly section: string; readonly error: string }>;
+}

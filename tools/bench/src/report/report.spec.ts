@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { StackRunResult } from '../stack-run';
+import { reportCharts, renderSvg } from './charts';
+import { checkTargets, renderMarkdown, table } from './markdown';
+import type { BenchReport } from './model';
+
+const latency = (p99: number) => ({ count: 100, mean: p99 / 3, p50: p99 / 4, p95: p99 / 2, p99, max: p99 * 2 });
+const hop = { count: 10, meanMs: 1, p99Ms: 2 };
+
+function run(overrides: Partial<StackRunResult> & { p99?: number; rss?: number } = {}): StackRunResult {
+  const { p99 = 20, rss = 150, ...rest } = overrides;
+  return {
+    label: 'run',
+    load: { sent: 1000, accepted: 1000, statuses: { 202: 1000 }, dropped: 0, seconds: 10, latency: latency(p99) },
+    acceptedRate: 100,
+    counted: 1000,
+    lost: 0,
+    duplicates: 0,
+    endToEndRate: 100,
+    endToEndSeconds: 10,
+    lag: { max: 5, mean: 1 },
+    processes: [
+      { name: 'gateway', pid: 1, cpuPercent: 50, cpuMsPerEvent: 0.5, rssMaxMiB: rss, rssMeanMiB: rss - 10 },
+      { name: 'kafka', pid: 2, cpuPercent: 30, cpuMsPerEvent: 0.3, rssMaxMiB: 400, rssMeanMiB: 390 },
+    ],
+    hops: { gateway: hop, relayGrpc: hop, writerRpc: hop, produce: hop, valkeyApply: hop },
+    heaps: { gateway: { usedMiB: 40, totalMiB: 90 } },
+    loadAverage: [1.5, 2.5],
+    ...rest,
+  };
+}
+
+function report(partial: Partial<BenchReport> = {}): BenchReport {
+  const base = { sweep: [run({ offeredRate: 500 }), run({ offeredRate: 1500, p99: 80 })], sustained: run({ connections: 64, endToEndRate: 3100, endToEndSeconds: 61 }), writers: [], brokers: [], quick: false };
+  return {
+    generatedAt: '2026-11-22T00:00:00Z',
+    command: 'npm run bench',
+    minutes: 9.5,
+    scenario: 'blackfriday',
+    machine: { cpuModel: 'Test CPU', nproc: 2, memoryGiB: 8, os: 'Linux', node: 'v20', java: 'openjdk 17', valkey: 'Valkey 9', kafka: '4.3.0' },
+    loadAverage: { before: [1, 1, 1], after: [2, 2, 2] },
+    settings: { rates: [500, 1500], stepSeconds: 20, saturationConnections: 64, sustainedSeconds: 60, comparisonSeconds: 15 },
+    valkey: [],
+    hops: [],
+    profile: [],
+    failures: [],
+    ...base,
+    targets: checkTargets(base),
+    brokersPending: 'RabbitMQ not yet available',
+    ...partial,
+  };
+}
+
+describe('the report', () => {
+  it('judges each target from the figures', () => {
+    const [sustained, p99, rss] = checkTargets({ sweep: report().sweep, sustained: report().sustained, writers: [], brokers: [], quick: false });
+    assert.equal(sustained.met, true);
+    assert.equal(p99.met, false, 'p99 80 ms at 1,500/s misses 50 ms');
+    assert.equal(rss.met, true);
+    const heavy = checkTargets({ sweep: [run({ offeredRate: 1500, rss: 250 })], sustained: undefined, writers: [], brokers: [], quick: true });
+    assert.equal(heavy[0].met, undefined, 'no sustained run: not measured');
+    assert.equal(heavy[1].met, true);
+    assert.equal(heavy[2].met, false);
+    assert.match(heavy[2].measured, /gateway 250 MiB/);
+  });
+
+  it('counts a sustained run that lost events as missed, whatever its rate', () => {
+    const [sustained] = checkTargets({ sweep: [], sustained: run({ endToEndRate: 5000, endToEndSeconds: 60, lost: 1 }), writers: [], brokers: [], quick: false });
+    assert.equal(sustained.met, false);
+  });
+
+  it('writes markdown tables and names the pending comparison', () => {
+    assert.equal(table(['a', 'b'], [['x', '1']], [false, true]), '| a | b |\n| --- | ---: |\n| x | 1 |');
+    const markdown = renderMarkdown(report(), ['sweep.svg']);
+    assert.match(markdown, /!\[offered-rate sweep\]\(sweep\.svg\)/);
+    assert.match(markdown, /\| 1,500 \| 100 \| 100 \|/);
+    assert.match(markdown, /\| 1\.5 → 2\.5 \|/, 'each run shows the load average around it');
+    assert.match(markdown, /Pending: RabbitMQ not yet available/);
+    assert.match(markdown, /Test CPU, 2 CPUs/);
+    assert.doesNotMatch(markdown, /saturation\.svg/, 'only charts that were rendered are linked');
+  });
+
+  it('renders its charts to SVG without a browser', async () => {
+    const charts = reportCharts(report());
+    assert.deepEqual(
+      charts.map((c) => c.file),
+      ['sweep.svg', 'saturation.svg'],
+    );
+    const svg = await renderSvg(charts[0].spec);
+    assert.match(svg, /^<svg[^>]+xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+    assert.match(svg, /offered events\/s/);
+  });
+});

@@ -1,0 +1,211 @@
+import { loadavg } from 'node:os';
+import { connectRabbitMQ } from '@oleada/broker';
+import { queuesOf, seededRandom, type AnyScenario } from '@oleada/scenarios';
+import { METRIC_NAMES } from '@oleada/shared';
+import { readCounter, ScenarioKeys } from '@oleada/valkey-schema';
+import { totalMetric, waitCounted, type LocalStack } from '@oleada/local';
+import type Valkey from 'iovalkey';
+import type { Admin } from 'kafkajs';
+import type { LoadResult } from './load/result';
+import { consumerLag, LagSampler, queueBacklog } from './measure/lag';
+import { ProcessSampler, type ProcessUsage } from './measure/processes';
+import { histogramDelta, histogramOf, histogramQuantile, scrape, valueOf, type Histogram, type PromSample } from './measure/prometheus';
+
+/** Servers and clients every stack run shares. */
+export interface BenchEnv {
+  readonly kafkaBrokers: string;
+  readonly valkeyUrl: string;
+  /** The consumer's Valkey user, when Valkey requires authentication. */
+  readonly valkeyCredential?: { readonly username: string; readonly password: string };
+  /** Pids of Kafka and Valkey (owned or found by their port), for CPU and RSS. */
+  readonly kafkaPid?: number;
+  readonly valkeyPid?: number;
+  readonly scenario: AnyScenario;
+  readonly portOffset: number;
+  readonly logDir: string;
+  readonly valkey: Valkey;
+  readonly admin: Admin;
+  readonly groupId: string;
+  /** RabbitMQ, once a comparison started it: the apps' environment (RABBITMQ_URL, …) and its pid. */
+  rabbitmq?: { readonly env: Readonly<Record<string, string>>; readonly pid?: number };
+  log(message: string): void;
+}
+
+/** Request bodies drawn from the scenario's sample data, encoded once and reused round-robin. */
+export class BodyPool {
+  private readonly bodies: string[];
+  private next = 0;
+
+  constructor(scenario: AnyScenario, size = 5000, seed = 20261128) {
+    const random = seededRandom(seed);
+    this.bodies = Array.from({ length: size }, () => JSON.stringify(scenario.sample(random)));
+  }
+
+  readonly at = (index: number): string => this.bodies[index % this.bodies.length];
+  readonly take = (): string => this.bodies[this.next++ % this.bodies.length];
+}
+
+/** Mean and p99 (from the histogram buckets) of one hop, in milliseconds. */
+export interface HopLatency {
+  readonly count: number;
+  readonly meanMs: number;
+  readonly p99Ms: number;
+}
+
+/** What each hop's own histogram recorded during a run. */
+export interface HopLatencies {
+  /** Gateway: from the request to the chain's answer (validation, then the REST call to the relay). */
+  readonly gateway: HopLatency;
+  /** Relay: the gRPC call to a writer, until the writer answered. */
+  readonly relayGrpc: HopLatency;
+  /** Writer: from the RPC's arrival to the broker's acknowledgement. */
+  readonly writerRpc: HopLatency;
+  /** Writer: one produce request, until acks=all. */
+  readonly produce: HopLatency;
+  /** Consumer: one batch applied to Valkey. */
+  readonly valkeyApply: HopLatency;
+}
+
+export interface StackRunResult {
+  readonly label: string;
+  /** Offered events/s (paced runs). */
+  readonly offeredRate?: number;
+  /** Concurrent connections (closed-loop runs). */
+  readonly connections?: number;
+  readonly load: LoadResult;
+  /** 202s per second of sending. */
+  readonly acceptedRate: number;
+  /** Events the scenario's total in Valkey grew by. */
+  readonly counted: number;
+  readonly lost: number;
+  readonly duplicates: number;
+  /** Counted events per second, from the first send until Valkey showed the last. */
+  readonly endToEndRate: number;
+  readonly endToEndSeconds: number;
+  /** How far the consumer was behind (records), asked of the broker every second. */
+  readonly lag: { readonly max: number; readonly mean: number };
+  readonly processes: readonly ProcessUsage[];
+  readonly hops: HopLatencies;
+  /** The machine's 1-minute load average when the run began and ended (other work included). */
+  readonly loadAverage: readonly [number, number];
+  /** Each app's V8 heap when the run ended: RSS above it is heap V8 reserved but is not using. */
+  readonly heaps: Readonly<Record<string, { readonly usedMiB: number; readonly totalMiB: number }>>;
+}
+
+function hopLatency(h: Histogram): HopLatency {
+  return { count: h.count, meanMs: h.count > 0 ? (h.sum / h.count) * 1000 : Number.NaN, p99Ms: histogramQuantile(h, 0.99) * 1000 };
+}
+
+type Scrapes = Map<string, PromSample[]>;
+
+/** Every running app's /metrics, by app name. */
+async function scrapeAll(stack: LocalStack): Promise<Scrapes> {
+  const apps = stack.apps.filter((a) => a.running);
+  const samples = await Promise.all(apps.map((a) => scrape(`http://127.0.0.1:${a.spec.port}`)));
+  return new Map(apps.map((a, i) => [a.spec.name, samples[i]]));
+}
+
+function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLatencies {
+  const of = (scrapes: Scrapes, names: string[]) => names.flatMap((n) => scrapes.get(n) ?? []);
+  const delta = (apps: string[], name: string, where: Record<string, string> = {}) =>
+    hopLatency(histogramDelta(histogramOf(of(after, apps), name, where), histogramOf(of(before, apps), name, where)));
+  const writers = stack.writers.map((w) => w.spec.name);
+  return {
+    gateway: delta([stack.gateway.spec.name], METRIC_NAMES.gatewayRequestDuration, { kind: 'single' }),
+    relayGrpc: delta([stack.relay.spec.name], METRIC_NAMES.relayGrpcDuration, { code: 'OK' }),
+    writerRpc: delta(writers, METRIC_NAMES.writerRpcDuration, { outcome: 'accepted' }),
+    produce: delta(writers, METRIC_NAMES.produceDuration, { outcome: 'ok' }),
+    valkeyApply: delta([stack.consumer.spec.name], METRIC_NAMES.valkeyApplyDuration),
+  };
+}
+
+/** V8 heap of each app when the run ended (prom-client's default metrics), in MiB. */
+function heapsOf(scrapes: Scrapes): Record<string, { usedMiB: number; totalMiB: number }> {
+  const mib = (samples: PromSample[], name: string) => valueOf(samples, name) / 1048576;
+  return Object.fromEntries(
+    [...scrapes].map(([app, samples]) => [app, { usedMiB: mib(samples, 'nodejs_heap_size_used_bytes'), totalMiB: mib(samples, 'nodejs_heap_size_total_bytes') }]),
+  );
+}
+
+/** Every process of a run: the apps, the broker, Valkey and this process (the load generator). */
+export function stackProcesses(env: BenchEnv, stack: LocalStack): Array<{ name: string; pid: number | undefined }> {
+  return [
+    ...stack.apps.filter((a) => a.running).map((a) => ({ name: a.spec.name, pid: a.pid })),
+    ...(stack.uses('kafka') ? [{ name: 'kafka', pid: env.kafkaPid }] : []),
+    ...(stack.uses('rabbitmq') ? [{ name: 'rabbitmq', pid: env.rabbitmq?.pid }] : []),
+    { name: 'valkey', pid: env.valkeyPid },
+    { name: 'load generator', pid: process.pid },
+  ];
+}
+
+/** How far the consumer is behind, asked of the broker the stack uses. */
+async function backlogOf(env: BenchEnv, stack: LocalStack): Promise<{ read: () => Promise<number>; close: () => Promise<void> }> {
+  if (!stack.uses('rabbitmq')) return { read: () => consumerLag(env.admin, env.groupId, env.scenario.topics), close: async () => undefined };
+  const rabbit = env.rabbitmq?.env ?? {};
+  const connection = await connectRabbitMQ({ url: rabbit.RABBITMQ_URL, username: rabbit.RABBITMQ_USERNAME, password: rabbit.RABBITMQ_PASSWORD, clientName: 'oleada-bench' });
+  const channel = await connection.createChannel();
+  const queues = queuesOf([env.scenario]).map((q) => q.queue);
+  return { read: () => queueBacklog(channel, queues), close: () => connection.close() };
+}
+
+/**
+ * One measured run against a started stack: waits until earlier runs are fully counted, drives
+ * load, then waits until Valkey counted every accepted event (or a timeout), sampling CPU, RSS and
+ * lag all along, and reads each hop's histograms before and after.
+ */
+export async function measureStackRun(
+  env: BenchEnv,
+  stack: LocalStack,
+  label: string,
+  drive: () => Promise<LoadResult>,
+  extra: { offeredRate?: number; connections?: number } = {},
+): Promise<StackRunResult> {
+  await stack.waitCaughtUp(120_000);
+  const keys = new ScenarioKeys(env.scenario.name);
+  const totalKey = keys.metric(totalMetric(env.scenario));
+  const baseline = await readCounter(env.valkey, totalKey);
+  const before = await scrapeAll(stack);
+  const sampler = new ProcessSampler(stackProcesses(env, stack));
+  const backlog = await backlogOf(env, stack);
+  const lag = new LagSampler(backlog.read);
+  const loadBefore = loadavg()[0];
+  sampler.start();
+  lag.start();
+  const started = performance.now();
+  let load: LoadResult;
+  let counting: { counted: number; seconds: number };
+  try {
+    load = await drive();
+    counting = await waitCounted(env.valkey, env.scenario, baseline, load.accepted, { since: started, settleMs: 1000, timeoutMs: 180_000 });
+  } finally {
+    sampler.stop();
+    await lag.stop();
+    await backlog.close();
+  }
+  const { counted, seconds } = counting;
+  const processes = sampler.stop(Math.max(counted, load.accepted));
+  const lagStats = await lag.stop();
+  const after = await scrapeAll(stack);
+  const result: StackRunResult = {
+    label,
+    ...extra,
+    load,
+    acceptedRate: load.accepted / load.seconds,
+    counted,
+    lost: Math.max(0, load.accepted - counted),
+    duplicates: Math.max(0, counted - load.accepted),
+    endToEndRate: counted / seconds,
+    endToEndSeconds: seconds,
+    lag: { max: lagStats.max, mean: lagStats.mean },
+    processes,
+    loadAverage: [loadBefore, loadavg()[0]],
+    hops: hopsBetween(stack, before, after),
+    heaps: heapsOf(after),
+  };
+  env.log(
+    `${label}: accepted ${load.accepted}/${load.sent}${load.dropped ? ` (${load.dropped} not offered)` : ''} = ${result.acceptedRate.toFixed(0)}/s, ` +
+      `end to end ${result.endToEndRate.toFixed(0)} events/s, p50 ${load.latency.p50.toFixed(1)} ms p99 ${load.latency.p99.toFixed(1)} ms, ` +
+      `lag max ${lagStats.max}, lost=${result.lost} duplicates=${result.duplicates}`,
+  );
+  return result;
+}
