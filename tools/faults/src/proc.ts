@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
+import { readProcess } from '@oleada/local';
 
 /** Resident memory of a process in MiB, from /proc (undefined once it is gone). */
 export function rssMiB(pid: number | undefined): number | undefined {
-  if (pid === undefined) return undefined;
-  try {
-    const match = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match ? Number(match[1]) / 1024 : undefined;
-  } catch {
-    return undefined;
-  }
+  const reading = pid === undefined ? undefined : readProcess(pid);
+  return reading && !Number.isNaN(reading.rssMiB) ? reading.rssMiB : undefined;
 }
 
 export interface RssSeries {

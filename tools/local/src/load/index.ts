@@ -4,3 +4,4 @@ export * from './post-events';
 export * from './scrape';
 export * from './wait-counted';
 export * from './wait-for';
+export * from './proc';
