@@ -10,7 +10,12 @@ async function main(): Promise<void> {
   const logger = createLogger(name, config.LOG_LEVEL);
   const metrics = new Metrics(name);
   const health = new Health();
-  const forwarder = new RelayForwarder(config.RELAY_URL, config.RELAY_CONNECTIONS, config.REQUEST_TIMEOUT_MS);
+  const forwarder = new RelayForwarder(config.RELAY_URL, {
+    connections: config.RELAY_CONNECTIONS,
+    timeoutMs: config.REQUEST_TIMEOUT_MS,
+    batchMax: config.RELAY_BATCH_MAX,
+    batchConcurrency: config.RELAY_BATCH_CONCURRENCY,
+  });
 
   @Module({})
   class GatewayAppModule {

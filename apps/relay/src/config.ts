@@ -27,4 +27,6 @@ export const relayConfigShape = {
   FANOUT_TARGETS: targetGroups(),
   GRPC_DEADLINE_MS: env.positiveInt().default(3000),
   MAX_IN_FLIGHT: env.positiveInt().default(2048),
+  /** Most events in one batch request from a gateway. */
+  BATCH_MAX_EVENTS: env.positiveInt().default(1000),
 };

@@ -20,7 +20,7 @@ async function main(): Promise<void> {
         module: RelayAppModule,
         imports: [
           OpsModule.forRoot(health, metrics),
-          RelayModule.forRoot({ scenarios: selectScenarios(config.SCENARIOS), clients, logger, metrics, maxInFlight: config.MAX_IN_FLIGHT }),
+          RelayModule.forRoot({ scenarios: selectScenarios(config.SCENARIOS), clients, logger, metrics, maxInFlight: config.MAX_IN_FLIGHT, batchMax: config.BATCH_MAX_EVENTS }),
         ],
       };
     }

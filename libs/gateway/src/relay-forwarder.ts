@@ -1,55 +1,130 @@
-import { relayRoute, type AnyScenario } from '@oleada/scenarios';
-import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER } from '@oleada/shared';
+import { relayBatchRoute, type AnyScenario } from '@oleada/scenarios';
 import { Pool } from 'undici';
 
 export interface ForwardResult {
-  /** The relay's HTTP status, or 503 when it could not be reached in time. */
+  /** The event's status from the relay, or 503 when the relay could not be reached in time. */
   readonly status: number;
   readonly body: unknown;
   /** Why the relay could not be reached (an error name, for logs only; never sent to a client). */
   readonly cause?: string;
 }
 
-/** Keep-alive connection pool to the relay; one POST per event, never a new connection per request. */
+export interface RelayForwarderOptions {
+  /** Keep-alive connections to the relay. */
+  readonly connections: number;
+  /** Deadline of one request to the relay, from when it is sent. */
+  readonly timeoutMs: number;
+  /** Most events in one request to the relay. @default 200 */
+  readonly batchMax?: number;
+  /** Requests to the relay in flight at once per scenario; events wait for a free one. @default 4 */
+  readonly batchConcurrency?: number;
+}
+
+interface Waiting {
+  readonly id: string;
+  readonly acceptedAt: number;
+  readonly event: unknown;
+  readonly resolve: (result: ForwardResult) => void;
+}
+
+/** Events of one scenario waiting for the relay, and its requests in flight. */
+interface Lane {
+  readonly scenario: AnyScenario;
+  pending: Waiting[];
+  inFlight: number;
+  scheduled: boolean;
+}
+
+interface RelayBatchAnswer {
+  readonly results?: ReadonlyArray<{ readonly id: string; readonly status: number; readonly error?: string; readonly message?: string; readonly field?: string }>;
+}
+
+const UNREACHABLE = { error: 'unavailable', message: 'relay unreachable' };
+
+/**
+ * Hands accepted events to the relay over a keep-alive pool, many per request. An event goes out
+ * at once when its scenario has a request slot free (events that arrived in the same turn of the
+ * event loop travel together); while every slot is busy, events queue and the next request takes
+ * all of them (up to `batchMax`). So a lone event is not held back by a timer, and under load one
+ * request, one relay call and one writer call carry hundreds of events. Every event still gets its
+ * own answer: 202 only when the relay reported that very event durable.
+ */
 export class RelayForwarder {
   private readonly pool: Pool;
+  private readonly lanes = new Map<string, Lane>();
+  private readonly timeoutMs: number;
+  private readonly batchMax: number;
+  private readonly batchConcurrency: number;
 
-  constructor(
-    relayUrl: string,
-    connections: number,
-    private readonly timeoutMs: number,
-  ) {
+  constructor(relayUrl: string, options: RelayForwarderOptions) {
+    this.timeoutMs = options.timeoutMs;
+    this.batchMax = options.batchMax ?? 200;
+    this.batchConcurrency = options.batchConcurrency ?? 4;
     this.pool = new Pool(relayUrl, {
-      connections,
+      connections: options.connections,
       pipelining: 1,
       keepAliveTimeout: 30_000,
-      headersTimeout: timeoutMs,
-      bodyTimeout: timeoutMs,
-      connectTimeout: Math.min(timeoutMs, 2000),
+      headersTimeout: options.timeoutMs,
+      bodyTimeout: options.timeoutMs,
+      connectTimeout: Math.min(options.timeoutMs, 2000),
     });
   }
 
-  async forward(scenario: AnyScenario, body: unknown, eventId: string, acceptedAt: number): Promise<ForwardResult> {
+  forward(scenario: AnyScenario, event: unknown, id: string, acceptedAt: number): Promise<ForwardResult> {
+    let lane = this.lanes.get(scenario.name);
+    if (!lane) this.lanes.set(scenario.name, (lane = { scenario, pending: [], inFlight: 0, scheduled: false }));
+    const queued = lane;
+    return new Promise((resolve) => {
+      queued.pending.push({ id, acceptedAt, event, resolve });
+      this.schedule(queued);
+    });
+  }
+
+  private schedule(lane: Lane): void {
+    if (lane.scheduled || lane.pending.length === 0 || lane.inFlight >= this.batchConcurrency) return;
+    lane.scheduled = true;
+    setImmediate(() => {
+      lane.scheduled = false;
+      while (lane.pending.length > 0 && lane.inFlight < this.batchConcurrency) {
+        const batch = lane.pending.splice(0, this.batchMax);
+        lane.inFlight++;
+        void this.send(lane.scenario, batch).finally(() => {
+          lane.inFlight--;
+          this.schedule(lane);
+        });
+      }
+    });
+  }
+
+  private async send(scenario: AnyScenario, batch: readonly Waiting[]): Promise<void> {
+    let answer: RelayBatchAnswer | undefined;
+    let status = 0;
     try {
       const response = await this.pool.request({
-        path: relayRoute(scenario),
+        path: relayBatchRoute(scenario),
         method: 'POST',
-        headers: { 'content-type': 'application/json', [EVENT_ID_HEADER]: eventId, [ACCEPTED_AT_HEADER]: String(acceptedAt) },
-        body: JSON.stringify(body),
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ events: batch.map(({ id, acceptedAt, event }) => ({ id, acceptedAt, event })) }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
+      status = response.statusCode;
       const text = await response.body.text();
-      let parsed: unknown = undefined;
-      try {
-        parsed = text ? JSON.parse(text) : undefined;
-      } catch {
-        parsed = undefined;
-      }
-      return { status: response.statusCode, body: parsed };
+      answer = status === 200 ? (JSON.parse(text) as RelayBatchAnswer) : undefined;
     } catch (error) {
       // Error names and messages may carry internal addresses: keep them out of the body.
-      return { status: 503, body: { error: 'unavailable', message: 'relay unreachable' }, cause: (error as Error).name };
+      for (const waiting of batch) waiting.resolve({ status: 503, body: UNREACHABLE, cause: (error as Error).name });
+      return;
     }
+    batch.forEach((waiting, i) => {
+      const result = answer?.results?.[i];
+      if (!result || result.id !== waiting.id) {
+        // The relay refused the whole request (overloaded, or an answer we cannot match): retry later.
+        waiting.resolve({ status: 503, body: { error: 'unavailable', message: 'relay refused the batch' }, cause: `relay answered ${status}` });
+        return;
+      }
+      const { error, message, field } = result;
+      waiting.resolve({ status: result.status, body: result.status === 202 ? {} : { error, message, ...(field === undefined ? {} : { field }) } });
+    });
   }
 
   close(): Promise<void> {

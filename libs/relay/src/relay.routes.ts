@@ -1,8 +1,9 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
-import { relayRoute, type AnyScenario } from '@oleada/scenarios';
+import { relayBatchRoute, relayRoute, type AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, installErrorHandler, installStrictJsonParser, METRIC_NAMES, sendError, UUID_PATTERN, validationError, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
-import type { WriterCaller } from './writer-fanout';
+import { z } from 'zod';
+import type { BatchEvent, WriterCaller } from './writer-fanout';
 
 export interface RelayRoutesOptions {
   readonly scenarios: readonly AnyScenario[];
@@ -10,7 +11,39 @@ export interface RelayRoutesOptions {
   readonly clients: WriterCaller;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Events in flight before new ones get a fast 503. */
   readonly maxInFlight: number;
+  /** Most events in one batch request. @default 1000 */
+  readonly batchMax?: number;
+}
+
+/** One event's answer in a batch: the status it would have had alone, and the error body's fields. */
+export interface RelayBatchResult {
+  readonly id: string;
+  readonly status: number;
+  readonly error?: string;
+  readonly message?: string;
+  readonly field?: string;
+}
+
+/** The body of a batch request: the gateway's accepted events, each with its id and arrival time. */
+export function relayBatchSchema(batchMax: number) {
+  return z
+    .object({
+      events: z
+        .array(
+          z
+            .object({
+              id: z.string().regex(UUID_PATTERN, 'must be a UUID'),
+              acceptedAt: z.number().int().positive(),
+              event: z.unknown(),
+            })
+            .strict(),
+        )
+        .min(1)
+        .max(batchMax),
+    })
+    .strict();
 }
 
 /** gRPC status → HTTP status of the relay's answer. */
@@ -32,11 +65,16 @@ export function httpStatusFor(code: GrpcStatus): number {
   }
 }
 
-/** The relay's REST endpoint per scenario: validate, then one gRPC call to a writer. */
+/**
+ * The relay's REST endpoints per scenario: one event (validate, then one call of the scenario's
+ * own gRPC method), and a batch (validate each, then one EventBatchService call carrying them all;
+ * the gateway's path under load). A batch answers 200 with one status per event.
+ */
 export async function registerRelayRoutes(fastify: FastifyInstance, options: RelayRoutesOptions): Promise<void> {
   const { scenarios, clients, logger, metrics, maxInFlight } = options;
   const requests = metrics.counter(METRIC_NAMES.relayRequests, 'Relay requests by outcome', ['scenario', 'status']);
   const grpcLatency = metrics.histogram(METRIC_NAMES.relayGrpcDuration, 'relay → writer gRPC call latency', ['scenario', 'code']);
+  const batchSchema = relayBatchSchema(options.batchMax ?? 1000);
   let inFlight = 0;
 
   await fastify.register(async (scope) => {
@@ -77,6 +115,57 @@ export async function registerRelayRoutes(fastify: FastifyInstance, options: Rel
         } finally {
           inFlight--;
         }
+      });
+
+      scope.post(relayBatchRoute(scenario), { bodyLimit: 16 * 1024 * 1024 }, async (request, reply) => {
+        const parsed = batchSchema.safeParse(request.body);
+        if (!parsed.success) return sendError(reply, 400, validationError(parsed.error));
+        const entries = parsed.data.events;
+        if (inFlight > 0 && inFlight + entries.length > maxInFlight) {
+          requests.inc({ scenario: scenario.name, status: 503 }, entries.length);
+          return sendError(reply, 503, { error: 'overloaded', message: 'relay is at capacity' }, 1);
+        }
+        const results: RelayBatchResult[] = new Array<RelayBatchResult>(entries.length);
+        const valid: BatchEvent[] = [];
+        const positions: number[] = [];
+        entries.forEach((entry, i) => {
+          const body = scenario.body.safeParse(entry.event);
+          if (body.success) {
+            valid.push({ eventId: entry.id, acceptedAt: entry.acceptedAt, message: scenario.toMessage(body.data) });
+            positions.push(i);
+          } else {
+            const { error, message, field } = validationError(body.error);
+            results[i] = { id: entry.id, status: 422, error, message, field };
+            requests.inc({ scenario: scenario.name, status: 422 });
+          }
+        });
+        if (valid.length > 0) {
+          inFlight += valid.length;
+          const stop = grpcLatency.startTimer({ scenario: scenario.name });
+          try {
+            const outcomes = await clients.callBatch(scenario, valid);
+            const worst = outcomes.find((outcome) => outcome.code !== GrpcStatus.OK)?.code ?? GrpcStatus.OK;
+            stop({ code: GrpcStatus[worst] });
+            outcomes.forEach((outcome, k) => {
+              const status = outcome.code === GrpcStatus.OK ? 202 : httpStatusFor(outcome.code);
+              requests.inc({ scenario: scenario.name, status });
+              const id = valid[k].eventId;
+              results[positions[k]] =
+                status === 202
+                  ? { id, status }
+                  : status === 422
+                    ? { id, status, error: 'invalid_event', message: outcome.detail }
+                    : { id, status, error: 'unavailable', message: 'the event was not made durable; retry' };
+            });
+            const failed = outcomes.filter((outcome) => outcome.code !== GrpcStatus.OK && httpStatusFor(outcome.code) >= 500);
+            if (failed.length > 0) {
+              logger.warn({ scenario: scenario.name, failed: failed.length, of: outcomes.length, code: GrpcStatus[failed[0].code], details: failed[0].detail }, 'writer batch partly failed');
+            }
+          } finally {
+            inFlight -= valid.length;
+          }
+        }
+        return reply.code(200).send({ results });
       });
     }
   });

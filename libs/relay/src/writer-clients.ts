@@ -1,7 +1,8 @@
 import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { writerBatch } from '@oleada/contracts';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER } from '@oleada/shared';
-import type { WriterCaller } from './writer-fanout';
+import type { BatchEvent, EventOutcome, WriterCaller } from './writer-fanout';
 
 /** Channel settings: per-call round-robin over every resolved address, fast reconnects, keep-alive. */
 const CHANNEL_OPTIONS = {
@@ -14,14 +15,16 @@ const CHANNEL_OPTIONS = {
   'grpc.dns_min_time_between_resolutions_ms': 5000,
 };
 
-/** Codes after which the same call may safely go to another writer: the event id makes it idempotent. */
+/** Codes after which the same event may safely go to another writer: its id makes it idempotent. */
 const RETRIABLE = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.RESOURCE_EXHAUSTED, GrpcStatus.ABORTED]);
+
+const WRITE_BATCH = writerBatch.EventBatchServiceService.writeBatch;
 
 /**
  * Long-lived channels to every target of `WRITER_TARGETS`. Calls rotate over the targets, and
  * each channel rotates over the addresses its target resolves to (every pod behind a headless
- * Service, or every address of an `ipv4:` list). A call refused by one writer is retried on the
- * next target within the same deadline.
+ * Service, or every address of an `ipv4:` list). An event refused by one writer is retried on the
+ * next target (never the same one twice in a row) within the same deadline.
  */
 export class WriterClients implements WriterCaller {
   private readonly clients: Client[];
@@ -35,12 +38,18 @@ export class WriterClients implements WriterCaller {
     this.clients = targets.map((target) => new Client(target, credentials.createInsecure(), CHANNEL_OPTIONS));
   }
 
+  /** The clients one call tries, in order: from the next in rotation on, at least two attempts. */
+  private rotation(): Client[] {
+    const first = this.next++;
+    if (this.next >= this.clients.length) this.next = 0;
+    const attempts = Math.max(2, this.clients.length);
+    return Array.from({ length: attempts }, (_, i) => this.clients[(first + i) % this.clients.length]);
+  }
+
   async call(scenario: AnyScenario, message: unknown, eventId: string, acceptedAt: number): Promise<unknown> {
     const deadline = Date.now() + this.deadlineMs;
-    const attempts = Math.max(2, this.clients.length);
     let lastError: ServiceError | undefined;
-    for (let attempt = 0; attempt < attempts; attempt++) {
-      const client = this.clients[this.next++ % this.clients.length];
+    for (const client of this.rotation()) {
       try {
         return await this.unary(client, scenario, message, eventId, acceptedAt, deadline);
       } catch (error) {
@@ -51,6 +60,38 @@ export class WriterClients implements WriterCaller {
     throw lastError;
   }
 
+  /**
+   * Sends the events in one EventBatchService call; the events a writer could not make durable
+   * (and only those) go to the next writer, until each has an outcome or the deadline passed.
+   * Never rejects: a failed call becomes the outcome of each event it carried.
+   */
+  async callBatch(scenario: AnyScenario, events: readonly BatchEvent[]): Promise<EventOutcome[]> {
+    const deadline = Date.now() + this.deadlineMs;
+    const serialize = scenario.grpc.service[scenario.grpc.method].requestSerialize;
+    const payloads = events.map((event) => serialize(event.message));
+    const outcomes: EventOutcome[] = new Array<EventOutcome>(events.length);
+    let pending = events.map((_, i) => i);
+    for (const client of this.rotation()) {
+      const request: writerBatch.WriteBatchRequest = {
+        scenario: scenario.name,
+        events: pending.map((i) => ({ eventId: events[i].eventId, acceptedAt: events[i].acceptedAt, payload: payloads[i] })),
+      };
+      try {
+        const response = await this.batchUnary(client, request, deadline);
+        pending.forEach((i, k) => {
+          const outcome = response.outcomes[k];
+          outcomes[i] = outcome ? { code: outcome.code, detail: outcome.detail } : { code: GrpcStatus.INTERNAL, detail: 'the writer gave no outcome' };
+        });
+      } catch (error) {
+        const { code, details } = error as ServiceError;
+        for (const i of pending) outcomes[i] = { code: typeof code === 'number' ? code : GrpcStatus.UNKNOWN, detail: details ?? 'writer call failed' };
+      }
+      pending = pending.filter((i) => RETRIABLE.has(outcomes[i].code));
+      if (pending.length === 0 || Date.now() >= deadline) break;
+    }
+    return outcomes;
+  }
+
   private unary(client: Client, scenario: AnyScenario, message: unknown, eventId: string, acceptedAt: number, deadline: number): Promise<unknown> {
     const method = scenario.grpc.service[scenario.grpc.method];
     const metadata = new Metadata();
@@ -59,6 +100,14 @@ export class WriterClients implements WriterCaller {
     return new Promise((resolve, reject) => {
       client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, message, metadata, { deadline }, (error, response) =>
         error ? reject(error) : resolve(response),
+      );
+    });
+  }
+
+  private batchUnary(client: Client, request: writerBatch.WriteBatchRequest, deadline: number): Promise<writerBatch.WriteBatchResponse> {
+    return new Promise((resolve, reject) => {
+      client.makeUnaryRequest(WRITE_BATCH.path, WRITE_BATCH.requestSerialize, WRITE_BATCH.responseDeserialize, request, new Metadata(), { deadline }, (error, response) =>
+        error || !response ? reject(error ?? new Error('empty response')) : resolve(response),
       );
     });
   }

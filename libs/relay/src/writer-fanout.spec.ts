@@ -25,4 +25,16 @@ describe('WriterFanout', () => {
     await assert.rejects(call(new WriterFanout([group(async () => 'ok'), group(fail(status.UNAVAILABLE))])), { code: status.UNAVAILABLE });
     await assert.rejects(call(new WriterFanout([group(fail(status.UNAVAILABLE)), group(fail(status.INVALID_ARGUMENT))])), { code: status.INVALID_ARGUMENT });
   });
+
+  it('accepts an event of a batch only when every group acknowledged it', async () => {
+    const events = ['a', 'b', 'c'].map((eventId) => ({ eventId, acceptedAt: 0, message: {} }));
+    const batchGroup = (codes: Record<string, status>) =>
+      ({ callBatch: async (_s: unknown, list: typeof events) => list.map((e) => ({ code: codes[e.eventId] ?? status.OK, detail: codes[e.eventId] ? status[codes[e.eventId]] : '' })), close: () => undefined }) as unknown as WriterClients;
+    const fanout = new WriterFanout([batchGroup({ b: status.UNAVAILABLE, c: status.UNAVAILABLE }), batchGroup({ c: status.INVALID_ARGUMENT })]);
+    const outcomes = await fanout.callBatch(blackfridayScenario, events);
+    assert.deepEqual(
+      outcomes.map((o) => o.code),
+      [status.OK, status.UNAVAILABLE, status.INVALID_ARGUMENT],
+    );
+  });
 });

@@ -100,6 +100,11 @@ export function relayRoute(scenario: Pick<AnyScenario, 'name'>): string {
   return `/internal/v1/${scenario.name}/events`;
 }
 
+/** The relay's internal batch route for a scenario: many events, one outcome each. */
+export function relayBatchRoute(scenario: Pick<AnyScenario, 'name'>): string {
+  return `${relayRoute(scenario)}:batch`;
+}
+
 /** The RabbitMQ queues of some scenarios: one per topic (named like it), each with its scenario's dead-letter queue. */
 export function queuesOf(scenarios: readonly AnyScenario[]): Array<{ readonly queue: string; readonly deadLetterQueue: string }> {
   return scenarios.flatMap((s) => s.topics.map((topic) => ({ queue: topic, deadLetterQueue: s.queues.deadLetter })));

@@ -11,9 +11,9 @@ export const METRIC_NAMES = {
   gatewayRequestDuration: 'oleada_gateway_request_duration_seconds',
   /** gauge: requests in flight in the gateway. */
   gatewayInFlight: 'oleada_gateway_in_flight',
-  /** counter {scenario, status}: relay requests by HTTP status. */
+  /** counter {scenario, status}: events the relay handled, by the HTTP status each got (alone or in a batch). */
   relayRequests: 'oleada_relay_requests_total',
-  /** histogram {scenario, code}: relay → writer gRPC call latency. */
+  /** histogram {scenario, code}: relay → writer gRPC call latency (one event, or one batch: code = its worst outcome). */
   relayGrpcDuration: 'oleada_relay_grpc_duration_seconds',
   /** counter {scenario, outcome}: events handled by a writer. */
   writerEvents: 'oleada_writer_events_total',

@@ -239,9 +239,44 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
       assert.equal((await total()) - before, events.length, 'every event counted exactly once');
     });
 
+    it('takes many events in one EventBatchService call, each with its own outcome, each counted once', async () => {
+      const before = await total();
+      const producedBefore = produced.length;
+      const random = seededRandom(31);
+      const events = Array.from({ length: 300 }, () => ({ eventId: uuidv7(), acceptedAt: Date.now(), message: scenario.toMessage(scenario.body.parse(scenario.sample(random))) }));
+      const invalid = { eventId: uuidv7(), acceptedAt: Date.now(), message: { categoria: 0, productoId: 'X', precio: 1, cantidadVendida: 1 } };
+      const badId = { ...events[0], eventId: 'not-a-uuid' };
+      // The 7th event twice in the same call (a retried event): one outcome each, counted once.
+      const batch = [...events.slice(0, 150), invalid, badId, events[7], ...events.slice(150)];
+      const outcomes = await clients.callBatch(scenario, batch);
+      assert.equal(outcomes.length, batch.length);
+      assert.deepEqual(
+        outcomes.map((o) => o.code),
+        batch.map((e) => (e === invalid || e === badId ? 3 : 0)),
+        'OK for every valid event, INVALID_ARGUMENT (3) for the two wrong ones',
+      );
+      assert.match(outcomes[150].detail, /categoria 0/);
+      assert.match(outcomes[151].detail, /UUID/);
+      assert.ok(produced.length - producedBefore <= 10, `300 events in ${produced.length - producedBefore} produce requests`);
+      await waitFor(async () => (await total()) - before >= events.length, 60_000, 'the batch counted');
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      assert.equal((await total()) - before, events.length, 'every valid event counted exactly once');
+
+      // A scenario this writer does not serve: the whole call is refused, nothing is published.
+      const foreign = await clients.callBatch({ ...scenario, name: `${scenario.name}-elsewhere` }, events.slice(0, 2));
+      assert.deepEqual(
+        foreign.map((o) => o.code),
+        [3, 3],
+      );
+      assert.match(foreign[0].detail, /not served/);
+    });
+
     it('answers UNAVAILABLE, never OK, while the broker connection is gone', async () => {
       await publisher.disconnect();
-      await assert.rejects(clients.call(scenario, scenario.toMessage(scenario.body.parse(scenario.sample(seededRandom(1)))), uuidv7(), Date.now()), (error: { code?: number }) => error.code === 14);
+      const message = scenario.toMessage(scenario.body.parse(scenario.sample(seededRandom(1))));
+      await assert.rejects(clients.call(scenario, message, uuidv7(), Date.now()), (error: { code?: number }) => error.code === 14);
+      const outcomes = await clients.callBatch(scenario, [{ eventId: uuidv7(), acceptedAt: Date.now(), message }]);
+      assert.equal(outcomes[0].code, 14);
       await publisher.connect();
     });
   });

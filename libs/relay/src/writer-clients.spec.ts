@@ -1,0 +1,104 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
+import { writerBatch } from '@oleada/contracts';
+import { blackfridayScenario, seededRandom } from '@oleada/scenarios';
+import { WriterClients } from './writer-clients';
+
+type Decide = (eventId: string) => status;
+
+/** A writer's EventBatchService that answers each event with `decide` and records what it saw. */
+async function fakeWriter(decide: () => Decide | 'refuse-call') {
+  const seen: string[][] = [];
+  const server = new Server();
+  server.addService(writerBatch.EventBatchServiceService, {
+    writeBatch: (call: ServerUnaryCall<writerBatch.WriteBatchRequest, writerBatch.WriteBatchResponse>, callback: sendUnaryData<writerBatch.WriteBatchResponse>) => {
+      seen.push(call.request.events.map((e) => e.eventId));
+      const rule = decide();
+      if (rule === 'refuse-call') return callback({ code: status.UNAVAILABLE, details: 'writer is shutting down' });
+      // The payload must be the scenario's own message, decodable as such.
+      const method = blackfridayScenario.grpc.service[blackfridayScenario.grpc.method];
+      for (const event of call.request.events) assert.ok(method.requestDeserialize(event.payload));
+      callback(null, { outcomes: call.request.events.map((e) => ({ eventId: e.eventId, code: rule(e.eventId), detail: rule(e.eventId) === status.OK ? '' : 'no' })) });
+    },
+  });
+  const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  return { target: `127.0.0.1:${port}`, seen, stop: () => server.forceShutdown() };
+}
+
+describe('WriterClients.callBatch', () => {
+  const random = seededRandom(3);
+  const events = Array.from({ length: 5 }, (_, i) => ({
+    eventId: `01930000-0000-7000-8000-00000000000${i}`,
+    acceptedAt: 1700000000000 + i,
+    message: blackfridayScenario.toMessage(blackfridayScenario.body.parse(blackfridayScenario.sample(random))),
+  }));
+  let a: Awaited<ReturnType<typeof fakeWriter>>;
+  let b: Awaited<ReturnType<typeof fakeWriter>>;
+  let ruleA: Decide | 'refuse-call';
+  let ruleB: Decide | 'refuse-call';
+  let clients: WriterClients;
+
+  before(async () => {
+    a = await fakeWriter(() => ruleA);
+    b = await fakeWriter(() => ruleB);
+    clients = new WriterClients([a.target, b.target], 3000);
+  });
+  after(() => {
+    clients.close();
+    a.stop();
+    b.stop();
+  });
+  const reset = () => {
+    a.seen.length = 0;
+    b.seen.length = 0;
+  };
+
+  it('retries only the events one writer could not make durable, on the other writer', async () => {
+    reset();
+    // Whichever writer gets the call first refuses event 1 and 3; the other takes everything.
+    let firstWriter: 'a' | 'b' | undefined;
+    const flaky = (who: 'a' | 'b'): Decide => (id) => {
+      firstWriter ??= who;
+      return firstWriter === who && (id.endsWith('1') || id.endsWith('3')) ? status.UNAVAILABLE : status.OK;
+    };
+    ruleA = flaky('a');
+    ruleB = flaky('b');
+    const outcomes = await clients.callBatch(blackfridayScenario, events);
+    assert.deepEqual(outcomes.map((o) => o.code), [0, 0, 0, 0, 0]);
+    const [first, second] = firstWriter === 'a' ? [a.seen, b.seen] : [b.seen, a.seen];
+    assert.deepEqual(first, [events.map((e) => e.eventId)]);
+    assert.deepEqual(second, [[events[1].eventId, events[3].eventId]], 'only the refused events, and on the other writer');
+  });
+
+  it('never retries an event the writer called invalid, and reports it as such', async () => {
+    reset();
+    ruleA = ruleB = (id) => (id.endsWith('2') ? status.INVALID_ARGUMENT : status.OK);
+    const outcomes = await clients.callBatch(blackfridayScenario, events);
+    assert.deepEqual(outcomes.map((o) => o.code), [0, 0, status.INVALID_ARGUMENT, 0, 0]);
+    assert.equal(a.seen.length + b.seen.length, 1, 'one call');
+  });
+
+  it('moves the whole batch to the next writer when a call is refused, and gives up after both', async () => {
+    reset();
+    ruleA = 'refuse-call';
+    ruleB = () => status.OK;
+    const ok = await clients.callBatch(blackfridayScenario, events);
+    assert.deepEqual(ok.map((o) => o.code), [0, 0, 0, 0, 0]);
+    assert.equal(b.seen.length, 1);
+
+    reset();
+    ruleB = 'refuse-call';
+    const failed = await clients.callBatch(blackfridayScenario, events);
+    assert.deepEqual(failed.map((o) => o.code), Array(5).fill(status.UNAVAILABLE));
+    assert.equal(a.seen.length, 1, 'each writer tried once, not the same one twice');
+    assert.equal(b.seen.length, 1);
+  });
+
+  it('rotates calls over the writers', async () => {
+    reset();
+    ruleA = ruleB = () => status.OK;
+    for (let i = 0; i < 4; i++) await clients.callBatch(blackfridayScenario, events.slice(0, 1));
+    assert.deepEqual([a.seen.length, b.seen.length], [2, 2]);
+  });
+});
