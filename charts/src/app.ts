@@ -1,4 +1,4 @@
-import { grafanaHelmValues, VALKEY_USERS } from '@oleada/k8s';
+import { grafanaHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { App, type Chart } from 'cdk8s';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -9,32 +9,34 @@ import { GrafanaChart } from './charts/grafana';
 import { KafkaChart } from './charts/kafka';
 import { NamespacesChart } from './charts/namespaces';
 import { NetworkPoliciesChart } from './charts/network-policies';
-import { APPS, appPods, PipelineChart } from './charts/pipeline';
+import { brokerClientPods, brokerPath, PipelineChart } from './charts/pipeline';
+import { RabbitMQChart } from './charts/rabbitmq';
 import { ValkeyChart } from './charts/valkey';
 
 /** The cdk8s app: one chart per deployable unit, each written to its own file in dependency order. */
 export function buildApp(config: DeployConfig, outdir: string): App {
   const app = new App({ outdir });
   const namespaces = new NamespacesChart(app, 'namespaces', config);
-  const kafka = new KafkaChart(app, 'kafka', config, {
-    writerPods: [appPods(APPS.writer1), appPods(APPS.writer2)],
-    consumerPods: appPods(APPS.consumer),
-  });
+  const kafkaPath = brokerPath(config.brokerMode, 'kafka');
+  const kafka = kafkaPath && new KafkaChart(app, 'kafka', config, { clientPods: brokerClientPods(kafkaPath) });
+  const rabbitmq = brokerPath(config.brokerMode, 'rabbitmq') && new RabbitMQChart(app, 'rabbitmq', config);
+  const brokers = [kafka, rabbitmq].filter((chart): chart is KafkaChart | RabbitMQChart => chart !== undefined);
   const valkey = new ValkeyChart(app, 'valkey', config);
   const pipeline = new PipelineChart(app, 'pipeline', config, {
-    kafka: {
+    kafka: kafka && {
       bootstrapServers: kafka.cluster.bootstrapServers,
       writer: kafka.writerCredentials,
       consumer: kafka.consumerCredentials,
     },
+    rabbitmq: rabbitmq?.rabbitmq,
     valkey: valkey.valkey,
   });
   const entry = new EntryChart(app, 'entry', config, { gateway: pipeline.gateway });
   const grafana = new GrafanaChart(app, 'grafana', config, { valkey: valkey.valkey });
-  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey });
-  const charts: Chart[] = [kafka, valkey, pipeline, entry, grafana, policies];
+  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq });
+  const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, policies];
   for (const chart of charts) chart.addDependency(namespaces);
-  pipeline.addDependency(kafka, valkey);
+  pipeline.addDependency(...brokers, valkey);
   entry.addDependency(pipeline);
   grafana.addDependency(valkey);
   policies.addDependency(pipeline, valkey);
@@ -93,6 +95,17 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
     OLEADA_GRAFANA_ADMIN_SECRET: config.secrets.grafanaAdmin,
     OLEADA_GRAFANA_VALKEY_SECRET: config.secrets.grafanaValkey,
   };
+  // Written only when RabbitMQ runs, so that a Kafka-only bootstrap.env stays what it was (the bootstrap reads no broker line as kafka).
+  if (config.brokerMode !== 'kafka') {
+    Object.assign(env, {
+      OLEADA_BROKER: config.brokerMode,
+      OLEADA_RABBITMQ_SECRET: config.secrets.rabbitmq,
+      OLEADA_RABBITMQ_USERNAME: config.rabbitmq.username,
+      OLEADA_RABBITMQ_USERNAME_KEY: RABBITMQ_SECRET_KEYS.username,
+      OLEADA_RABBITMQ_PASSWORD_KEY: RABBITMQ_SECRET_KEYS.password,
+      OLEADA_RABBITMQ_COOKIE_KEY: RABBITMQ_SECRET_KEYS.erlangCookie,
+    });
+  }
   files['bootstrap.env'] =
     header +
     Object.entries(env)

@@ -1,3 +1,4 @@
+import { RABBITMQ_SECRET_KEYS } from '@oleada/k8s';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -133,6 +134,7 @@ echo "helm $*" >> "$STUB_STATE/calls"
     const dockerConfig = JSON.parse(Buffer.from(first.secret('oleada', 'zot-pull-secret').dockerconfigjson, 'base64').toString());
     assert.deepEqual(dockerConfig, { auths: { 'zot.oleada.test:5000': { auth: Buffer.from('puller:pull-pass').toString('base64') } } });
     assert.doesNotMatch(first.stdout, new RegExp(valkey['consumer-password']), 'a password was printed');
+    assert.deepEqual(first.secret('oleada', 'rabbitmq-auth'), {}, 'a RabbitMQ Secret without RabbitMQ');
 
     const second = run('gke-kubevirt-ingress', {});
     assert.equal(second.status, 0, second.stderr + second.stdout);
@@ -158,6 +160,31 @@ echo "helm $*" >> "$STUB_STATE/calls"
     assert.equal(result.status, 0, result.stderr + result.stdout);
     assert.doesNotMatch(result.calls, /kubevirt/);
     assert.match(result.stdout, /KubeVirt and CDI: not needed/);
+  });
+
+  it('with RabbitMQ alone: its Secret (user, password, Erlang cookie) once, and no Strimzi', () => {
+    const first = run('kind-statefulset-ingress-rabbitmq', { ZOT_USERNAME: 'u', ZOT_PASSWORD: 'p' });
+    assert.equal(first.status, 0, first.stderr + first.stdout);
+    assert.doesNotMatch(first.calls, /strimzi/);
+    assert.match(first.stdout, /Strimzi: not needed/);
+    const secret = first.secret('oleada', 'rabbitmq-auth');
+    assert.deepEqual(Object.keys(secret).sort(), [RABBITMQ_SECRET_KEYS.password, RABBITMQ_SECRET_KEYS.username, RABBITMQ_SECRET_KEYS.erlangCookie].sort());
+    assert.equal(secret[RABBITMQ_SECRET_KEYS.username], 'oleada');
+    assert.match(secret[RABBITMQ_SECRET_KEYS.password], /^[0-9a-f]{48}$/);
+    assert.match(secret[RABBITMQ_SECRET_KEYS.erlangCookie], /^[0-9a-f]{64}$/);
+    assert.doesNotMatch(first.stdout, new RegExp(secret[RABBITMQ_SECRET_KEYS.password]), 'the password was printed');
+
+    const second = run('kind-statefulset-ingress-rabbitmq', {});
+    assert.equal(second.status, 0, second.stderr + second.stdout);
+    assert.deepEqual(second.secret('oleada', 'rabbitmq-auth'), secret, 'the RabbitMQ Secret changed on a second run');
+    assert.match(second.stdout, /rabbitmq-auth exists: kept/);
+  });
+
+  it('with both brokers: Strimzi and the RabbitMQ Secret', () => {
+    const result = run('gke-kubevirt-ingress-both', { ZOT_USERNAME: 'u', ZOT_PASSWORD: 'p' });
+    assert.equal(result.status, 0, result.stderr + result.stdout);
+    assert.match(result.calls, /helm upgrade --install strimzi-cluster-operator/);
+    assert.equal(result.secret('oleada', 'rabbitmq-auth')[RABBITMQ_SECRET_KEYS.username], 'oleada');
   });
 
   it('stops with a clear message before synth, and without registry credentials', () => {

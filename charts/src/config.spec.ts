@@ -24,10 +24,17 @@ describe('loadConfig', () => {
     assert.equal(config.entry.controllerNamespace, config.namespaces.edge);
   });
 
+  it('runs Kafka unless told otherwise; OLEADA_BROKER picks rabbitmq or both', () => {
+    assert.equal(loadConfig({}).brokerMode, 'kafka');
+    assert.equal(loadConfig({ OLEADA_BROKER: 'rabbitmq' }).brokerMode, 'rabbitmq');
+    assert.equal(loadConfig({ OLEADA_BROKER: 'both' }).brokerMode, 'both');
+    assert.notEqual(loadConfig({}).rabbitmq.username, 'guest');
+  });
+
   it('names the variable that is wrong', () => {
     assert.throws(() => loadConfig({ OLEADA_PROFILE: 'aks' }), /OLEADA_PROFILE=aks is invalid: use gke \| eks \| kind/);
     assert.throws(() => loadConfig({ OLEADA_VALKEY: 'vm' }), /OLEADA_VALKEY=vm/);
-    assert.throws(() => loadConfig({ OLEADA_BROKER: 'rabbitmq' }), /OLEADA_BROKER=rabbitmq/);
+    assert.throws(() => loadConfig({ OLEADA_BROKER: 'pulsar' }), /OLEADA_BROKER=pulsar is invalid: use kafka \| rabbitmq \| both/);
     assert.throws(() => loadConfig({ TAG: 'latest' }), /latest/);
     assert.throws(() => loadConfig({ OLEADA_SCENARIOS: 'nope' }), /unknown scenario "nope"/);
     assert.throws(() => loadConfig({ OLEADA_KUBEVIRT_EMULATION: 'yes' }), /true \| false/);

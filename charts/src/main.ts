@@ -20,7 +20,7 @@ function main(): void {
   rmSync(outdir, { recursive: true, force: true });
   synthesize(config, outdir);
   process.stdout.write(
-    `synth: profile=${config.profile.name} valkey=${config.valkeyMode} entry=${config.entry.mode} ` +
+    `synth: profile=${config.profile.name} broker=${config.brokerMode} valkey=${config.valkeyMode} entry=${config.entry.mode} ` +
       `registry=${config.registry} tag=${config.imageTag} scenarios=${config.scenarios.map((s) => s.name).join(',')} → ${outdir}\n`,
   );
 }

@@ -1,4 +1,4 @@
-import { imageTag, VALKEY_USERS } from '@oleada/k8s';
+import { AMQP_PORT, imageTag, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -7,6 +7,8 @@ import { isDeepStrictEqual } from 'node:util';
 import { parse } from 'yaml';
 import { publicPaths } from './charts/entry';
 import { GRAFANA_PODS } from './charts/network-policies';
+import { brokerPath, brokerPaths } from './charts/pipeline';
+import { appConfig, SECRET_PLACEHOLDER } from './testing/app-config';
 import { documentedVariables, requiredVariables } from './testing/architecture';
 import { objectId, objectsOf, synth, TEST_REGISTRY, TEST_TAG, VARIANT_NAMES, type K8sObject, type Synthesized } from './testing/variants';
 
@@ -46,6 +48,10 @@ function envOf(d: K8sObject): Record<string, Json> {
   return Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
 }
 
+function statefulSet(s: Synthesized, name: string): K8sObject | undefined {
+  return objectsOf(s, 'StatefulSet').find((set) => set.metadata.name === name);
+}
+
 function bootstrapEnv(s: Synthesized): Record<string, string> {
   return Object.fromEntries(
     s.files['bootstrap.env']
@@ -63,6 +69,8 @@ for (const variant of VARIANT_NAMES) {
     const s = synth(variant);
     const { config } = s;
     const app = config.namespaces.app;
+    const paths = brokerPaths(config.brokerMode);
+    const consumerNames = paths.map((p) => p.consumer);
 
     it('every pod runs restricted: non-root, read-only root, no capabilities, seccomp RuntimeDefault, no token', () => {
       const templates = podTemplates(s);
@@ -118,7 +126,7 @@ for (const variant of VARIANT_NAMES) {
 
     it(`app images are ${TEST_REGISTRY}/oleada/<app>:<tag> with a pull secret and the image's own command; no image is :latest`, () => {
       const deployments = objectsOf(s, 'Deployment');
-      assert.equal(deployments.length, 5);
+      assert.equal(deployments.length, 4 + paths.length, 'gateway, relay, two writers and a consumer per broker');
       for (const d of deployments) {
         const spec = d.spec.template.spec;
         const component = d.metadata.labels!['app.kubernetes.io/component'];
@@ -137,13 +145,20 @@ for (const variant of VARIANT_NAMES) {
         const tag = imageTag(image.replace(/^docker:\/\//, ''));
         assert.ok(tag && tag !== 'latest', `image ${image} has no explicit tag`);
       }
+      for (const container of statefulSet(s, 'rabbitmq')?.spec.template.spec.containers ?? []) {
+        assert.match(container.image, /^docker\.io\/library\/rabbitmq:\d+\.\d+\.\d+$/, 'RabbitMQ: the official image, pinned to a release');
+      }
       assert.equal(bootstrapEnv(s).OLEADA_REGISTRY_SECRET, config.secrets.registry);
     });
 
-    it('HPAs: gateway 1–3 and relay 1–3 at 30% CPU, consumer 1–2; writer-1 has 1 replica and writer-2 2', () => {
+    it('HPAs: gateway 1–3 and relay 1–3 at 30% CPU, each consumer 1–2; writer-1 has 1 replica and writer-2 2', () => {
       const hpas = Object.fromEntries(objectsOf(s, 'HorizontalPodAutoscaler').map((h) => [h.metadata.name, h]));
-      assert.deepEqual(Object.keys(hpas).sort(), ['consumer', 'gateway', 'relay']);
-      const expected: Record<string, [number, number]> = { gateway: [1, 3], relay: [1, 3], consumer: [1, 2] };
+      assert.deepEqual(Object.keys(hpas).sort(), [...consumerNames, 'gateway', 'relay'].sort());
+      const expected: Record<string, [number, number]> = {
+        gateway: [1, 3],
+        relay: [1, 3],
+        ...Object.fromEntries(consumerNames.map((name) => [name, [1, 2]])),
+      };
       for (const [name, [min, max]] of Object.entries(expected)) {
         const spec = hpas[name].spec;
         assert.equal(spec.minReplicas, min, `${name} minReplicas`);
@@ -187,12 +202,22 @@ for (const variant of VARIANT_NAMES) {
       for (const d of objectsOf(s, 'Deployment')) {
         const component = d.metadata.labels!['app.kubernetes.io/component'];
         const env = envOf(d);
-        for (const name of requiredVariables(component, config.broker)) {
+        for (const name of requiredVariables(component, env.BROKER ?? "kafka")) {
           assert.ok(env[name] !== undefined && env[name] !== '', `${objectId(d)}: required ${name} not set`);
         }
         for (const name of Object.keys(env)) assert.ok(documented.has(name), `${objectId(d)}: ${name} is not in docs/architecture.md`);
         assert.equal(env.SERVICE_NAME, d.metadata.name);
         assert.equal(env.SCENARIOS, config.scenarios.map((x) => x.name).join(','));
+      }
+    });
+
+    it('every app gets only variables its configuration reads, and its own start-up validation accepts them', () => {
+      for (const d of objectsOf(s, 'Deployment')) {
+        const component = d.metadata.labels!['app.kubernetes.io/component'];
+        const reads = appConfig(component);
+        const env = Object.fromEntries(Object.entries(envOf(d)).map(([name, value]) => [name, typeof value === 'string' ? value : SECRET_PLACEHOLDER]));
+        for (const name of Object.keys(env)) assert.ok(reads.variables.has(name), `${objectId(d)}: apps/${component} does not read ${name}`);
+        assert.deepEqual(reads.problems(env), [], `${objectId(d)}: apps/${component} would not start`);
       }
     });
 
@@ -202,34 +227,57 @@ for (const variant of VARIANT_NAMES) {
       assert.match(gateway.RELAY_URL, /^http:\/\/relay:8080$/);
       assert.ok(services.has('relay'));
       const relay = envOf(deployment(s, 'relay'));
-      const targets = relay.WRITER_TARGETS.split(',');
-      assert.deepEqual(targets, ['writer-1', 'writer-2'].map((w) => `dns:///${w}-headless.${app}.svc.cluster.local:50051`));
+      const target = (w: string) => `dns:///${w}-headless.${app}.svc.cluster.local:50051`;
       for (const w of ['writer-1', 'writer-2']) assert.ok(services.has(`${w}-headless`));
+      const [first, ...fanout] = paths;
+      assert.deepEqual(relay.WRITER_TARGETS.split(','), first.writers.map(target));
+      assert.equal(relay.FANOUT_TARGETS, fanout.length > 0 ? fanout.map((p) => p.writers.map(target).join(',')).join(';') : undefined);
       const kafka = objectsOf(s, 'Kafka')[0];
       const users = new Set(objectsOf(s, 'KafkaUser').map((u) => u.metadata.name));
-      const consumer = envOf(deployment(s, 'consumer'));
-      assert.equal(consumer.VALKEY_URL, 'redis://valkey:6379');
-      assert.ok(services.has('valkey'));
-      assert.equal(consumer.VALKEY_USERNAME, VALKEY_USERS.consumer.name);
-      for (const name of ['writer-1', 'writer-2', 'consumer']) {
-        const env = envOf(deployment(s, name));
-        assert.equal(env.KAFKA_BROKERS, `${kafka.metadata.name}-kafka-bootstrap:${kafka.spec.kafka.listeners[0].port}`);
-        assert.equal(env.KAFKA_SASL_MECHANISM, 'scram-sha-512');
-        assert.ok(users.has(env.KAFKA_USERNAME), `${name}: KAFKA_USERNAME ${env.KAFKA_USERNAME} is no KafkaUser`);
-        // Strimzi's User Operator writes the password to a Secret named after the user.
-        assert.deepEqual(env.KAFKA_PASSWORD, { secretKeyRef: { name: env.KAFKA_USERNAME, key: 'password' } });
+      const rabbitmq = statefulSet(s, 'rabbitmq');
+      for (const path of paths) {
+        for (const name of [...path.writers, path.consumer]) {
+          const env = envOf(deployment(s, name));
+          assert.equal(env.BROKER, path.broker, `${name}: BROKER`);
+          if (path.broker === 'kafka') {
+            assert.equal(env.KAFKA_BROKERS, `${kafka.metadata.name}-kafka-bootstrap:${kafka.spec.kafka.listeners[0].port}`);
+            assert.equal(env.KAFKA_SASL_MECHANISM, 'scram-sha-512');
+            assert.ok(users.has(env.KAFKA_USERNAME), `${name}: KAFKA_USERNAME ${env.KAFKA_USERNAME} is no KafkaUser`);
+            // Strimzi's User Operator writes the password to a Secret named after the user.
+            assert.deepEqual(env.KAFKA_PASSWORD, { secretKeyRef: { name: env.KAFKA_USERNAME, key: 'password' } });
+          } else {
+            const url = new URL(env.RABBITMQ_URL);
+            assert.equal(url.protocol, 'amqp:');
+            assert.ok(services.has(url.hostname), `${name}: RABBITMQ_URL host ${url.hostname} is no Service`);
+            assert.equal(Number(url.port), AMQP_PORT);
+            assert.equal(url.username + url.password, '', `${name}: credentials in RABBITMQ_URL`);
+            // The apps log in as RabbitMQ's default user: the same Secret keys the broker creates it from.
+            const brokerEnv = Object.fromEntries(rabbitmq!.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.valueFrom]));
+            assert.deepEqual(env.RABBITMQ_USERNAME, brokerEnv.RABBITMQ_DEFAULT_USER);
+            assert.deepEqual(env.RABBITMQ_PASSWORD, brokerEnv.RABBITMQ_DEFAULT_PASS);
+            assert.deepEqual(env.RABBITMQ_PASSWORD, { secretKeyRef: { name: config.secrets.rabbitmq, key: RABBITMQ_SECRET_KEYS.password } });
+          }
+        }
+        const consumer = envOf(deployment(s, path.consumer));
+        assert.equal(consumer.VALKEY_VARIANT, path.variant, `${path.consumer}: VALKEY_VARIANT`);
+        assert.equal(consumer.VALKEY_URL, 'redis://valkey:6379');
+        assert.equal(consumer.VALKEY_USERNAME, VALKEY_USERS.consumer.name);
+        assert.deepEqual(consumer.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey } });
       }
-      assert.deepEqual(consumer.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey } });
+      assert.equal(new Set(paths.map((p) => p.variant)).size, paths.length, 'two broker paths would share their aggregates');
+      assert.ok(services.has('valkey'));
       const boot = bootstrapEnv(s);
       assert.equal(boot.OLEADA_VALKEY_SECRET, config.secrets.valkey);
       assert.ok(boot.OLEADA_VALKEY_KEYS.split(' ').includes(VALKEY_USERS.consumer.secretKey));
-      for (const d of objectsOf(s, 'Deployment')) {
-        for (const [name, value] of Object.entries(envOf(d))) {
-          if (/PASSWORD|SECRET|TOKEN/.test(name)) assert.ok(typeof value === 'object' && value.secretKeyRef, `${objectId(d)}: ${name} is a literal`);
+      for (const { owner, template } of podTemplates(s)) {
+        for (const c of [...template.spec.containers, ...(template.spec.initContainers ?? [])]) {
+          for (const e of c.env ?? []) {
+            if (/PASS|SECRET|TOKEN|COOKIE/.test(e.name)) assert.ok(e.valueFrom?.secretKeyRef, `${objectId(owner)} ${c.name}: ${e.name} is a literal`);
+          }
         }
       }
       assert.deepEqual(objectsOf(s, 'Secret'), [], 'manifests must not carry Secrets (the bootstrap creates them)');
-      const literal = Object.values(s.files).join('\n').match(/password:[ \t]*["']?[A-Za-z0-9]{8,}/i);
+      const literal = Object.values(s.files).join('\n').match(/(password|pass|cookie):[ \t]*["']?[A-Za-z0-9]{8,}/i);
       assert.equal(literal, null, `something looks like a literal password: ${literal?.[0]}`);
     });
 
@@ -260,18 +308,79 @@ for (const variant of VARIANT_NAMES) {
       only('relay', [podPeer('gateway')]);
       only('writer-1', [podPeer('relay')]);
       only('writer-2', [podPeer('relay')]);
-      only('valkey-primary', [podPeer('consumer'), podPeer('valkey-replica')]);
+      only('valkey-primary', [...consumerNames.map(podPeer), podPeer('valkey-replica')]);
       only('valkey-replica', [
         { podSelector: { matchLabels: GRAFANA_PODS }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } } },
       ]);
-      assert.deepEqual(peersOf(app, podsNamed('consumer')).peers, [], 'something reaches the consumer');
-      const listener = objectsOf(s, 'Kafka')[0].spec.kafka.listeners;
-      assert.equal(listener.length, 1, 'Kafka has more than the one client listener');
-      assert.deepEqual(listener[0].networkPolicyPeers, [podPeer('writer-1'), podPeer('writer-2'), podPeer('consumer')]);
+      for (const name of consumerNames) assert.deepEqual(peersOf(app, podsNamed(name)).peers, [], `something reaches ${name}`);
+      const kafkaPath = brokerPath(config.brokerMode, 'kafka');
+      const listener = objectsOf(s, 'Kafka')[0]?.spec.kafka.listeners;
+      if (kafkaPath) {
+        assert.equal(listener.length, 1, 'Kafka has more than the one client listener');
+        assert.deepEqual(listener[0].networkPolicyPeers, [...kafkaPath.writers, kafkaPath.consumer].map(podPeer));
+      } else {
+        assert.equal(listener, undefined, 'Kafka runs although no path uses it');
+      }
+      const rabbitmqPath = brokerPath(config.brokerMode, 'rabbitmq');
+      if (rabbitmqPath) {
+        // Only RabbitMQ's own writers and consumer, only on AMQP: no management, metrics or node-to-node port.
+        only('rabbitmq', [...rabbitmqPath.writers, rabbitmqPath.consumer].map(podPeer));
+        const rules = policies.filter((p) => p.metadata.namespace === app && matches(p.spec.podSelector.matchLabels, podsNamed('rabbitmq')));
+        const ports = rules.flatMap((p) => (p.spec.ingress ?? []).flatMap((rule: Json) => rule.ports));
+        assert.deepEqual(ports, [{ protocol: 'TCP', port: AMQP_PORT }]);
+      }
+    });
+
+    it(`RabbitMQ (${config.brokerMode}): one node on a persistent volume, AMQP only, user and cookie from the Secret, never guest`, () => {
+      const set = statefulSet(s, 'rabbitmq');
+      if (!brokerPath(config.brokerMode, 'rabbitmq')) {
+        assert.equal(set, undefined, 'RabbitMQ runs although no path uses it');
+        assert.equal(bootstrapEnv(s).OLEADA_BROKER, undefined, 'bootstrap.env names a broker for a Kafka-only deployment');
+        return;
+      }
+      assert.equal(set!.spec.replicas, 1);
+      assert.equal(set!.spec.volumeClaimTemplates[0].spec.storageClassName, config.profile.storageClass);
+      assert.equal(set!.spec.volumeClaimTemplates[0].spec.resources.requests.storage, config.profile.rabbitmqStorageSize);
+      const pod = set!.spec.template.spec;
+      assert.equal(pod.securityContext.runAsUser, 999, 'the image runs as its rabbitmq user');
+      const [container] = pod.containers;
+      assert.deepEqual(container.ports, [{ name: 'amqp', containerPort: AMQP_PORT, protocol: 'TCP' }]);
+      const services = objectsOf(s, 'Service').filter((svc) => matches(svc.spec.selector, set!.spec.template.metadata.labels));
+      assert.deepEqual(services.map((svc) => svc.metadata.name).sort(), ['rabbitmq', 'rabbitmq-headless']);
+      for (const svc of services) assert.deepEqual(svc.spec.ports.map((port: Json) => port.port), [AMQP_PORT], `${objectId(svc)} ports`);
+      assert.equal(services.find((svc) => svc.metadata.name === 'rabbitmq-headless')!.spec.clusterIP, 'None');
+      assert.equal(set!.spec.serviceName, 'rabbitmq-headless');
+      for (const probe of ['readinessProbe', 'livenessProbe', 'startupProbe']) assert.equal(container[probe].exec.command[0], 'rabbitmq-diagnostics', probe);
+
+      const env = Object.fromEntries(container.env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
+      const boot = bootstrapEnv(s);
+      assert.deepEqual(env.RABBITMQ_DEFAULT_USER, { secretKeyRef: { name: config.secrets.rabbitmq, key: RABBITMQ_SECRET_KEYS.username } });
+      assert.deepEqual(env.RABBITMQ_DEFAULT_PASS, { secretKeyRef: { name: config.secrets.rabbitmq, key: RABBITMQ_SECRET_KEYS.password } });
+      assert.equal(boot.OLEADA_BROKER, config.brokerMode);
+      assert.equal(boot.OLEADA_RABBITMQ_SECRET, config.secrets.rabbitmq);
+      assert.deepEqual(
+        [boot.OLEADA_RABBITMQ_USERNAME_KEY, boot.OLEADA_RABBITMQ_PASSWORD_KEY, boot.OLEADA_RABBITMQ_COOKIE_KEY],
+        [RABBITMQ_SECRET_KEYS.username, RABBITMQ_SECRET_KEYS.password, RABBITMQ_SECRET_KEYS.erlangCookie],
+      );
+      assert.notEqual(boot.OLEADA_RABBITMQ_USERNAME.toLowerCase(), 'guest');
+      const cookie = pod.volumes.find((v: Json) => v.secret?.secretName === config.secrets.rabbitmq);
+      assert.deepEqual(cookie.secret.items.map((i: Json) => i.key), [RABBITMQ_SECRET_KEYS.erlangCookie], 'only the cookie is mounted');
+
+      const conf = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'rabbitmq-config')!.data[RABBITMQ_CONF_FILE] as string;
+      assert.match(conf, new RegExp(`^listeners\\.tcp\\.default = ${AMQP_PORT}$`, 'm'));
+      assert.match(conf, /^loopback_users\.guest = true$/m, 'guest may never log in from the network');
+      assert.doesNotMatch(conf, /default_(user|pass)|password|listeners\.ssl|management\.tcp/, 'credentials or other listeners in rabbitmq.conf');
+      const brokerFiles = Object.entries(s.files).filter(([file]) => /rabbitmq|pipeline|bootstrap\.env/.test(file));
+      const guest = brokerFiles.flatMap(([, text]) => text.split('\n')).filter((l) => /guest/i.test(l) && !/loopback_users\.guest = true/.test(l));
+      assert.deepEqual(guest, [], 'guest appears in the RabbitMQ, pipeline or bootstrap files');
     });
 
     it('Kafka: KRaft node pool, SCRAM listener and users, Kafka 4.3.0, every scenario topic and dead-letter topic', () => {
       const [kafka] = objectsOf(s, 'Kafka');
+      if (!brokerPath(config.brokerMode, 'kafka')) {
+        assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Kafka objects without a Kafka path');
+        return;
+      }
       assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');
       assert.equal(kafka.spec.kafka.version, '4.3.0');
       assert.equal(kafka.spec.kafka.listeners[0].authentication.type, 'scram-sha-512');
@@ -340,7 +449,7 @@ for (const variant of VARIANT_NAMES) {
           configs[vm.metadata.name] = cloud.write_files.find((f: Json) => f.path === '/etc/valkey/oleada.conf').content;
         }
       } else {
-        const sets = objectsOf(s, 'StatefulSet');
+        const sets = objectsOf(s, 'StatefulSet').filter((x) => x.metadata.labels!['app.kubernetes.io/component'] === 'valkey');
         assert.deepEqual(sets.map((x) => x.metadata.name).sort(), ['valkey-primary', 'valkey-replica']);
         for (const set of sets) {
           assert.equal(set.spec.volumeClaimTemplates[0].spec.storageClassName, config.profile.storageClass);
@@ -357,7 +466,7 @@ for (const variant of VARIANT_NAMES) {
       assert.match(configs['valkey-replica'], new RegExp(`^replicaof valkey\\.${app}\\.svc\\.cluster\\.local 6379$`, 'm'));
     });
 
-    it('Grafana: chart values with the plugin, sidecars and admin Secret; data source on the replica; a dashboard per scenario', () => {
+    it('Grafana: chart values with the plugin, sidecars and admin Secret; data source on the replica; a dashboard per scenario and broker path', () => {
       const values = parse(s.files['helm/grafana-values.yaml']);
       assert.ok(values.plugins.includes('redis-datasource'));
       assert.equal(values.sidecar.datasources.enabled, true);
@@ -376,16 +485,23 @@ for (const variant of VARIANT_NAMES) {
       assert.match(ds.secureJsonData.password, /^\$[A-Z_]+$/);
       assert.ok(values.envValueFrom[ds.secureJsonData.password.slice(1)].secretKeyRef.name === config.secrets.grafanaValkey);
       const dashboards = maps.filter((c) => c.metadata.labels?.[values.sidecar.dashboards.label] === '1');
-      assert.equal(dashboards.length, config.scenarios.length + 1, 'a dashboard per scenario, and pipeline health');
+      assert.equal(dashboards.length, config.scenarios.length * paths.length + 1, 'a dashboard per scenario and broker path, and pipeline health');
+      const uids = new Set<string>();
       for (const scenario of config.scenarios) {
-        const cm = dashboards.find((c) => c.data[`${scenario.name}.json`]);
-        assert.ok(cm, `no dashboard for ${scenario.name}`);
-        const dashboard = JSON.parse(cm.data[`${scenario.name}.json`]);
-        const keys = new ScenarioKeys(scenario.name);
-        const headline = dashboard.panels[0];
-        assert.equal(headline.targets[0].keyName, keys.metric(scenario.headline), 'the headline aggregate comes first');
-        assert.ok(dashboard.panels.every((p: Json) => p.datasource.uid === ds.uid));
+        for (const { variant } of paths) {
+          const file = variant ? `${scenario.name}-${variant}.json` : `${scenario.name}.json`;
+          const cm = dashboards.find((c) => c.data[file]);
+          assert.ok(cm, `no dashboard ${file}`);
+          const dashboard = JSON.parse(cm.data[file]);
+          // Each broker path's consumer writes under its VALKEY_VARIANT: its dashboard reads exactly those keys.
+          const keys = new ScenarioKeys(scenario.name, { variant });
+          const headline = dashboard.panels[0];
+          assert.equal(headline.targets[0].keyName, keys.metric(scenario.headline), 'the headline aggregate comes first');
+          assert.ok(dashboard.panels.every((p: Json) => p.datasource.uid === ds.uid));
+          uids.add(dashboard.uid);
+        }
       }
+      assert.equal(uids.size, config.scenarios.length * paths.length, 'dashboard uids collide');
     });
 
     it(`profile ${config.profile.name}: storage class and load balancer settings`, () => {

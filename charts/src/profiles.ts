@@ -4,7 +4,7 @@ export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface Profile {
   readonly name: ProfileName;
-  /** Storage class of every persistent volume (Kafka, Valkey disks). */
+  /** Storage class of every persistent volume (Kafka, RabbitMQ, Valkey disks). */
   readonly storageClass: string;
   /** A StorageClass the charts create when the cloud has no suitable default. @default - none */
   readonly createStorageClass?: {
@@ -25,6 +25,8 @@ export interface Profile {
   /** KRaft nodes (controller + broker each). */
   readonly kafkaReplicas: number;
   readonly kafkaStorageSize: string;
+  /** RabbitMQ's data volume. */
+  readonly rabbitmqStorageSize: string;
 }
 
 /** Label of the nodes that may run KubeVirt VMs. */
@@ -41,6 +43,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kubevirt: { nodeSelector: { [KUBEVIRT_NODE_LABEL]: 'true' }, useEmulation: false },
     kafkaReplicas: 3,
     kafkaStorageSize: '20Gi',
+    rabbitmqStorageSize: '10Gi',
   },
   eks: {
     name: 'eks',
@@ -58,6 +61,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kubevirt: { nodeSelector: { [KUBEVIRT_NODE_LABEL]: 'true' }, useEmulation: false },
     kafkaReplicas: 3,
     kafkaStorageSize: '20Gi',
+    rabbitmqStorageSize: '10Gi',
   },
   kind: {
     name: 'kind',
@@ -66,5 +70,6 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kubevirt: { useEmulation: true },
     kafkaReplicas: 1,
     kafkaStorageSize: '5Gi',
+    rabbitmqStorageSize: '5Gi',
   },
 };

@@ -8,9 +8,10 @@
 # On the cluster of the current kubectl context it installs, each step idempotent (safe to re-run):
 #   1. the namespaces of dist/ (so the Secrets below have a home)
 #   2. Secrets: the Zot pull secret (infra/zot/k8s/create-pull-secret.sh), Valkey ACL passwords, Grafana's
-#      admin and Valkey password
+#      admin and Valkey password, and with RabbitMQ its user's password and Erlang cookie
 #      (passwords are generated once and kept; nothing is written to disk)
 #   3. the Strimzi operator (Helm), watching the app namespace, with the "restricted" pod security provider
+#      (only when Kafka runs: synth's OLEADA_BROKER is kafka or both)
 #   4. KubeVirt and CDI (only when synth chose OLEADA_VALKEY=kubevirt), with software emulation if the profile asks
 #   5. the entry controller: F5 NGINX Ingress Controller (ingress) or Gateway API CRDs + NGINX Gateway Fabric
 #   6. Grafana (Helm) with dist/helm/grafana-values.yaml
@@ -53,9 +54,21 @@ done
 : "${OLEADA_PROFILE:?}" "${OLEADA_NAMESPACE:?}" "${OLEADA_MONITORING_NAMESPACE:?}" "${OLEADA_ENTRY:?}" "${OLEADA_VALKEY:?}"
 : "${OLEADA_REGISTRY:?}" "${OLEADA_REGISTRY_SECRET:?}" "${OLEADA_VALKEY_SECRET:?}" "${OLEADA_VALKEY_KEYS:?}"
 : "${OLEADA_VALKEY_GRAFANA_KEY:?}" "${OLEADA_GRAFANA_ADMIN_SECRET:?}" "${OLEADA_GRAFANA_VALKEY_SECRET:?}" "${OLEADA_CONTROLLER_NAMESPACE:?}"
+# Synth names the broker only when RabbitMQ runs; without the line it is Kafka alone.
+OLEADA_BROKER="${OLEADA_BROKER:-kafka}"
+case "$OLEADA_BROKER" in
+  kafka) uses_kafka=true uses_rabbitmq=false ;;
+  rabbitmq) uses_kafka=false uses_rabbitmq=true ;;
+  both) uses_kafka=true uses_rabbitmq=true ;;
+  *) die "OLEADA_BROKER=$OLEADA_BROKER in $DIST/bootstrap.env: expected kafka, rabbitmq or both" ;;
+esac
+if [ "$uses_rabbitmq" = true ]; then
+  : "${OLEADA_RABBITMQ_SECRET:?}" "${OLEADA_RABBITMQ_USERNAME:?}" "${OLEADA_RABBITMQ_USERNAME_KEY:?}"
+  : "${OLEADA_RABBITMQ_PASSWORD_KEY:?}" "${OLEADA_RABBITMQ_COOKIE_KEY:?}"
+fi
 
 context="$(kubectl config current-context 2>/dev/null)" || die "no current kubectl context"
-log "cluster: $context (profile $OLEADA_PROFILE, valkey $OLEADA_VALKEY, entry $OLEADA_ENTRY)"
+log "cluster: $context (profile $OLEADA_PROFILE, broker $OLEADA_BROKER, valkey $OLEADA_VALKEY, entry $OLEADA_ENTRY)"
 kubectl version >/dev/null || die "cannot reach the cluster of context $context"
 
 # GitHub release asset URL of a version, or of the newest release for "latest".
@@ -118,13 +131,31 @@ else
     --from-literal=admin-user=admin --from-literal="admin-password=${GRAFANA_ADMIN_PASSWORD:-$(openssl rand -hex 16)}"
 fi
 
+if [ "$uses_rabbitmq" = true ]; then
+  if secret_exists "$OLEADA_NAMESPACE" "$OLEADA_RABBITMQ_SECRET"; then
+    # RabbitMQ creates its default user from the Secret on its first start only: a new password also
+    # needs `rabbitmqctl change_password` in the pod (or a fresh data volume).
+    log "secret $OLEADA_NAMESPACE/$OLEADA_RABBITMQ_SECRET exists: kept"
+  else
+    log "secret $OLEADA_NAMESPACE/$OLEADA_RABBITMQ_SECRET: user '$OLEADA_RABBITMQ_USERNAME', generated password and Erlang cookie"
+    apply_secret "$OLEADA_NAMESPACE" generic "$OLEADA_RABBITMQ_SECRET" \
+      --from-literal="$OLEADA_RABBITMQ_USERNAME_KEY=$OLEADA_RABBITMQ_USERNAME" \
+      --from-literal="$OLEADA_RABBITMQ_PASSWORD_KEY=$(openssl rand -hex 24)" \
+      --from-literal="$OLEADA_RABBITMQ_COOKIE_KEY=$(openssl rand -hex 32)"
+  fi
+fi
+
 # --- 3. Strimzi ---------------------------------------------------------------------------------
-log "Strimzi $STRIMZI_VERSION (namespace strimzi, watching $OLEADA_NAMESPACE)"
-run helm upgrade --install strimzi-cluster-operator oci://quay.io/strimzi-helm/strimzi-kafka-operator \
-  --version "$STRIMZI_VERSION" --namespace strimzi --create-namespace \
-  --set "watchNamespaces={$OLEADA_NAMESPACE}" \
-  --set "extraEnvs[0].name=STRIMZI_POD_SECURITY_PROVIDER_CLASS" --set "extraEnvs[0].value=restricted" \
-  --wait --timeout "$WAIT_TIMEOUT"
+if [ "$uses_kafka" = true ]; then
+  log "Strimzi $STRIMZI_VERSION (namespace strimzi, watching $OLEADA_NAMESPACE)"
+  run helm upgrade --install strimzi-cluster-operator oci://quay.io/strimzi-helm/strimzi-kafka-operator \
+    --version "$STRIMZI_VERSION" --namespace strimzi --create-namespace \
+    --set "watchNamespaces={$OLEADA_NAMESPACE}" \
+    --set "extraEnvs[0].name=STRIMZI_POD_SECURITY_PROVIDER_CLASS" --set "extraEnvs[0].value=restricted" \
+    --wait --timeout "$WAIT_TIMEOUT"
+else
+  log "Strimzi: not needed (RabbitMQ carries the events)"
+fi
 
 # --- 4. KubeVirt and CDI ------------------------------------------------------------------------
 if [ "$OLEADA_VALKEY" = kubevirt ]; then

@@ -4,9 +4,8 @@ import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 
 export interface KafkaChartProps {
-  /** Pods of the writers and of the consumer: the only clients Kafka's listener admits. */
-  readonly writerPods: readonly Readonly<Record<string, string>>[];
-  readonly consumerPods: Readonly<Record<string, string>>;
+  /** Pods of Kafka's writers and consumer: the only clients its listener admits. */
+  readonly clientPods: readonly Readonly<Record<string, string>>[];
 }
 
 /** Strimzi Kafka (KRaft), the scenarios' topics and dead-letter topics, and the apps' SCRAM users. */
@@ -21,7 +20,7 @@ export class KafkaChart extends Chart {
       namespace: config.namespaces.app,
       replicas: config.profile.kafkaReplicas,
       storage: { size: config.profile.kafkaStorageSize, storageClass: config.profile.storageClass },
-      clientPodSelectors: [...props.writerPods, props.consumerPods],
+      clientPodSelectors: props.clientPods,
     });
     const topics = config.scenarios.flatMap((s) => s.topics);
     const deadLetterTopics = config.scenarios.map((s) => s.deadLetterTopic);

@@ -1,8 +1,8 @@
-import { IngressFirewall, VALKEY_PORT, type ValkeyPair } from '@oleada/k8s';
+import { AMQP_PORT, IngressFirewall, VALKEY_PORT, type RabbitMQ, type ValkeyPair } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
-import type { PipelineChart } from './pipeline';
+import { brokerClientPods, brokerPath, type PipelineChart } from './pipeline';
 
 /** Pods of the Grafana Helm release (`app.kubernetes.io/name` set by the chart). */
 export const GRAFANA_PODS = { 'app.kubernetes.io/name': 'grafana' } as const;
@@ -10,18 +10,19 @@ export const GRAFANA_PORT = 3000;
 
 /**
  * Default deny for ingress in the app and monitoring namespaces, then exactly the hops of the flow:
- * controller → gateway → relay → writers; consumer and Grafana → Valkey (plus replication). Kafka's
- * listener is restricted by Strimzi from the listener's `networkPolicyPeers` (writers and consumer).
+ * controller → gateway → relay → writers; RabbitMQ's writers and consumer → RabbitMQ; consumers and
+ * Grafana → Valkey (plus replication). Kafka's listener is restricted by Strimzi from the listener's
+ * `networkPolicyPeers` (its writers and consumer). RabbitMQ runs one node, so no node-to-node path.
  */
 export class NetworkPoliciesChart extends Chart {
   constructor(
     scope: Construct,
     id: string,
     config: DeployConfig,
-    props: { readonly pipeline: PipelineChart; readonly valkey: ValkeyPair },
+    props: { readonly pipeline: PipelineChart; readonly valkey: ValkeyPair; readonly rabbitmq?: RabbitMQ },
   ) {
     super(scope, id);
-    const { gateway, relay, writers, consumer } = props.pipeline;
+    const { gateway, relay, writers, consumers } = props.pipeline;
     const app = new IngressFirewall(this, 'app', { namespace: config.namespaces.app });
     app.allow('gateway-from-controller', {
       to: gateway.podSelector,
@@ -32,9 +33,17 @@ export class NetworkPoliciesChart extends Chart {
     for (const writer of writers) {
       app.allow(`${writer.name}-from-relay`, { to: writer.podSelector, from: [{ pods: relay.podSelector }], ports: [writer.grpcPort] });
     }
+    const rabbitmqPath = brokerPath(config.brokerMode, 'rabbitmq');
+    if (props.rabbitmq && rabbitmqPath) {
+      app.allow('rabbitmq-from-clients', {
+        to: props.rabbitmq.podSelector,
+        from: brokerClientPods(rabbitmqPath).map((pods) => ({ pods })),
+        ports: [AMQP_PORT],
+      });
+    }
     app.allow('valkey-from-clients', {
       to: props.valkey.primarySelector,
-      from: [{ pods: consumer.podSelector }, { pods: props.valkey.replicaSelector }],
+      from: [...consumers.map((consumer) => ({ pods: consumer.podSelector })), { pods: props.valkey.replicaSelector }],
       ports: [VALKEY_PORT],
     });
     app.allow('valkey-replica-from-grafana', {

@@ -1,3 +1,4 @@
+import type { brokerConfigShape, BrokerKind } from '@oleada/broker';
 import {
   appImage,
   GrpcService,
@@ -6,11 +7,12 @@ import {
   VALKEY_USERS,
   type EnvValue,
   type KafkaCredentials,
+  type RabbitMQ,
   type ValkeyPair,
 } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
-import type { DeployConfig } from '../config';
+import type { BrokerMode, DeployConfig, Range } from '../config';
 
 /** Object names of the pipeline's workloads (and their pods' `app.kubernetes.io/name`). */
 export const APPS = {
@@ -19,23 +21,66 @@ export const APPS = {
   writer1: 'writer-1',
   writer2: 'writer-2',
   consumer: 'consumer',
+  /** The RabbitMQ path's consumer when both brokers run. */
+  consumerRabbitmq: 'consumer-rabbitmq',
 } as const;
+type AppName = (typeof APPS)[keyof typeof APPS];
 
 /** Pod labels of a pipeline workload, for policies and selectors in other charts. */
-export function appPods(name: (typeof APPS)[keyof typeof APPS]): Readonly<Record<string, string>> {
+export function appPods(name: AppName): Readonly<Record<string, string>> {
   return selectorLabels(name);
 }
 
+/** One way events take to Valkey: a broker, the writers publishing to it and the consumer reading it. */
+export interface BrokerPath {
+  readonly broker: BrokerKind;
+  readonly writers: readonly AppName[];
+  readonly consumer: AppName;
+  /** The consumer's VALKEY_VARIANT: set when both brokers run, so that each keeps its own aggregates. */
+  readonly variant?: string;
+}
+
+/**
+ * The broker paths of a mode: every writer and one consumer on one broker; or, with both (as
+ * `npm start -- --broker both`), writer-1 → Kafka → consumer and writer-2 → RabbitMQ →
+ * consumer-rabbitmq, the relay sending every event down both.
+ */
+export function brokerPaths(mode: BrokerMode): readonly BrokerPath[] {
+  if (mode === 'both') {
+    return [
+      { broker: 'kafka', writers: [APPS.writer1], consumer: APPS.consumer, variant: 'kafka' },
+      { broker: 'rabbitmq', writers: [APPS.writer2], consumer: APPS.consumerRabbitmq, variant: 'rabbitmq' },
+    ];
+  }
+  return [{ broker: mode, writers: [APPS.writer1, APPS.writer2], consumer: APPS.consumer }];
+}
+
+/** The path of a broker, when the mode uses it. */
+export function brokerPath(mode: BrokerMode, broker: BrokerKind): BrokerPath | undefined {
+  return brokerPaths(mode).find((p) => p.broker === broker);
+}
+
+/** Pods of a broker's clients (its writers, then its consumer): the only pods the broker admits. */
+export function brokerClientPods(path: BrokerPath): Readonly<Record<string, string>>[] {
+  return [...path.writers, path.consumer].map(appPods);
+}
+
 export interface PipelineChartProps {
-  readonly kafka: {
+  /** Kafka, when a path uses it. */
+  readonly kafka?: {
     readonly bootstrapServers: string;
     readonly writer: KafkaCredentials;
     readonly consumer: KafkaCredentials;
   };
+  /** RabbitMQ, when a path uses it. */
+  readonly rabbitmq?: RabbitMQ;
   readonly valkey: ValkeyPair;
 }
 
-function kafkaEnv(bootstrapServers: string, credentials: KafkaCredentials): Record<string, EnvValue> {
+/** Broker variables, named as the apps' broker configuration (libs/broker) reads them. */
+type BrokerEnv = Partial<Record<keyof typeof brokerConfigShape, EnvValue>>;
+
+function kafkaEnv(bootstrapServers: string, credentials: KafkaCredentials): BrokerEnv {
   return {
     BROKER: 'kafka',
     KAFKA_BROKERS: bootstrapServers,
@@ -45,19 +90,31 @@ function kafkaEnv(bootstrapServers: string, credentials: KafkaCredentials): Reco
   };
 }
 
+function rabbitmqEnv(rabbitmq: RabbitMQ): BrokerEnv {
+  return {
+    BROKER: 'rabbitmq',
+    RABBITMQ_URL: rabbitmq.url,
+    RABBITMQ_USERNAME: rabbitmq.credentials.username,
+    RABBITMQ_PASSWORD: rabbitmq.credentials.password,
+  };
+}
+
 /**
- * The event path: gateway (REST) → relay → writer-1/writer-2 (gRPC, headless Services) → Kafka →
- * consumer → Valkey. Every app gets the variables docs/architecture.md names, wired by reference.
+ * The event path: gateway (REST) → relay → writer-1/writer-2 (gRPC, headless Services) → Kafka
+ * and/or RabbitMQ → a consumer per broker → Valkey. Every app gets the variables
+ * docs/architecture.md names, wired by reference.
  */
 export class PipelineChart extends Chart {
   readonly gateway: HttpService;
   readonly relay: HttpService;
   readonly writers: readonly GrpcService[];
-  readonly consumer: HttpService;
+  /** One per broker path. */
+  readonly consumers: readonly HttpService[];
 
   constructor(scope: Construct, id: string, config: DeployConfig, props: PipelineChartProps) {
     super(scope, id);
     const namespace = config.namespaces.app;
+    const paths = brokerPaths(config.brokerMode);
     const image = (app: string) => appImage(config.registry, app, config.imageTag);
     const common = { namespace, imagePullSecret: config.secrets.registry };
     const base = (serviceName: string): Record<string, EnvValue> => ({
@@ -65,13 +122,26 @@ export class PipelineChart extends Chart {
       PORT: '8080',
       SCENARIOS: config.scenarios.map((s) => s.name).join(','),
     });
-    const autoscaling = (range: { min: number; max: number }) => ({
+    const autoscaling = (range: Range) => ({
       minReplicas: range.min,
       maxReplicas: range.max,
       cpuUtilization: config.cpuTargetUtilization,
     });
+    const brokerEnv = (broker: BrokerKind, role: 'writer' | 'consumer'): BrokerEnv => {
+      if (broker === 'kafka') {
+        if (!props.kafka) throw new Error('a Kafka path needs props.kafka');
+        return kafkaEnv(props.kafka.bootstrapServers, props.kafka[role]);
+      }
+      if (!props.rabbitmq) throw new Error('a RabbitMQ path needs props.rabbitmq');
+      return rabbitmqEnv(props.rabbitmq);
+    };
+    const pathOf = (writer: AppName): BrokerPath => {
+      const path = paths.find((p) => p.writers.includes(writer));
+      if (!path) throw new Error(`${writer} is on no broker path`);
+      return path;
+    };
 
-    const writer = (name: string, replicas: number) =>
+    const writer = (name: AppName, replicas: number) =>
       new GrpcService(this, name, {
         ...common,
         name,
@@ -80,45 +150,42 @@ export class PipelineChart extends Chart {
         replicas,
         clusterDomain: config.clusterDomain,
         resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '192Mi', memoryLimit: '384Mi' },
-        env: { ...base(name), GRPC_PORT: '50051', ...kafkaEnv(props.kafka.bootstrapServers, props.kafka.writer) },
+        env: { ...base(name), GRPC_PORT: '50051', ...brokerEnv(pathOf(name).broker, 'writer') },
       });
     this.writers = [writer(APPS.writer1, config.replicas.writer1), writer(APPS.writer2, config.replicas.writer2)];
 
-    this.relay = new HttpService(this, APPS.relay, {
-      ...common,
-      name: APPS.relay,
-      component: 'relay',
-      image: image('relay'),
-      autoscaling: autoscaling(config.replicas.relay),
-      resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '256Mi' },
-      env: { ...base(APPS.relay), WRITER_TARGETS: this.writers.map((w) => w.target).join(',') },
-    });
+    // gateway, relay and consumers: autoscaled HTTP apps; the image is the component's.
+    const httpApp = (name: AppName, component: string, range: Range, memory: { request: string; limit: string }, env: Record<string, EnvValue>) =>
+      new HttpService(this, name, {
+        ...common,
+        name,
+        component,
+        image: image(component),
+        autoscaling: autoscaling(range),
+        resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: memory.request, memoryLimit: memory.limit },
+        env: { ...base(name), ...env },
+      });
+    const small = { request: '128Mi', limit: '256Mi' };
 
-    this.gateway = new HttpService(this, APPS.gateway, {
-      ...common,
-      name: APPS.gateway,
-      component: 'gateway',
-      image: image('gateway'),
-      autoscaling: autoscaling(config.replicas.gateway),
-      resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '128Mi', memoryLimit: '256Mi' },
-      env: { ...base(APPS.gateway), RELAY_URL: this.relay.url },
+    // The first path's writers are the relay's own; every further path is a fan-out group.
+    const targets = (path: BrokerPath) => this.writers.filter((w) => path.writers.some((name) => name === w.name)).map((w) => w.target).join(',');
+    const [first, ...fanout] = paths;
+    this.relay = httpApp(APPS.relay, 'relay', config.replicas.relay, small, {
+      WRITER_TARGETS: targets(first),
+      ...(fanout.length > 0 ? { FANOUT_TARGETS: fanout.map(targets).join(';') } : {}),
     });
-
-    this.consumer = new HttpService(this, APPS.consumer, {
-      ...common,
-      name: APPS.consumer,
-      component: 'consumer',
-      image: image('consumer'),
-      autoscaling: autoscaling(config.replicas.consumer),
-      resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '192Mi', memoryLimit: '384Mi' },
-      env: {
-        ...base(APPS.consumer),
-        ...kafkaEnv(props.kafka.bootstrapServers, props.kafka.consumer),
-        KAFKA_GROUP_ID: config.kafkaGroupId,
+    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, small, { RELAY_URL: this.relay.url });
+    this.consumers = paths.map((path) =>
+      httpApp(path.consumer, 'consumer', config.replicas.consumer, { request: '192Mi', limit: '384Mi' }, {
+        ...brokerEnv(path.broker, 'consumer'),
+        ...(path.broker === 'kafka'
+          ? { KAFKA_GROUP_ID: config.kafkaGroupId }
+          : { RABBITMQ_PREFETCH: String(config.rabbitmq.prefetch), CONSUMER_BATCH_MAX: String(config.rabbitmq.batchMax) }),
         VALKEY_URL: props.valkey.url,
         VALKEY_USERNAME: VALKEY_USERS.consumer.name,
         VALKEY_PASSWORD: { secretName: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey },
-      },
-    });
+        ...(path.variant ? { VALKEY_VARIANT: path.variant } : {}),
+      }),
+    );
   }
 }

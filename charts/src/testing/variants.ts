@@ -5,11 +5,13 @@ import { parseAllDocuments } from 'yaml';
 import { synthesize } from '../app';
 import { loadConfig, type DeployConfig } from '../config';
 
-/** The combinations the tests synthesize: every profile, both Valkey modes and both entries appear. */
+/** The combinations the tests synthesize: every profile, both Valkey modes, both entries and every broker mode appear. */
 export const VARIANTS = {
   'gke-kubevirt-ingress': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress' },
   'eks-kubevirt-gateway-api': { OLEADA_PROFILE: 'eks', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'gateway-api' },
   'kind-statefulset-ingress': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress' },
+  'kind-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'rabbitmq' },
+  'gke-kubevirt-ingress-both': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'both' },
 } as const;
 export type VariantName = keyof typeof VARIANTS;
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatewayApiEntry } from './entry';
 import { KafkaCluster } from './kafka';
+import { RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, RabbitMQ } from './rabbitmq';
 import { valkeyConf } from './valkey/config';
 import { GrpcService, HttpService } from './workload';
 
@@ -36,6 +37,20 @@ describe('constructs', () => {
     const kafka = new KafkaCluster(Testing.chart(), 'k', { namespace: 'ns', storage: { size: '1Gi' }, clientPodSelectors: [] });
     assert.throws(() => kafka.addScenarioTopics(scenario, scenario.partitions + 1), /partitions/);
     assert.equal(kafka.addScenarioTopics(scenario, 1).length, scenario.topics.length + 1);
+  });
+
+  it('RabbitMQ: an AMQP URL without credentials on the default vhost, the user from the Secret, 80% of the memory planned', () => {
+    const chart = Testing.chart();
+    const rabbitmq = new RabbitMQ(chart, 'r', { namespace: 'ns', authSecretName: 'auth', memoryMiB: 2048 });
+    const url = new URL(rabbitmq.url);
+    assert.deepEqual([url.protocol, url.hostname, url.port, url.username, url.password], ['amqp:', 'rabbitmq', '5672', '', '']);
+    assert.equal(decodeURIComponent(url.pathname.slice(1)), '/');
+    assert.deepEqual(rabbitmq.credentials, {
+      username: { secretName: 'auth', key: RABBITMQ_SECRET_KEYS.username },
+      password: { secretName: 'auth', key: RABBITMQ_SECRET_KEYS.password },
+    });
+    const conf = Testing.synth(chart).find((o) => o.kind === 'ConfigMap').data[RABBITMQ_CONF_FILE];
+    assert.match(conf, new RegExp(`^total_memory_available_override_value = ${Math.floor(2048 * 1024 * 1024 * 0.8)}$`, 'm'));
   });
 
   it('a replica needs its primary', () => {

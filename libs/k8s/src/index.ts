@@ -1,3 +1,4 @@
+export * from './containers';
 export * from './entry';
 export * from './grafana';
 export * from './images';
@@ -5,6 +6,7 @@ export * from './k8s';
 export * from './kafka';
 export * from './labels';
 export * from './network';
+export * from './rabbitmq';
 export * from './security';
 export * from './valkey/config';
 export * from './valkey/statefulset';

@@ -1,4 +1,5 @@
 import type { Construct } from 'constructs';
+import { initContainer, volumeClaimTemplate } from '../containers';
 import { k8s } from '../k8s';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from '../security';
 import {
@@ -82,22 +83,16 @@ export class ValkeyStatefulSet extends ValkeyPair {
             securityContext: restrictedPodSecurityContext(VALKEY_UID),
             terminationGracePeriodSeconds: 60,
             initContainers: [
-              {
+              initContainer({
                 name: 'auth',
                 image,
-                imagePullPolicy: 'IfNotPresent',
                 command: ['sh', `${TEMPLATE_DIR}/${VALKEY_AUTH_SCRIPT_FILE}`, TEMPLATE_DIR, VALKEY_SECRET_DIR, VALKEY_CONF_DIR],
-                resources: {
-                  requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('16Mi') },
-                  limits: { cpu: k8s.Quantity.fromString('100m'), memory: k8s.Quantity.fromString('32Mi') },
-                },
-                securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [
                   { name: 'templates', mountPath: TEMPLATE_DIR, readOnly: true },
                   { name: 'auth', mountPath: VALKEY_SECRET_DIR, readOnly: true },
                   { name: 'conf', mountPath: VALKEY_CONF_DIR },
                 ],
-              },
+              }),
             ],
             containers: [
               {
@@ -123,16 +118,7 @@ export class ValkeyStatefulSet extends ValkeyPair {
             ],
           },
         },
-        volumeClaimTemplates: [
-          {
-            metadata: { name: 'data', labels },
-            spec: {
-              accessModes: ['ReadWriteOnce'],
-              storageClassName: props.storageClass,
-              resources: { requests: { storage: k8s.Quantity.fromString(props.dataSize ?? '10Gi') } },
-            },
-          },
-        ],
+        volumeClaimTemplates: [volumeClaimTemplate({ name: 'data', labels, storageClass: props.storageClass, size: props.dataSize ?? '10Gi' })],
       },
     });
   }

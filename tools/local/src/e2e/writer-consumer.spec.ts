@@ -34,7 +34,7 @@ interface RawRecord {
 /** What the test needs of one broker besides the classes under test. */
 interface BrokerUnderTest {
   readonly config: BrokerConfig;
-  /** Topics or queues (Strimzi / the RabbitMQ chart create them in Kubernetes). */
+  /** Topics or queues (in Kubernetes: Strimzi KafkaTopics; the apps declare RabbitMQ queues on connect). */
   create(scenario: AnyScenario): Promise<void>;
   /** Bypasses the writer. */
   inject(topic: string, records: readonly RawRecord[]): Promise<void>;

@@ -161,7 +161,7 @@ export class LocalStack {
     return connectRabbitMQ({ url: env.RABBITMQ_URL, username: env.RABBITMQ_USERNAME, password: env.RABBITMQ_PASSWORD, clientName: 'oleada-local' });
   }
 
-  /** Creates the scenarios' topics and queues (Strimzi KafkaTopics and the RabbitMQ chart do this in Kubernetes). */
+  /** Creates the scenarios' topics and queues (in Kubernetes, Strimzi KafkaTopics; the apps declare the RabbitMQ queues on connect). */
   async createTopics(): Promise<void> {
     const scenarios = selectScenarios(this.scenarios);
     if (this.uses('kafka')) {
