@@ -211,12 +211,24 @@ for (const variant of VARIANT_NAMES) {
       }
     });
 
+    it("every app's Node heap leaves room under its container's memory limit", () => {
+      for (const d of objectsOf(s, 'Deployment')) {
+        const env = envOf(d);
+        const limit = d.spec!.template.spec!.containers[0].resources!.limits!.memory;
+        const limitMiB = Number(/^(\d+)Mi$/.exec(String(limit))?.[1]);
+        const heapMiB = Number(/--max-old-space-size=(\d+)/.exec(String(env.NODE_OPTIONS))?.[1]);
+        assert.ok(heapMiB > 0 && limitMiB > 0, `${objectId(d)}: NODE_OPTIONS ${env.NODE_OPTIONS}, limit ${limit}`);
+        assert.ok(heapMiB <= limitMiB / 2, `${objectId(d)}: heap ${heapMiB} MiB in a ${limitMiB} MiB container`);
+      }
+    });
+
     it('every app gets only variables its configuration reads, and its own start-up validation accepts them', () => {
       for (const d of objectsOf(s, 'Deployment')) {
         const component = d.metadata.labels!['app.kubernetes.io/component'];
         const reads = appConfig(component);
         const env = Object.fromEntries(Object.entries(envOf(d)).map(([name, value]) => [name, typeof value === 'string' ? value : SECRET_PLACEHOLDER]));
-        for (const name of Object.keys(env)) assert.ok(reads.variables.has(name), `${objectId(d)}: apps/${component} does not read ${name}`);
+        // NODE_OPTIONS is read by Node itself (the heap size from APP_MEMORY), not by the app's configuration.
+        for (const name of Object.keys(env)) assert.ok(name === 'NODE_OPTIONS' || reads.variables.has(name), `${objectId(d)}: apps/${component} does not read ${name}`);
         assert.deepEqual(reads.problems(env), [], `${objectId(d)}: apps/${component} would not start`);
       }
     });

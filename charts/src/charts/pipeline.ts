@@ -10,6 +10,7 @@ import {
   type RabbitMQ,
   type ValkeyPair,
 } from '@oleada/k8s';
+import { APP_MEMORY, nodeHeapFlags, type AppKind } from '@oleada/shared';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { BrokerMode, DeployConfig, Range } from '../config';
@@ -117,6 +118,11 @@ export class PipelineChart extends Chart {
     const paths = brokerPaths(config.brokerMode);
     const image = (app: string) => appImage(config.registry, app, config.imageTag);
     const common = { namespace, imagePullSecret: config.secrets.registry };
+    // Container memory and the Node heap inside it come from one table (APP_MEMORY).
+    const runtime = (kind: AppKind) => ({
+      resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: `${APP_MEMORY[kind].requestMiB}Mi`, memoryLimit: `${APP_MEMORY[kind].limitMiB}Mi` },
+      env: { NODE_OPTIONS: nodeHeapFlags(kind) },
+    });
     const base = (serviceName: string): Record<string, EnvValue> => ({
       SERVICE_NAME: serviceName,
       PORT: '8080',
@@ -149,34 +155,33 @@ export class PipelineChart extends Chart {
         image: image('writer'),
         replicas,
         clusterDomain: config.clusterDomain,
-        resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: '192Mi', memoryLimit: '384Mi' },
-        env: { ...base(name), GRPC_PORT: '50051', ...brokerEnv(pathOf(name).broker, 'writer') },
+        resources: runtime('writer').resources,
+        env: { ...base(name), ...runtime('writer').env, GRPC_PORT: '50051', ...brokerEnv(pathOf(name).broker, 'writer') },
       });
     this.writers = [writer(APPS.writer1, config.replicas.writer1), writer(APPS.writer2, config.replicas.writer2)];
 
     // gateway, relay and consumers: autoscaled HTTP apps; the image is the component's.
-    const httpApp = (name: AppName, component: string, range: Range, memory: { request: string; limit: string }, env: Record<string, EnvValue>) =>
+    const httpApp = (name: AppName, component: AppKind, range: Range, env: Record<string, EnvValue>) =>
       new HttpService(this, name, {
         ...common,
         name,
         component,
         image: image(component),
         autoscaling: autoscaling(range),
-        resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: memory.request, memoryLimit: memory.limit },
-        env: { ...base(name), ...env },
+        resources: runtime(component).resources,
+        env: { ...base(name), ...runtime(component).env, ...env },
       });
-    const small = { request: '128Mi', limit: '256Mi' };
 
     // The first path's writers are the relay's own; every further path is a fan-out group.
     const targets = (path: BrokerPath) => this.writers.filter((w) => path.writers.some((name) => name === w.name)).map((w) => w.target).join(',');
     const [first, ...fanout] = paths;
-    this.relay = httpApp(APPS.relay, 'relay', config.replicas.relay, small, {
+    this.relay = httpApp(APPS.relay, 'relay', config.replicas.relay, {
       WRITER_TARGETS: targets(first),
       ...(fanout.length > 0 ? { FANOUT_TARGETS: fanout.map(targets).join(';') } : {}),
     });
-    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, small, { RELAY_URL: this.relay.url });
+    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, { RELAY_URL: this.relay.url });
     this.consumers = paths.map((path) =>
-      httpApp(path.consumer, 'consumer', config.replicas.consumer, { request: '192Mi', limit: '384Mi' }, {
+      httpApp(path.consumer, 'consumer', config.replicas.consumer, {
         ...brokerEnv(path.broker, 'consumer'),
         ...(path.broker === 'kafka'
           ? { KAFKA_GROUP_ID: config.kafkaGroupId }

@@ -10,3 +10,4 @@ export * from './shutdown';
 export * from './bootstrap';
 export * from './http';
 export * from './ids';
+export * from './runtime';

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { APP_MEMORY, nodeHeapFlags, type AppKind } from '@oleada/shared';
 
 /** One Oleada app started as a child process. */
 export interface AppProcessSpec {
@@ -46,7 +47,10 @@ export class AppProcess {
 
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    const child = spawn(process.execPath, [...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean), join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
+    // The heap Kubernetes gives the app (APP_MEMORY), then any extra flags (OLEADA_NODE_ARGS).
+    const heap = this.spec.app in APP_MEMORY ? [nodeHeapFlags(this.spec.app as AppKind)] : [];
+    const flags = [...heap, ...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean)];
+    const child = spawn(process.execPath, [...flags, join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
       cwd: this.root,
       env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
