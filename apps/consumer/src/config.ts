@@ -9,7 +9,7 @@ export const consumerConfigShape = {
   ...brokerConfigShape,
   SCENARIOS: env.list().default(['blackfriday']),
   KAFKA_GROUP_ID: env.string().default('oleada-consumer'),
-  PARTITIONS_CONCURRENTLY: env.positiveInt().default(3),
+  PARTITIONS_CONCURRENTLY: env.positiveInt().default(6),
   RABBITMQ_PREFETCH: env.positiveInt().default(1000),
   /** Most records applied to Valkey in one call. @default 1000 (Kafka), 500 (RabbitMQ) */
   CONSUMER_BATCH_MAX: env.positiveInt().optional(),

@@ -1,17 +1,38 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { createHash, randomFillSync } from 'node:crypto';
 
-function format(bytes: Buffer): string {
-  const hex = bytes.toString('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+const HEX = Array.from({ length: 256 }, (_, byte) => byte.toString(16).padStart(2, '0'));
+
+/** The 8-4-4-4-12 lower-case hex form of the 16 bytes at `offset`. */
+function format(b: Uint8Array, offset = 0): string {
+  const o = offset;
+  return (
+    HEX[b[o]] + HEX[b[o + 1]] + HEX[b[o + 2]] + HEX[b[o + 3]] + '-' +
+    HEX[b[o + 4]] + HEX[b[o + 5]] + '-' +
+    HEX[b[o + 6]] + HEX[b[o + 7]] + '-' +
+    HEX[b[o + 8]] + HEX[b[o + 9]] + '-' +
+    HEX[b[o + 10]] + HEX[b[o + 11]] + HEX[b[o + 12]] + HEX[b[o + 13]] + HEX[b[o + 14]] + HEX[b[o + 15]]
+  );
 }
+
+/**
+ * Random bytes for 256 ids, refilled from the CSPRNG when used up: one randomFillSync per 256 ids
+ * instead of a randomBytes call (and a Buffer) per id. Each id takes its own 16 bytes once.
+ */
+const pool = Buffer.allocUnsafe(16 * 256);
+let poolOffset = pool.length;
 
 /** RFC 9562 UUIDv7: 48-bit Unix milliseconds, then random bits; sorts by creation time. */
 export function uuidv7(now = Date.now()): string {
-  const bytes = randomBytes(16);
-  bytes.writeUIntBE(now, 0, 6);
-  bytes[6] = (bytes[6] & 0x0f) | 0x70;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  return format(bytes);
+  if (poolOffset === pool.length) {
+    randomFillSync(pool);
+    poolOffset = 0;
+  }
+  const o = poolOffset;
+  poolOffset += 16;
+  pool.writeUIntBE(now, o, 6);
+  pool[o + 6] = (pool[o + 6] & 0x0f) | 0x70;
+  pool[o + 8] = (pool[o + 8] & 0x3f) | 0x80;
+  return format(pool, o);
 }
 
 /** Namespace of ids derived from Idempotency-Key headers (a fixed, random UUID of ours). */
@@ -19,7 +40,7 @@ const IDEMPOTENCY_NAMESPACE = Buffer.from('5b0e2a4c7d1f4e8a9c3b6d2e1f0a7b4c', 'h
 
 /** RFC 9562 UUIDv5 of `name` in Oleada's namespace: the same key always gives the same id. */
 export function uuidv5(name: string): string {
-  const digest = createHash('sha1').update(IDEMPOTENCY_NAMESPACE).update(name, 'utf8').digest().subarray(0, 16);
+  const digest = createHash('sha1').update(IDEMPOTENCY_NAMESPACE).update(name, 'utf8').digest();
   digest[6] = (digest[6] & 0x0f) | 0x50;
   digest[8] = (digest[8] & 0x3f) | 0x80;
   return format(digest);

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger, RetriableError } from '@oleada/shared';
 import type { Kafka } from 'kafkajs';
-import { KafkaPublisher } from './kafka-publisher';
+import { KafkaPublisher, type KafkaPublisherOptions } from './kafka-publisher';
 
 /** A kafkajs producer stand-in: records what is sent through it, fails when told to. */
 class FakeProducer {
@@ -33,7 +33,7 @@ class FakeProducer {
   }
 }
 
-function fakeKafka(failures: Set<number>) {
+function fakeKafka(failures: ReadonlySet<number>) {
   const producers: FakeProducer[] = [];
   const log: string[] = [];
   let requests = 0;
@@ -48,12 +48,74 @@ function fakeKafka(failures: Set<number>) {
 }
 
 const record = (value: string) => ({ topic: 't', key: value, value: Buffer.from(value), headers: {} });
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+
+/** A connected publisher over fake producers whose requests fail at the given indexes. */
+async function connectedPublisher(failures: number[], options?: KafkaPublisherOptions) {
+  const fake = fakeKafka(new Set(failures));
+  const publisher = new KafkaPublisher(fake.kafka, createLogger('test', 'silent'), options);
+  await publisher.connect();
+  return { ...fake, publisher };
+}
+
+describe('KafkaPublisher batching', () => {
+  it('sends the records published in one event-loop turn in one request, without a linger', async () => {
+    const { publisher, producers, log } = await connectedPublisher([]);
+    const published = ['a', 'b', 'c'].map((v) => publisher.publish(record(v)));
+    await nextTurn();
+    assert.deepEqual(log.filter((l) => l.startsWith('start')), ['start 0 a,b,c'], 'sent once the turn ended, not after a timer');
+    await Promise.all(published);
+    assert.deepEqual(producers[0].sent, [['a', 'b', 'c']]);
+    await publisher.disconnect();
+  });
+
+  it('collects what arrives while a request is in flight and sends it, up to batchMax, as soon as that request completes', async () => {
+    const { publisher, producers, log } = await connectedPublisher([], { batchMax: 2 });
+    const published = [publisher.publish(record('a'))];
+    await nextTurn();
+    assert.deepEqual(log, ['connect 0', 'start 0 a']);
+    for (const v of ['b', 'c', 'd']) {
+      published.push(publisher.publish(record(v)));
+      await nextTurn();
+    }
+    assert.deepEqual(log, ['connect 0', 'start 0 a'], 'nothing more is sent while a request is in flight');
+    await Promise.all(published);
+    assert.deepEqual(producers[0].sent, [['a'], ['b', 'c'], ['d']]);
+    assert.deepEqual(log, ['connect 0', 'start 0 a', 'end 0', 'start 0 b,c', 'end 0', 'start 0 d', 'end 0']);
+    await publisher.disconnect();
+  });
+
+  it('rejects exactly the records of a failed request, and sends the next ones through a new producer', async () => {
+    const { publisher, producers, log } = await connectedPublisher([0]);
+    const failed = ['a', 'b'].map((v) => publisher.publish(record(v)));
+    await nextTurn();
+    const next = ['c', 'd'].map((v) => publisher.publish(record(v)));
+    const results = await Promise.allSettled([...failed, ...next]);
+    assert.deepEqual(
+      results.map((r) => r.status),
+      ['rejected', 'rejected', 'fulfilled', 'fulfilled'],
+    );
+    assert.ok(results.slice(0, 2).every((r) => r.status === 'rejected' && r.reason instanceof RetriableError));
+    assert.deepEqual(log, ['connect 0', 'start 0 a,b', 'end 0', 'connect 1', 'start 1 c,d', 'end 1']);
+    assert.deepEqual(producers[1].sent, [['c', 'd']]);
+    await publisher.disconnect();
+  });
+
+  it('holds a request open for lingerMs when one is set', async () => {
+    const { publisher, producers, log } = await connectedPublisher([], { lingerMs: 20 });
+    const published = [publisher.publish(record('a'))];
+    await nextTurn();
+    published.push(publisher.publish(record('b')));
+    assert.deepEqual(log, ['connect 0'], 'still lingering');
+    await Promise.all(published);
+    assert.deepEqual(producers[0].sent, [['a', 'b']]);
+    await publisher.disconnect();
+  });
+});
 
 describe('KafkaPublisher after a failed produce request', () => {
   it('sends nothing more under that producer id: the next request goes through a new producer', async () => {
-    const { kafka, producers, log } = fakeKafka(new Set([1]));
-    const publisher = new KafkaPublisher(kafka, createLogger('test', 'silent'), { lingerMs: 1, batchMax: 1 });
-    await publisher.connect();
+    const { publisher, producers, log } = await connectedPublisher([1], { batchMax: 1 });
     await publisher.publish(record('a'));
     await assert.rejects(publisher.publish(record('b')), RetriableError);
     await publisher.publish(record('c'));
@@ -67,9 +129,7 @@ describe('KafkaPublisher after a failed produce request', () => {
   });
 
   it('stays disconnected after disconnect(), even after a failure, until connect()', async () => {
-    const { kafka, producers } = fakeKafka(new Set([0]));
-    const publisher = new KafkaPublisher(kafka, createLogger('test', 'silent'), { lingerMs: 1, batchMax: 1 });
-    await publisher.connect();
+    const { publisher, producers } = await connectedPublisher([0], { batchMax: 1 });
     await assert.rejects(publisher.publish(record('a')), RetriableError);
     await publisher.disconnect();
     await assert.rejects(publisher.publish(record('b')), /disconnected/);
@@ -81,9 +141,7 @@ describe('KafkaPublisher after a failed produce request', () => {
   });
 
   it('sends one request at a time, so none is caught between a failure and the replacement', async () => {
-    const { kafka, producers, log } = fakeKafka(new Set([0]));
-    const publisher = new KafkaPublisher(kafka, createLogger('test', 'silent'), { lingerMs: 1, batchMax: 1 });
-    await publisher.connect();
+    const { publisher, producers, log } = await connectedPublisher([0], { batchMax: 1 });
     const results = await Promise.allSettled(['a', 'b', 'c'].map((v) => publisher.publish(record(v))));
     assert.deepEqual(
       results.map((r) => r.status),

@@ -8,7 +8,11 @@ import type { EventPublisher, OutgoingRecord } from '../publisher';
 const UNREACHABLE_PAUSE_MS = 500;
 
 export interface KafkaPublisherOptions {
-  /** How long a produce request waits for more records. @default 5 */
+  /**
+   * How long the first record waits for more before a produce request goes out when none is in
+   * flight. 0: records published in the same event-loop turn share a request, and records that
+   * arrive while one is in flight go together the moment it completes. @default 0
+   */
   readonly lingerMs?: number;
   /** Most records in one produce request. @default 500 */
   readonly batchMax?: number;
@@ -17,9 +21,11 @@ export interface KafkaPublisherOptions {
 }
 
 /**
- * Idempotent, acks=all producer shared by every concurrent RPC of a writer. Records wait at most
- * `lingerMs` to join one produce request; each caller's promise resolves when Kafka acknowledged
- * the request that carried its record.
+ * Idempotent, acks=all producer shared by every concurrent RPC of a writer. Batching is natural:
+ * with no produce request in flight, what was published in the current event-loop turn (after
+ * `lingerMs`, if set) goes at once; while one is in flight, records accumulate and leave together
+ * (at most `batchMax` per request) as soon as it completes. Each caller's promise resolves when
+ * Kafka acknowledged the request that carried its record.
  *
  * A produce request that failed may still have been written (the broker appended it, then the
  * answer was lost). kafkajs then hands that request's sequence numbers to the next records of the
@@ -36,8 +42,6 @@ export class KafkaPublisher implements EventPublisher {
   private isConnected = false;
   /** The producer's last request failed: its sequence numbers must not be used again. */
   private stale = false;
-  /** The produce request in flight (requests go out one after the other). */
-  private sending: Promise<void> = Promise.resolve();
   /** After a failed reconnection, requests fail at once until then (epoch ms), not one by one. */
   private unreachableUntil = 0;
   /** Disconnected on purpose: nothing is sent (nor a producer renewed) until connect(). */
@@ -49,9 +53,11 @@ export class KafkaPublisher implements EventPublisher {
     private readonly options: KafkaPublisherOptions = {},
   ) {
     this.producer = this.createProducer();
-    this.batcher = new MicroBatcher((records) => this.send(records), {
-      lingerMs: options.lingerMs ?? 5,
+    // One produce request at a time: see the class comment.
+    this.batcher = new MicroBatcher((records) => this.produce(records), {
+      lingerMs: options.lingerMs ?? 0,
       maxItems: options.batchMax ?? 500,
+      maxInFlight: 1,
     });
   }
 
@@ -108,12 +114,6 @@ export class KafkaPublisher implements EventPublisher {
     this.closed = true;
     await this.producer.disconnect();
     this.isConnected = false;
-  }
-
-  private send(records: OutgoingRecord[]): Promise<void> {
-    const request = this.sending.then(() => this.produce(records));
-    this.sending = request.catch(() => undefined);
-    return request;
   }
 
   private async produce(records: OutgoingRecord[]): Promise<void> {

@@ -57,16 +57,21 @@ describe('kafkajs against the real Kafka 4.x broker', () => {
     const groupId = `${topic}-group`;
     const seen = new Map<string, number>();
     let failOnce = true;
-    const first = new KafkaSubscriber(kafka, logger, { groupId, topics: [topic] });
+    const partitionsPerCall: number[] = [];
+    const first = new KafkaSubscriber(kafka, logger, { groupId, topics: [topic], partitionsConsumedConcurrently: 3 });
     await first.start(async (records: readonly IncomingRecord[]) => {
       if (failOnce) {
         failOnce = false;
         throw new Error('simulated Valkey outage');
       }
+      assert.ok(records.length <= 1000, 'at most maxBatch records per call');
+      partitionsPerCall.push(new Set(records.map((r) => r.partition)).size);
       for (const r of records) seen.set(r.headers['x-event-id'] as string, (seen.get(r.headers['x-event-id'] as string) ?? 0) + 1);
     });
     await until(() => seen.size === 300, 60_000, 'all 300 records');
     await first.stop();
+    // The three partitions' batches of one fetch went to Valkey in one call.
+    assert.ok(Math.max(...partitionsPerCall) > 1, `partitions per handler call: ${partitionsPerCall.join(',')}`);
     // A new member of the same group starts after the committed offsets: nothing is read again.
     let reread = 0;
     const second = new KafkaSubscriber(kafka, logger, { groupId, topics: [topic] });
