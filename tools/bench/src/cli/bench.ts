@@ -36,6 +36,8 @@ const { values: args } = parseArgs({
     scenario: { type: 'string', default: 'blackfriday' },
     rates: { type: 'string' },
     connections: { type: 'string', default: '64' },
+    /** Offered rate of the sustained open-loop run (the first target). */
+    'sustained-rate': { type: 'string', default: '3000' },
     'port-offset': { type: 'string', default: '3000' },
     'kafka-port': { type: 'string' },
     'valkey-port': { type: 'string' },
@@ -60,6 +62,7 @@ const plan = {
   warmupSeconds: quick ? 3 : 5,
   connections: Number(args.connections),
   sustainedSeconds: quick ? 12 : 60,
+  sustainedRate: Number(args['sustained-rate']),
   comparisonSeconds: quick ? 6 : 15,
   bareSeconds: quick ? 4 : 10,
   hopSeconds: quick ? 3 : 8,
@@ -170,6 +173,7 @@ async function main(): Promise<void> {
   const failures: Array<{ section: string; error: string }> = [];
   const sweep: StackRunResult[] = [];
   let sustained: StackRunResult | undefined;
+  let sustainedOffered: StackRunResult | undefined;
   const writers: StackRunResult[] = [];
   const brokers: StackRunResult[] = [];
   let brokersPending: string | undefined;
@@ -215,6 +219,14 @@ async function main(): Promise<void> {
             }),
           );
         }
+        log(`sustained: ${plan.sustainedRate}/s offered for ${plan.sustainedSeconds} s`);
+        sustainedOffered = await measureStackRun(
+          env,
+          stack,
+          `${plan.sustainedRate}/s offered for ${plan.sustainedSeconds} s`,
+          () => pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: plan.sustainedRate, seconds: plan.sustainedSeconds, body: bodies.at }),
+          { offeredRate: plan.sustainedRate },
+        );
         log(`sustained saturation: ${plan.connections} connections for ${plan.sustainedSeconds} s`);
         sustained = await measureStackRun(env, stack, `saturation, ${plan.connections} connections`, saturation(stack, plan.sustainedSeconds), { connections: plan.connections });
       });
@@ -289,7 +301,7 @@ async function main(): Promise<void> {
     });
 
     const loadAfter = loadAverages();
-    const partial = { sweep, sustained, writers, brokers, quick };
+    const partial = { sweep, sustained, sustainedOffered, writers, brokers, quick };
     const report: BenchReport = {
       generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, ''),
@@ -298,10 +310,11 @@ async function main(): Promise<void> {
       scenario: scenario.name,
       machine: describeMachine({ valkeyBinary: safeValkeyBinary(), kafka: KAFKA_VERSION }),
       loadAverage: { before: loadBefore, after: loadAfter },
-      settings: { rates: plan.rates, stepSeconds: plan.stepSeconds, saturationConnections: plan.connections, sustainedSeconds: plan.sustainedSeconds, comparisonSeconds: plan.comparisonSeconds, nodeArgs },
+      settings: { rates: plan.rates, stepSeconds: plan.stepSeconds, saturationConnections: plan.connections, sustainedSeconds: plan.sustainedSeconds, sustainedRate: plan.sustainedRate, comparisonSeconds: plan.comparisonSeconds, nodeArgs },
       bare,
       sweep,
       sustained,
+      sustainedOffered,
       valkey: valkeyRows,
       hops,
       writers,
@@ -348,6 +361,10 @@ function printSummary(report: BenchReport, outDir: string): void {
     lines.push(
       `  ${String(r.offeredRate).padStart(5)}/s offered: ${r.acceptedRate.toFixed(0).padStart(5)} accepted/s, ${r.endToEndRate.toFixed(0).padStart(5)} counted/s, p99 ${r.load.latency.p99.toFixed(1).padStart(7)} ms, lag max ${r.lag.max}`,
     );
+  }
+  if (report.sustainedOffered) {
+    const o = report.sustainedOffered;
+    lines.push(`  sustained ${o.offeredRate}/s offered: ${o.acceptedRate.toFixed(0)} accepted/s, ${o.endToEndRate.toFixed(0)} events/s end to end, p99 ${o.load.latency.p99.toFixed(1)} ms, accepted=${o.load.accepted} counted=${o.counted} not offered=${o.load.dropped} lost=${o.lost} duplicates=${o.duplicates}`);
   }
   if (report.sustained) {
     const s = report.sustained;

@@ -39,13 +39,18 @@ export interface BenchReport {
     readonly stepSeconds: number;
     readonly saturationConnections: number;
     readonly sustainedSeconds: number;
+    /** Offered rate of the sustained open-loop run (the first target's rate). */
+    readonly sustainedRate?: number;
     readonly comparisonSeconds: number;
     /** Extra node flags every app ran with ('' for none). */
     readonly nodeArgs?: string;
   };
   readonly bare?: BareResult;
   readonly sweep: readonly StackRunResult[];
+  /** Closed loop at `saturationConnections` for `sustainedSeconds`: the stack's throughput at that concurrency. */
   readonly sustained?: StackRunResult;
+  /** Open loop at `sustainedRate` for `sustainedSeconds`: whether the stack keeps up with that rate (first target). */
+  readonly sustainedOffered?: StackRunResult;
   readonly valkey: readonly ValkeyReplicaRow[];
   readonly hops: readonly HopRow[];
   readonly writers: readonly StackRunResult[];

@@ -70,6 +70,20 @@ describe('the report', () => {
     assert.equal(sustained.met, false);
   });
 
+  it('judges the sustained target by the open-loop run when there is one: every request offered, accepted and counted once', () => {
+    const window = (load: Partial<StackRunResult['load']>, more: Partial<StackRunResult> = {}) =>
+      run({ offeredRate: 3000, load: { sent: 180000, accepted: 180000, statuses: { 202: 180000 }, dropped: 0, seconds: 60.1, latency: latency(40), ...load }, counted: 180000, ...more });
+    const judge = (o: StackRunResult) => checkTargets({ sweep: [], sustained: undefined, sustainedOffered: o, writers: [], brokers: [], quick: false })[0];
+    const kept = judge(window({}));
+    assert.equal(kept.met, true, kept.measured);
+    assert.match(kept.measured, /3,000\/s offered for 60\.1 s: 180,000 of 180,000 accepted/);
+    assert.equal(judge(window({ sent: 170000, accepted: 170000, dropped: 10000 })).met, false, 'requests left unsent: the stack fell behind');
+    assert.equal(judge(window({ accepted: 179000 })).met, false, 'refused requests');
+    assert.equal(judge(window({}, { lost: 1 })).met, false, 'a lost event');
+    assert.equal(judge(window({ seconds: 12 })).met, false, 'a window shorter than 60 s');
+    assert.equal(judge(window({}, { offeredRate: 2000 })).met, false, 'a lower rate');
+  });
+
   it('writes markdown tables and names the pending comparison', () => {
     assert.equal(table(['a', 'b'], [['x', '1']], [false, true]), '| a | b |\n| --- | ---: |\n| x | 1 |');
     const markdown = renderMarkdown(report(), ['sweep.svg']);
