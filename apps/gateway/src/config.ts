@@ -10,7 +10,7 @@ export const gatewayConfigShape = {
   /** Most events in one request to the relay. */
   RELAY_BATCH_MAX: env.positiveInt().default(200),
   /** Requests to the relay in flight at once per scenario; events arriving meanwhile travel in the next. */
-  RELAY_BATCH_CONCURRENCY: env.positiveInt().default(4),
+  RELAY_BATCH_CONCURRENCY: env.positiveInt().default(8),
   MAX_IN_FLIGHT: env.positiveInt().default(2048),
   BODY_LIMIT_BYTES: env.positiveInt().default(65_536),
   BATCH_MAX_EVENTS: env.positiveInt().default(500),

@@ -8,7 +8,7 @@ export const writerConfigShape = {
   ...brokerConfigShape,
   SCENARIOS: env.list().default(['blackfriday']),
   GRPC_PORT: env.port().default(50051),
-  LINGER_MS: z.coerce.number().int().min(0).max(1000).default(0),
+  LINGER_MS: z.coerce.number().int().min(0).max(1000).default(2),
   BATCH_MAX: env.positiveInt().default(500),
   /** Seeds the writer's decisions (olympics winners/losers) so a run can be reproduced; random when unset. */
   RANDOM_SEED: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),

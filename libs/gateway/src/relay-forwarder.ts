@@ -16,7 +16,7 @@ export interface RelayForwarderOptions {
   readonly timeoutMs: number;
   /** Most events in one request to the relay. @default 200 */
   readonly batchMax?: number;
-  /** Requests to the relay in flight at once per scenario; events wait for a free one. @default 4 */
+  /** Requests to the relay in flight at once per scenario; events wait for a free one. @default 8 */
   readonly batchConcurrency?: number;
 }
 
@@ -59,7 +59,7 @@ export class RelayForwarder {
   constructor(relayUrl: string, options: RelayForwarderOptions) {
     this.timeoutMs = options.timeoutMs;
     this.batchMax = options.batchMax ?? 200;
-    this.batchConcurrency = options.batchConcurrency ?? 4;
+    this.batchConcurrency = options.batchConcurrency ?? 8;
     this.pool = new Pool(relayUrl, {
       connections: options.connections,
       pipelining: 1,

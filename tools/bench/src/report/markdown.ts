@@ -128,7 +128,7 @@ function profileVerdict(report: BenchReport): string[] {
     if (biggest && heap) {
       lines.push(
         `- Memory: the largest Node app, ${biggest.name}, peaked at ${n(biggest.rssMaxMiB)} MiB RSS while its V8 heap held ${n(heap.usedMiB)} MiB of ${n(heap.totalMiB)} MiB reserved when the run ended. ` +
-          `With ${n(report.machine.memoryGiB)} GiB of RAM and no heap limit, V8 grows its heap before collecting; \`--max-old-space-size\` (here: \`npm run bench -- --node-args=--max-old-space-size=128\`; in Kubernetes: \`NODE_OPTIONS\`) bounds it.`,
+          `Every app ran with the old-space heap Kubernetes gives it (\`--max-old-space-size\` of APP_MEMORY, libs/shared/src/runtime.ts; \`NODE_OPTIONS\` in the charts); without it V8 sizes its heap from the machine's ${n(report.machine.memoryGiB)} GiB and collects late.`,
       );
     }
   }
