@@ -3,16 +3,18 @@
  * The dashboards, drawn from live Valkey without Grafana.
  *   node tools/dashboard/dist/cli.js serve [--valkey-url URL] [--port N] [--scenario NAME ...]
  *       serves /d/<scenario> until Ctrl-C (`npm run dashboard`)
- *   node tools/dashboard/dist/cli.js png --scenario NAME --out FILE [--valkey-url URL]
+ *   node tools/dashboard/dist/cli.js png --scenario NAME --out FILE [--valkey-url URL] [--variant NAME]
  *       writes one dashboard as a PNG with headless Chromium (`npm run demo` ends with this)
+ * `--variant kafka|rabbitmq` reads one broker path's aggregates (VALKEY_VARIANT, both brokers running).
  * The Valkey URL defaults to $VALKEY_URL, else the local default (redis://127.0.0.1:16379).
  */
 import { parseArgs } from 'node:util';
 import { DEFAULT_PORTS } from '@oleada/local';
+import { ScenarioKeys } from '@oleada/valkey-schema';
 import { writeDashboardPng } from './png';
 import { DashboardPreview } from './server';
 
-const USAGE = 'usage: cli.js serve [--valkey-url URL] [--port N] [--scenario NAME ...] | png --scenario NAME --out FILE [--valkey-url URL]';
+const USAGE = 'usage: cli.js serve [--valkey-url URL] [--port N] [--scenario NAME ...] [--variant NAME] | png --scenario NAME --out FILE [--valkey-url URL] [--variant NAME]';
 
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
@@ -22,12 +24,15 @@ async function main(): Promise<void> {
       port: { type: 'string', default: '18300' },
       scenario: { type: 'string', multiple: true },
       out: { type: 'string' },
+      variant: { type: 'string' },
     },
   });
   const valkeyUrl = values['valkey-url'] as string;
+  const variant = values.variant;
+  const keysFor = variant ? (s: { name: string }) => new ScenarioKeys(s.name, { variant }) : undefined;
   switch (positionals[0]) {
     case 'serve': {
-      const preview = new DashboardPreview({ valkeyUrl, scenarios: values.scenario, port: Number(values.port) });
+      const preview = new DashboardPreview({ valkeyUrl, scenarios: values.scenario, port: Number(values.port), keysFor });
       const url = await preview.start();
       process.stdout.write(`[dashboard] Valkey ${valkeyUrl}\n${preview.names.map((n) => `[dashboard] ${url}/d/${n}`).join('\n')}\n[dashboard] Ctrl-C stops\n`);
       const stop = () => void preview.stop().then(() => process.exit(0));
@@ -38,7 +43,7 @@ async function main(): Promise<void> {
     case 'png': {
       const scenario = values.scenario?.[0];
       if (!scenario || !values.out) throw new Error(`png needs --scenario and --out\n${USAGE}`);
-      const { path, check } = await writeDashboardPng({ valkeyUrl, scenario, outFile: values.out });
+      const { path, check } = await writeDashboardPng({ valkeyUrl, scenario, outFile: values.out, keysFor });
       if (check.consoleErrors.length > 0 || check.panelErrors.length > 0) {
         throw new Error(`the page rendered with errors: ${[...check.consoleErrors, ...check.panelErrors].join('; ')}`);
       }

@@ -84,9 +84,10 @@ function printTable(scenario: AnyScenario, before: AggregateSnapshot, after: Agg
  * (tools/dashboard, which builds on this tool, so it runs as a process). Returns the PNG's path;
  * throws with the CLI's message (e.g. how to install Chromium) when it cannot.
  */
-function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string; credential?: { username: string; password: string } }): string {
+function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string; variant?: string; credential?: { username: string; password: string } }): string {
   const cli = join(repoRoot(), 'tools', 'dashboard', 'dist', 'cli.js');
-  const run = spawnSync(process.execPath, [cli, 'png', '--valkey-url', options.valkeyUrl, '--scenario', options.scenario, '--out', options.outFile], {
+  const variant = options.variant ? ['--variant', options.variant] : [];
+  const run = spawnSync(process.execPath, [cli, 'png', '--valkey-url', options.valkeyUrl, '--scenario', options.scenario, '--out', options.outFile, ...variant], {
     cwd: repoRoot(),
     encoding: 'utf8',
     // Grafana's read-only user, passed by environment (never on a command line).
@@ -182,8 +183,13 @@ async function main(): Promise<void> {
     const duplicates = results.reduce((n, r) => n + r.duplicates, 0);
     process.stdout.write(`accepted=${accepted.length} counted=${counted} lost=${lost} duplicates=${duplicates}\n`);
     failed = lost !== 0 || duplicates !== 0 || accepted.length === 0;
-    log('drawing the Grafana dashboard from this Valkey with headless Chromium');
-    log(`dashboard preview: ${writeDashboardPng({ valkeyUrl: infra.valkey.url, credential: infra.valkey.credentials?.grafana, scenario: scenario.name, outFile: join('.cache', 'dashboard', `${scenario.name}.png`) })}`);
+    // One picture per broker path: with both brokers each keeps its aggregates under its own variant.
+    log(`drawing the Grafana dashboard${runs.length > 1 ? ' of each broker path' : ''} from this Valkey with headless Chromium`);
+    for (const { path } of runs) {
+      const name = path.variant ? `${scenario.name}-${path.variant}` : scenario.name;
+      const png = writeDashboardPng({ valkeyUrl: infra.valkey.url, credential: infra.valkey.credentials?.grafana, scenario: scenario.name, variant: path.variant, outFile: join('.cache', 'dashboard', `${name}.png`) });
+      log(`dashboard preview${path.variant ? ` (${path.broker})` : ''}: ${png}`);
+    }
   } finally {
     log('stopping what the demo started');
     valkey.disconnect();
