@@ -1,4 +1,4 @@
-import { grafanaHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { grafanaHelmValues, PROMETHEUS_CHART_VERSION, prometheusHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { App, type Chart } from 'cdk8s';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -45,7 +45,7 @@ export function buildApp(config: DeployConfig, outdir: string): App {
 
 /**
  * Files synth writes besides the manifests (outside `kubectl apply -f dist/`'s reach: other
- * extensions or a subdirectory): Helm values for Grafana and the entry controller, and the facts
+ * extensions or a subdirectory): Helm values for Grafana, Prometheus and the entry controller, and the facts
  * the bootstrap script needs (`bootstrap.env`).
  */
 export function extraFiles(config: DeployConfig): Record<string, string> {
@@ -61,6 +61,10 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
           namespace: config.namespaces.monitoring,
         }),
       ),
+    'helm/prometheus-values.yaml':
+      header +
+      `# For prometheus-community/prometheus ${PROMETHEUS_CHART_VERSION}.\n` +
+      stringify(prometheusHelmValues({ appNamespace: config.namespaces.app })),
   };
   if (config.entry.mode === 'ingress') {
     files['helm/nginx-ingress-values.yaml'] =
@@ -94,6 +98,7 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
     OLEADA_VALKEY_GRAFANA_KEY: VALKEY_USERS.grafana.secretKey,
     OLEADA_GRAFANA_ADMIN_SECRET: config.secrets.grafanaAdmin,
     OLEADA_GRAFANA_VALKEY_SECRET: config.secrets.grafanaValkey,
+    OLEADA_PROMETHEUS_CHART_VERSION: PROMETHEUS_CHART_VERSION,
   };
   // Written only when RabbitMQ runs, so that a Kafka-only bootstrap.env stays what it was (the bootstrap reads no broker line as kafka).
   if (config.brokerMode !== 'kafka') {

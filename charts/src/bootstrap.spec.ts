@@ -1,4 +1,4 @@
-import { RABBITMQ_SECRET_KEYS } from '@oleada/k8s';
+import { PROMETHEUS_CHART_VERSION, RABBITMQ_SECRET_KEYS } from '@oleada/k8s';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,7 +114,7 @@ echo "helm $*" >> "$STUB_STATE/calls"
     return { ...result, calls, secret };
   }
 
-  it('installs Strimzi, KubeVirt with CDI, the ingress controller and Grafana, and creates the Secrets', () => {
+  it('installs Strimzi, KubeVirt with CDI, the ingress controller, Prometheus (pinned) and Grafana, and creates the Secrets', () => {
     const first = run('gke-kubevirt-ingress', { ZOT_USERNAME: 'puller', ZOT_PASSWORD: 'pull-pass' });
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(first.calls, /helm upgrade --install strimzi-cluster-operator oci:\/\/quay.io\/strimzi-helm\/strimzi-kafka-operator --version 1\.2\.0 .*watchNamespaces=\{oleada\}/);
@@ -124,6 +124,13 @@ echo "helm $*" >> "$STUB_STATE/calls"
     assert.doesNotMatch(first.calls, /useEmulation/, 'GKE uses nested virtualization, not emulation');
     assert.match(first.calls, /helm upgrade --install nginx-ingress oci:\/\/ghcr.io\/nginx\/charts\/nginx-ingress .*--namespace nginx-ingress .*nginx-ingress-values\.yaml/);
     assert.match(first.calls, /helm upgrade --install grafana grafana\/grafana .*--namespace oleada-monitoring .*grafana-values\.yaml/);
+    const version = PROMETHEUS_CHART_VERSION.replace(/\./g, '\\.');
+    assert.match(first.calls, /helm repo add prometheus-community https:\/\/prometheus-community\.github\.io\/helm-charts --force-update/);
+    assert.match(
+      first.calls,
+      new RegExp(`helm upgrade --install prometheus prometheus-community/prometheus --version ${version} --namespace oleada-monitoring --values \\S+/helm/prometheus-values\\.yaml --wait`),
+    );
+    assert.ok(first.calls.indexOf('prometheus-community/prometheus') < first.calls.indexOf('grafana/grafana'), 'Prometheus must be installed before Grafana');
     assert.doesNotMatch(first.calls, /gateway-api|nginx-gateway-fabric/);
 
     const valkey = first.secret('oleada', 'valkey-auth');
@@ -155,10 +162,11 @@ echo "helm $*" >> "$STUB_STATE/calls"
     assert.doesNotMatch(result.calls, /nginx-ingress/);
   });
 
-  it('skips KubeVirt and CDI when Valkey runs as StatefulSets', () => {
-    const result = run('kind-statefulset-ingress', { ZOT_USERNAME: 'u', ZOT_PASSWORD: 'p' });
+  it('skips KubeVirt and CDI when Valkey runs as StatefulSets; PROMETHEUS_CHART_VERSION overrides the pin', () => {
+    const result = run('kind-statefulset-ingress', { ZOT_USERNAME: 'u', ZOT_PASSWORD: 'p', PROMETHEUS_CHART_VERSION: '99.1.0' });
     assert.equal(result.status, 0, result.stderr + result.stdout);
     assert.doesNotMatch(result.calls, /kubevirt/);
+    assert.match(result.calls, /prometheus-community\/prometheus --version 99\.1\.0 /, 'PROMETHEUS_CHART_VERSION does not override the pin');
     assert.match(result.stdout, /KubeVirt and CDI: not needed/);
   });
 

@@ -1,4 +1,4 @@
-import { AMQP_PORT, imageTag, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { AMQP_PORT, imageTag, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -293,7 +293,7 @@ for (const variant of VARIANT_NAMES) {
       assert.equal(literal, null, `something looks like a literal password: ${literal?.[0]}`);
     });
 
-    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from consumers and Grafana', () => {
+    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from consumers and Grafana; Prometheus only each app\'s metrics port; Grafana Prometheus', () => {
       const policies = objectsOf(s, 'NetworkPolicy');
       const peersOf = (namespace: string, labels: Labels) => {
         const selecting = policies.filter(
@@ -308,8 +308,32 @@ for (const variant of VARIANT_NAMES) {
       }
       for (const pod of pods(s)) assert.ok(peersOf(pod.namespace, pod.labels).isolated, `${objectId(pod.owner)} is not isolated`);
       const podsNamed = (name: string) => pods(s).find((p) => p.labels['app.kubernetes.io/name'] === name)!.labels;
+      // Prometheus (the chart's server pods in the monitoring namespace) scrapes every app on its HTTP port, and only there.
+      const prometheusPeer = {
+        podSelector: { matchLabels: PROMETHEUS_SERVER_PODS },
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } },
+      };
+      const appNames = pods(s)
+        .filter((p) => p.owner.kind === 'Deployment')
+        .map((p) => p.labels['app.kubernetes.io/name']);
+      const rulesTo = (namespace: string, labels: Labels): Json[] =>
+        policies
+          .filter((p) => p.metadata.namespace === namespace && matches(p.spec.podSelector.matchLabels, labels))
+          .flatMap((p) => p.spec.ingress ?? []);
+      const httpPortOf = (name: string): number =>
+        deployment(s, name).spec.template.spec.containers[0].ports.find((p: Json) => p.name === 'http').containerPort;
+      for (const name of appNames) {
+        const fromPrometheus = rulesTo(app, podsNamed(name)).filter((rule) => rule.from.some((peer: Json) => isDeepStrictEqual(peer, prometheusPeer)));
+        assert.equal(fromPrometheus.length, 1, `Prometheus does not reach ${name} exactly once`);
+        assert.deepEqual(fromPrometheus[0], { from: [prometheusPeer], ports: [{ protocol: 'TCP', port: httpPortOf(name) }] }, `${name}: Prometheus gets more than /metrics`);
+      }
+      for (const pod of pods(s).filter((p) => !appNames.includes(p.labels['app.kubernetes.io/name']))) {
+        const peers = peersOf(pod.namespace, pod.labels).peers;
+        assert.ok(!peers.some((peer: Json) => isDeepStrictEqual(peer, prometheusPeer)), `Prometheus reaches ${objectId(pod.owner)}, not an app`);
+      }
+      /** Who reaches an app pod, besides Prometheus on its metrics port (checked above). */
       const only = (name: string, allowed: Json[]) => {
-        const { peers } = peersOf(app, podsNamed(name));
+        const peers = peersOf(app, podsNamed(name)).peers.filter((peer: Json) => !isDeepStrictEqual(peer, prometheusPeer));
         assert.ok(peers.length > 0, `nothing reaches ${name}`);
         for (const peer of peers) {
           assert.ok(allowed.some((a) => isDeepStrictEqual(a, peer)), `${name} is reachable from ${JSON.stringify(peer)}`);
@@ -324,7 +348,18 @@ for (const variant of VARIANT_NAMES) {
       only('valkey-replica', [
         { podSelector: { matchLabels: GRAFANA_PODS }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } } },
       ]);
-      for (const name of consumerNames) assert.deepEqual(peersOf(app, podsNamed(name)).peers, [], `something reaches ${name}`);
+      for (const name of consumerNames) assert.deepEqual(peersOf(app, podsNamed(name)).peers, [prometheusPeer], `something besides Prometheus reaches ${name}`);
+      // The monitoring namespace: the controller reaches Grafana, Grafana reaches Prometheus's server port; nothing else.
+      const monitoringRules = policies
+        .filter((p) => p.metadata.namespace === config.namespaces.monitoring && p.metadata.name !== 'default-deny-ingress')
+        .map((p) => ({ to: p.spec.podSelector.matchLabels, ingress: p.spec.ingress }));
+      assert.deepEqual(monitoringRules, [
+        {
+          to: GRAFANA_PODS,
+          ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.entry.controllerNamespace } } }], ports: [{ protocol: 'TCP', port: 3000 }] }],
+        },
+        { to: PROMETHEUS_SERVER_PODS, ingress: [{ from: [{ podSelector: { matchLabels: GRAFANA_PODS } }], ports: [{ protocol: 'TCP', port: PROMETHEUS_PORT }] }] },
+      ]);
       const kafkaPath = brokerPath(config.brokerMode, 'kafka');
       const listener = objectsOf(s, 'Kafka')[0]?.spec.kafka.listeners;
       if (kafkaPath) {
@@ -514,6 +549,79 @@ for (const variant of VARIANT_NAMES) {
         }
       }
       assert.equal(uids.size, config.scenarios.length * paths.length, 'dashboard uids collide');
+    });
+
+    it('Prometheus: the server alone, and its scrape job keeps exactly the app pods, on their HTTP port, named by app', () => {
+      const values = parse(s.files['helm/prometheus-values.yaml']);
+      // The server's pod labels as the chart's `prometheus.server.matchLabels` sets them (chart 25+, `server.name: server`).
+      assert.deepEqual({ ...PROMETHEUS_SERVER_PODS }, { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/component': 'server' });
+      assert.equal(values.server.name, undefined, 'a server.name changes the component label the NetworkPolicies select');
+      for (const part of ['alertmanager', 'kube-state-metrics', 'prometheus-node-exporter', 'prometheus-pushgateway']) {
+        assert.equal(values[part].enabled, false, `${part} is installed`);
+      }
+      assert.equal(values.server.retention, '2d');
+      assert.equal(values.server.persistentVolume.enabled, false);
+      assert.equal(values.server.containerSecurityContext.readOnlyRootFilesystem, true);
+      assert.equal(values.server.securityContext.runAsNonRoot, true);
+      const jobs = values.serverFiles['prometheus.yml'].scrape_configs;
+      assert.equal(jobs.length, 1, 'only the apps are scraped (the chart\'s cluster-wide jobs are replaced)');
+      const [job] = jobs;
+      assert.equal(job.metrics_path, '/metrics');
+      assert.deepEqual(
+        job.kubernetes_sd_configs.map((sd: Json) => [sd.role, sd.namespaces.names]),
+        [['pod', [app]]],
+        'discovery outside the app namespace',
+      );
+
+      // Run the job's discovery and relabelling over the pods the manifests create, as Prometheus would:
+      // one target per container port; the kept targets must be each app's HTTP port, nothing else.
+      type Target = Record<string, string>;
+      const targets: Target[] = pods(s).flatMap((pod) => {
+        const template = POD_TEMPLATES[pod.owner.kind]?.(pod.owner);
+        const ports: Json[] = template ? template.spec.containers.flatMap((c: Json) => c.ports ?? []) : [{ name: '', containerPort: 0 }];
+        return ports.map((port) => ({
+          __meta_kubernetes_namespace: pod.namespace,
+          __meta_kubernetes_pod_name: `${pod.labels['app.kubernetes.io/name']}-0`,
+          __meta_kubernetes_pod_phase: 'Running',
+          __meta_kubernetes_pod_container_port_name: port.name ?? '',
+          __meta_kubernetes_pod_container_port_number: String(port.containerPort),
+          ...Object.fromEntries(Object.entries(pod.labels).map(([k, v]) => [podLabelMeta(k), v])),
+        }));
+      });
+      const selected = (t: Target) =>
+        job.kubernetes_sd_configs.every(
+          (sd: Json) =>
+            sd.namespaces.names.includes(t.__meta_kubernetes_namespace) &&
+            (sd.selectors ?? []).every((sel: Json) => sel.label.split(',').every((term: string) => t[podLabelMeta(term.split('=')[0])] === term.split('=')[1])),
+        );
+      const relabel = (t: Target): Target | undefined => {
+        let out: Target = { ...t };
+        for (const rule of job.relabel_configs) {
+          const value = (rule.source_labels as string[]).map((l) => out[l] ?? '').join(rule.separator ?? ';');
+          const re = new RegExp(`^(?:${rule.regex ?? '(.*)'})$`);
+          if (rule.action === 'keep' && !re.test(value)) return undefined;
+          if (rule.action === 'drop' && re.test(value)) return undefined;
+          if (rule.action === 'replace' && re.test(value)) out = { ...out, [rule.target_label]: value.replace(re, rule.replacement ?? '$1') };
+        }
+        return out;
+      };
+      const kept = targets.filter(selected).map(relabel).filter((t): t is Target => t !== undefined);
+      const expected = objectsOf(s, 'Deployment').map((d) => ({
+        app: d.spec.template.metadata.labels['app.kubernetes.io/name'],
+        port: String(d.spec.template.spec.containers[0].ports.find((p: Json) => p.name === 'http').containerPort),
+      }));
+      assert.ok(expected.length >= 5);
+      assert.deepEqual(
+        kept.map((t) => ({ app: t.app, port: t.__meta_kubernetes_pod_container_port_number })).sort((a, b) => a.app.localeCompare(b.app)),
+        expected.sort((a, b) => a.app.localeCompare(b.app)),
+      );
+      for (const t of kept) assert.equal(t.namespace, app);
+
+      // Grafana's Prometheus data source is this release's server.
+      const datasources = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'grafana-datasources')!;
+      const prometheus = parse(datasources.data['datasources.yaml']).datasources.find((d: Json) => d.type === 'prometheus');
+      assert.equal(prometheus.url, `http://prometheus-server.${config.namespaces.monitoring}.svc.cluster.local`);
+      assert.equal(bootstrapEnv(s).OLEADA_PROMETHEUS_CHART_VERSION, s.files['helm/prometheus-values.yaml'].match(/prometheus-community\/prometheus (\S+)\./)?.[1]);
     });
 
     it(`profile ${config.profile.name}: storage class and load balancer settings`, () => {

@@ -14,7 +14,9 @@
 #      (only when Kafka runs: synth's OLEADA_BROKER is kafka or both)
 #   4. KubeVirt and CDI (only when synth chose OLEADA_VALKEY=kubevirt), with software emulation if the profile asks
 #   5. the entry controller: F5 NGINX Ingress Controller (ingress) or Gateway API CRDs + NGINX Gateway Fabric
-#   6. Grafana (Helm) with dist/helm/grafana-values.yaml
+#   6. Prometheus (Helm, prometheus-community/prometheus, pinned) with dist/helm/prometheus-values.yaml:
+#      the server alone, scraping the apps' /metrics in the app namespace
+#   7. Grafana (Helm) with dist/helm/grafana-values.yaml
 #
 # Needs kubectl, helm (3.8+) and openssl. Environment:
 #   ZOT_USERNAME, ZOT_PASSWORD            the Zot account (required the first time; afterwards the existing
@@ -22,7 +24,10 @@
 #   GRAFANA_ADMIN_PASSWORD                Grafana admin password (default: generated on first run)
 #   STRIMZI_VERSION (1.2.0)  KUBEVIRT_VERSION (v1.9.0)  CDI_VERSION (latest)  GATEWAY_API_VERSION (latest)
 #   NGINX_INGRESS_CHART_VERSION, NGF_CHART_VERSION, GRAFANA_CHART_VERSION (default: newest chart)
-#   GRAFANA_HELM_REPO (https://grafana.github.io/helm-charts)  WAIT_TIMEOUT (15m)  DIST (dist)
+#   PROMETHEUS_CHART_VERSION (default: the version dist/helm/prometheus-values.yaml is written for, from
+#                            bootstrap.env; libs/k8s/src/prometheus.ts pins it)
+#   GRAFANA_HELM_REPO (https://grafana.github.io/helm-charts)
+#   PROMETHEUS_HELM_REPO (https://prometheus-community.github.io/helm-charts)  WAIT_TIMEOUT (15m)  DIST (dist)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -32,6 +37,7 @@ KUBEVIRT_VERSION="${KUBEVIRT_VERSION:-v1.9.0}"
 CDI_VERSION="${CDI_VERSION:-latest}"
 GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-latest}"
 GRAFANA_HELM_REPO="${GRAFANA_HELM_REPO:-https://grafana.github.io/helm-charts}"
+PROMETHEUS_HELM_REPO="${PROMETHEUS_HELM_REPO:-https://prometheus-community.github.io/helm-charts}"
 WAIT_TIMEOUT="${WAIT_TIMEOUT:-15m}"
 
 log() { printf '[bootstrap] %s\n' "$*"; }
@@ -54,6 +60,8 @@ done
 : "${OLEADA_PROFILE:?}" "${OLEADA_NAMESPACE:?}" "${OLEADA_MONITORING_NAMESPACE:?}" "${OLEADA_ENTRY:?}" "${OLEADA_VALKEY:?}"
 : "${OLEADA_REGISTRY:?}" "${OLEADA_REGISTRY_SECRET:?}" "${OLEADA_VALKEY_SECRET:?}" "${OLEADA_VALKEY_KEYS:?}"
 : "${OLEADA_VALKEY_GRAFANA_KEY:?}" "${OLEADA_GRAFANA_ADMIN_SECRET:?}" "${OLEADA_GRAFANA_VALKEY_SECRET:?}" "${OLEADA_CONTROLLER_NAMESPACE:?}"
+: "${OLEADA_PROMETHEUS_CHART_VERSION:?}"
+PROMETHEUS_CHART_VERSION="${PROMETHEUS_CHART_VERSION:-$OLEADA_PROMETHEUS_CHART_VERSION}"
 # Synth names the broker only when RabbitMQ runs; without the line it is Kafka alone.
 OLEADA_BROKER="${OLEADA_BROKER:-kafka}"
 case "$OLEADA_BROKER" in
@@ -196,7 +204,14 @@ else
     --values "$DIST/helm/nginx-gateway-fabric-values.yaml" --wait --timeout "$WAIT_TIMEOUT"
 fi
 
-# --- 6. Grafana ---------------------------------------------------------------------------------
+# --- 6. Prometheus ------------------------------------------------------------------------------
+log "Prometheus chart $PROMETHEUS_CHART_VERSION (namespace $OLEADA_MONITORING_NAMESPACE, chart from $PROMETHEUS_HELM_REPO)"
+run helm repo add prometheus-community "$PROMETHEUS_HELM_REPO" --force-update
+run helm repo update prometheus-community
+run helm upgrade --install prometheus prometheus-community/prometheus --version "$PROMETHEUS_CHART_VERSION" \
+  --namespace "$OLEADA_MONITORING_NAMESPACE" --values "$DIST/helm/prometheus-values.yaml" --wait --timeout "$WAIT_TIMEOUT"
+
+# --- 7. Grafana ---------------------------------------------------------------------------------
 log "Grafana (namespace $OLEADA_MONITORING_NAMESPACE, chart from $GRAFANA_HELM_REPO)"
 run helm repo add grafana "$GRAFANA_HELM_REPO" --force-update
 run helm repo update grafana

@@ -1,4 +1,4 @@
-import { AMQP_PORT, IngressFirewall, VALKEY_PORT, type RabbitMQ, type ValkeyPair } from '@oleada/k8s';
+import { AMQP_PORT, IngressFirewall, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, VALKEY_PORT, type RabbitMQ, type ValkeyPair } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
@@ -11,7 +11,8 @@ export const GRAFANA_PORT = 3000;
 /**
  * Default deny for ingress in the app and monitoring namespaces, then exactly the hops of the flow:
  * controller → gateway → relay → writers; RabbitMQ's writers and consumer → RabbitMQ; consumers and
- * Grafana → Valkey (plus replication). Kafka's listener is restricted by Strimzi from the listener's
+ * Grafana → Valkey (plus replication); Prometheus → every app's HTTP port (`/metrics`) and Grafana →
+ * Prometheus. Kafka's listener is restricted by Strimzi from the listener's
  * `networkPolicyPeers` (its writers and consumer). RabbitMQ runs one node, so no node-to-node path.
  */
 export class NetworkPoliciesChart extends Chart {
@@ -51,6 +52,10 @@ export class NetworkPoliciesChart extends Chart {
       from: [{ pods: GRAFANA_PODS, namespace: config.namespaces.monitoring }],
       ports: [VALKEY_PORT],
     });
+    const prometheus = { pods: PROMETHEUS_SERVER_PODS, namespace: config.namespaces.monitoring };
+    for (const workload of [gateway, relay, ...writers, ...consumers]) {
+      app.allow(`${workload.name}-metrics-from-prometheus`, { to: workload.podSelector, from: [prometheus], ports: [workload.httpPort] });
+    }
 
     const monitoring = new IngressFirewall(this, 'monitoring', { namespace: config.namespaces.monitoring });
     monitoring.allow('grafana-from-controller', {
@@ -58,5 +63,6 @@ export class NetworkPoliciesChart extends Chart {
       from: [{ namespace: config.entry.controllerNamespace }],
       ports: [GRAFANA_PORT],
     });
+    monitoring.allow('prometheus-from-grafana', { to: PROMETHEUS_SERVER_PODS, from: [{ pods: GRAFANA_PODS }], ports: [PROMETHEUS_PORT] });
   }
 }

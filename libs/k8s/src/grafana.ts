@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { stringify } from 'yaml';
 import { k8s } from './k8s';
 import { PART_OF } from './labels';
+import { prometheusServerUrl } from './prometheus';
 import type { SecretKeyRef } from './workload';
 
 /** Labels the Grafana chart's sidecar watches (set in the values below and on the ConfigMaps). */
@@ -41,7 +42,7 @@ export class GrafanaDatasource extends Construct {
       valkeyPort: Number(replica.port || 6379),
       valkeyUsername: props.username,
       valkeyUid: this.uid,
-      prometheusUrl: props.prometheusUrl ?? `http://prometheus-server.${props.namespace}.svc.cluster.local`,
+      prometheusUrl: props.prometheusUrl ?? prometheusServerUrl(props.namespace),
     });
     this.configMap = new k8s.KubeConfigMap(this, 'configmap', {
       metadata: {

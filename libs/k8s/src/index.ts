@@ -6,6 +6,7 @@ export * from './k8s';
 export * from './kafka';
 export * from './labels';
 export * from './network';
+export * from './prometheus';
 export * from './rabbitmq';
 export * from './security';
 export * from './valkey/config';

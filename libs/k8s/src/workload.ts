@@ -56,6 +56,9 @@ export interface WorkloadProps {
   readonly terminationGracePeriodSeconds?: number;
 }
 
+/** Name of every workload's HTTP container and Service port (`/metrics`, `/health/*`; Prometheus keeps targets by it). */
+export const HTTP_PORT_NAME = 'http';
+
 /** What a subclass adds: its ports, probes and Services. */
 interface WorkloadShape {
   readonly ports: k8s.ContainerPort[];
@@ -170,7 +173,7 @@ export abstract class Workload extends Construct {
 }
 
 function httpProbe(path: string, port: number, periodSeconds: number, failureThreshold: number): k8s.Probe {
-  return { httpGet: { path, port: k8s.IntOrString.fromString('http') }, periodSeconds, failureThreshold, timeoutSeconds: 2 };
+  return { httpGet: { path, port: k8s.IntOrString.fromString(HTTP_PORT_NAME) }, periodSeconds, failureThreshold, timeoutSeconds: 2 };
 }
 
 /** An app that serves HTTP (REST or only metrics/health), behind a ClusterIP Service of its name. */
@@ -179,7 +182,7 @@ export class HttpService extends Workload {
 
   constructor(scope: Construct, id: string, props: WorkloadProps) {
     super(scope, id, props, (port) => ({
-      ports: [{ name: 'http', containerPort: port, protocol: 'TCP' }],
+      ports: [{ name: HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' }],
       readinessProbe: httpProbe('/health/ready', port, 5, 3),
       livenessProbe: { ...httpProbe('/health/live', port, 10, 3), initialDelaySeconds: 10 },
     }));
@@ -188,7 +191,7 @@ export class HttpService extends Workload {
       spec: {
         type: 'ClusterIP',
         selector: this.podSelector,
-        ports: [{ name: 'http', port: this.httpPort, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' }],
+        ports: [{ name: HTTP_PORT_NAME, port: this.httpPort, targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME), protocol: 'TCP' }],
       },
     });
   }
@@ -221,7 +224,7 @@ export class GrpcService extends Workload {
     super(scope, id, props, (port) => ({
       ports: [
         { name: 'grpc', containerPort: grpcPort, protocol: 'TCP' },
-        { name: 'http', containerPort: port, protocol: 'TCP' },
+        { name: HTTP_PORT_NAME, containerPort: port, protocol: 'TCP' },
       ],
       readinessProbe: { grpc: { port: grpcPort }, periodSeconds: 5, failureThreshold: 3, timeoutSeconds: 2 },
       // Liveness is the process, not the broker: gRPC health turns NOT_SERVING while Kafka is away.
@@ -236,7 +239,7 @@ export class GrpcService extends Workload {
         selector: this.podSelector,
         ports: [
           { name: 'grpc', port: grpcPort, targetPort: k8s.IntOrString.fromString('grpc'), protocol: 'TCP', appProtocol: 'grpc' },
-          { name: 'http', port: this.httpPort, targetPort: k8s.IntOrString.fromString('http'), protocol: 'TCP' },
+          { name: HTTP_PORT_NAME, port: this.httpPort, targetPort: k8s.IntOrString.fromString(HTTP_PORT_NAME), protocol: 'TCP' },
         ],
       },
     });
