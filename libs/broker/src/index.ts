@@ -2,7 +2,6 @@ export * from './kafka/kafka-client';
 export * from './kafka/kafka-publisher';
 export * from './kafka/kafka-subscriber';
 export * from './kafka/topics';
-export * from './micro-batcher';
 export * from './publisher';
 export * from './rabbitmq/rabbitmq-client';
 export * from './rabbitmq/rabbitmq-publisher';

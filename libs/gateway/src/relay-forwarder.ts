@@ -1,4 +1,5 @@
 import { relayBatchRoute, type AnyScenario } from '@oleada/scenarios';
+import { MicroBatcher } from '@oleada/shared';
 import { Pool } from 'undici';
 
 export interface ForwardResult {
@@ -24,15 +25,6 @@ interface Waiting {
   readonly id: string;
   readonly acceptedAt: number;
   readonly event: unknown;
-  readonly resolve: (result: ForwardResult) => void;
-}
-
-/** Events of one scenario waiting for the relay, and its requests in flight. */
-interface Lane {
-  readonly scenario: AnyScenario;
-  pending: Waiting[];
-  inFlight: number;
-  scheduled: boolean;
 }
 
 interface RelayBatchAnswer {
@@ -51,7 +43,8 @@ const UNREACHABLE = { error: 'unavailable', message: 'relay unreachable' };
  */
 export class RelayForwarder {
   private readonly pool: Pool;
-  private readonly lanes = new Map<string, Lane>();
+  /** Per scenario: its events waiting for the relay, and its requests in flight. */
+  private readonly lanes = new Map<string, MicroBatcher<Waiting, ForwardResult>>();
   private readonly timeoutMs: number;
   private readonly batchMax: number;
   private readonly batchConcurrency: number;
@@ -72,31 +65,15 @@ export class RelayForwarder {
 
   forward(scenario: AnyScenario, event: unknown, id: string, acceptedAt: number): Promise<ForwardResult> {
     let lane = this.lanes.get(scenario.name);
-    if (!lane) this.lanes.set(scenario.name, (lane = { scenario, pending: [], inFlight: 0, scheduled: false }));
-    const queued = lane;
-    return new Promise((resolve) => {
-      queued.pending.push({ id, acceptedAt, event, resolve });
-      this.schedule(queued);
-    });
+    if (!lane) {
+      lane = new MicroBatcher((batch) => this.send(scenario, batch), { lingerMs: 0, maxItems: this.batchMax, maxInFlight: this.batchConcurrency });
+      this.lanes.set(scenario.name, lane);
+    }
+    return lane.add({ id, acceptedAt, event });
   }
 
-  private schedule(lane: Lane): void {
-    if (lane.scheduled || lane.pending.length === 0 || lane.inFlight >= this.batchConcurrency) return;
-    lane.scheduled = true;
-    setImmediate(() => {
-      lane.scheduled = false;
-      while (lane.pending.length > 0 && lane.inFlight < this.batchConcurrency) {
-        const batch = lane.pending.splice(0, this.batchMax);
-        lane.inFlight++;
-        void this.send(lane.scenario, batch).finally(() => {
-          lane.inFlight--;
-          this.schedule(lane);
-        });
-      }
-    });
-  }
-
-  private async send(scenario: AnyScenario, batch: readonly Waiting[]): Promise<void> {
+  /** One request to the relay for the batch; one result per event, in order (never rejects). */
+  private async send(scenario: AnyScenario, batch: readonly Waiting[]): Promise<ForwardResult[]> {
     let answer: RelayBatchAnswer | undefined;
     let status = 0;
     try {
@@ -104,7 +81,7 @@ export class RelayForwarder {
         path: relayBatchRoute(scenario),
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ events: batch.map(({ id, acceptedAt, event }) => ({ id, acceptedAt, event })) }),
+        body: JSON.stringify({ events: batch }),
         signal: AbortSignal.timeout(this.timeoutMs),
       });
       status = response.statusCode;
@@ -112,18 +89,17 @@ export class RelayForwarder {
       answer = status === 200 ? (JSON.parse(text) as RelayBatchAnswer) : undefined;
     } catch (error) {
       // Error names and messages may carry internal addresses: keep them out of the body.
-      for (const waiting of batch) waiting.resolve({ status: 503, body: UNREACHABLE, cause: (error as Error).name });
-      return;
+      const unreachable: ForwardResult = { status: 503, body: UNREACHABLE, cause: (error as Error).name };
+      return batch.map(() => unreachable);
     }
-    batch.forEach((waiting, i) => {
+    return batch.map((waiting, i): ForwardResult => {
       const result = answer?.results?.[i];
       if (!result || result.id !== waiting.id) {
         // The relay refused the whole request (overloaded, or an answer we cannot match): retry later.
-        waiting.resolve({ status: 503, body: { error: 'unavailable', message: 'relay refused the batch' }, cause: `relay answered ${status}` });
-        return;
+        return { status: 503, body: { error: 'unavailable', message: 'relay refused the batch' }, cause: `relay answered ${status}` };
       }
       const { error, message, field } = result;
-      waiting.resolve({ status: result.status, body: result.status === 202 ? {} : { error, message, ...(field === undefined ? {} : { field }) } });
+      return { status: result.status, body: result.status === 202 ? {} : { error, message, ...(field === undefined ? {} : { field }) } };
     });
   }
 

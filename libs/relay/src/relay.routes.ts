@@ -26,6 +26,13 @@ export interface RelayBatchResult {
   readonly field?: string;
 }
 
+/** What a client hears of one writer outcome: the HTTP status, and unless 202 the error body's fields. */
+function answerFor(code: GrpcStatus, detail: string): { status: number; error?: string; message?: string } {
+  if (code === GrpcStatus.OK) return { status: 202 };
+  const status = httpStatusFor(code);
+  return status === 422 ? { status, error: 'invalid_event', message: detail } : { status, error: 'unavailable', message: 'the event was not made durable; retry' };
+}
+
 /** The body of a batch request: the gateway's accepted events, each with its id and arrival time. */
 export function relayBatchSchema(batchMax: number) {
   return z
@@ -107,11 +114,10 @@ export async function registerRelayRoutes(fastify: FastifyInstance, options: Rel
           const grpcError = error as ServiceError;
           const code = typeof grpcError.code === 'number' ? grpcError.code : GrpcStatus.UNKNOWN;
           stop({ code: GrpcStatus[code] });
-          const status = httpStatusFor(code);
+          const { status, error: kind = '', message = '' } = answerFor(code, grpcError.details);
           requests.inc({ scenario: scenario.name, status });
           if (status >= 500) logger.warn({ eventId, code: GrpcStatus[code], details: grpcError.details }, 'writer call failed');
-          if (status === 422) return sendError(reply, 422, { error: 'invalid_event', message: grpcError.details, id: eventId });
-          return sendError(reply, status, { error: 'unavailable', message: 'the event was not made durable; retry', id: eventId }, 1);
+          return sendError(reply, status, { error: kind, message, id: eventId }, status === 422 ? undefined : 1);
         } finally {
           inFlight--;
         }
@@ -146,20 +152,16 @@ export async function registerRelayRoutes(fastify: FastifyInstance, options: Rel
             const outcomes = await clients.callBatch(scenario, valid);
             const worst = outcomes.find((outcome) => outcome.code !== GrpcStatus.OK)?.code ?? GrpcStatus.OK;
             stop({ code: GrpcStatus[worst] });
+            let failed = 0;
             outcomes.forEach((outcome, k) => {
-              const status = outcome.code === GrpcStatus.OK ? 202 : httpStatusFor(outcome.code);
-              requests.inc({ scenario: scenario.name, status });
-              const id = valid[k].eventId;
-              results[positions[k]] =
-                status === 202
-                  ? { id, status }
-                  : status === 422
-                    ? { id, status, error: 'invalid_event', message: outcome.detail }
-                    : { id, status, error: 'unavailable', message: 'the event was not made durable; retry' };
+              const answer = answerFor(outcome.code, outcome.detail);
+              requests.inc({ scenario: scenario.name, status: answer.status });
+              if (answer.status >= 500) failed++;
+              results[positions[k]] = { id: valid[k].eventId, ...answer };
             });
-            const failed = outcomes.filter((outcome) => outcome.code !== GrpcStatus.OK && httpStatusFor(outcome.code) >= 500);
-            if (failed.length > 0) {
-              logger.warn({ scenario: scenario.name, failed: failed.length, of: outcomes.length, code: GrpcStatus[failed[0].code], details: failed[0].detail }, 'writer batch partly failed');
+            if (failed > 0) {
+              const first = outcomes.find((outcome) => outcome.code !== GrpcStatus.OK && httpStatusFor(outcome.code) >= 500);
+              logger.warn({ scenario: scenario.name, failed, of: outcomes.length, code: first && GrpcStatus[first.code], details: first?.detail }, 'writer batch partly failed');
             }
           } finally {
             inFlight -= valid.length;

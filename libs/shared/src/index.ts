@@ -10,4 +10,5 @@ export * from './shutdown';
 export * from './bootstrap';
 export * from './http';
 export * from './ids';
+export * from './micro-batcher';
 export * from './runtime';

@@ -1,7 +1,6 @@
 import { CompressionTypes, type Kafka, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { RetriableError } from '@oleada/shared';
-import { MicroBatcher } from '../micro-batcher';
+import { MicroBatcher, RetriableError } from '@oleada/shared';
 import type { EventPublisher, OutgoingRecord } from '../publisher';
 
 /** How long produce requests fail at once after the broker could not be reached again. */

@@ -1,6 +1,6 @@
 import type { Consumer, IHeaders, Kafka, TopicPartitionOffset } from 'kafkajs';
+import { MicroBatcher } from '@oleada/shared';
 import type { Logger } from 'pino';
-import { MicroBatcher } from '../micro-batcher';
 import type { BatchHandler, EventSubscriber, IncomingRecord } from '../publisher';
 
 export interface KafkaSubscriberOptions {

@@ -1,7 +1,6 @@
 import type { ChannelModel, ConfirmChannel, Message } from 'amqplib';
 import type { Logger } from 'pino';
-import { EVENT_ID_HEADER, RetriableError } from '@oleada/shared';
-import { MicroBatcher } from '../micro-batcher';
+import { EVENT_ID_HEADER, MicroBatcher, RetriableError } from '@oleada/shared';
 import type { EventPublisher, OutgoingRecord } from '../publisher';
 import { connectRabbitMQ, type RabbitMQConnectionOptions } from './rabbitmq-client';
 import { assertQueues, type QueueSpec } from './topology';

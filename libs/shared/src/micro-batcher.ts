@@ -13,10 +13,10 @@ export interface MicroBatcherOptions<T> {
   readonly maxInFlight?: number;
 }
 
-interface Entry<T> {
+interface Entry<T, R> {
   readonly item: T;
   readonly weight: number;
-  readonly resolve: () => void;
+  readonly resolve: (result: R) => void;
   readonly reject: (error: unknown) => void;
 }
 
@@ -25,11 +25,12 @@ interface Entry<T> {
  * when it holds `maxItems` or its oldest item waited `lingerMs`; it goes as soon as fewer than
  * `maxInFlight` sends are running. While every slot is busy, items accumulate and leave together
  * when a send completes (natural batching: the slower the broker, the larger the batches, and no
- * item waits for a timer it does not need). Each caller's promise settles with its batch; `flush`
- * sends what waits and waits for every send.
+ * item waits for a timer it does not need). Each caller's promise settles with its batch: with the
+ * item's own entry of the results `send` returns (one per item, in order), or with undefined when
+ * it returns none; `flush` sends what waits and waits for every send.
  */
-export class MicroBatcher<T> {
-  private pending: Array<Entry<T>> = [];
+export class MicroBatcher<T, R = void> {
+  private pending: Array<Entry<T, R>> = [];
   private pendingWeight = 0;
   /** The oldest pending item has waited long enough (or a batch is full): send when a slot frees. */
   private due = false;
@@ -38,14 +39,14 @@ export class MicroBatcher<T> {
   private readonly maxInFlight: number;
 
   constructor(
-    private readonly send: (items: T[]) => Promise<void>,
+    private readonly send: (items: T[]) => Promise<readonly R[] | void>,
     private readonly options: MicroBatcherOptions<T>,
   ) {
     this.maxInFlight = options.maxInFlight ?? Infinity;
   }
 
-  add(item: T): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
+  add(item: T): Promise<R> {
+    return new Promise<R>((resolve, reject) => {
       const weight = this.options.weight?.(item) ?? 1;
       this.pending.push({ item, weight, resolve, reject });
       this.pendingWeight += weight;
@@ -91,7 +92,7 @@ export class MicroBatcher<T> {
     while (this.due && this.pending.length > 0 && this.inFlight.size < this.maxInFlight) {
       const batch = this.takeBatch();
       const sending = this.send(batch.map((entry) => entry.item)).then(
-        () => batch.forEach((entry) => entry.resolve()),
+        (results) => batch.forEach((entry, i) => entry.resolve(results?.[i] as R)),
         (error: unknown) => batch.forEach((entry) => entry.reject(error)),
       );
       this.inFlight.add(sending);
@@ -104,7 +105,7 @@ export class MicroBatcher<T> {
   }
 
   /** The oldest pending entries up to `maxItems` of weight (at least one). */
-  private takeBatch(): Array<Entry<T>> {
+  private takeBatch(): Array<Entry<T, R>> {
     let count = 0;
     let weight = 0;
     while (count < this.pending.length && (count === 0 || weight + this.pending[count].weight <= this.options.maxItems)) {
