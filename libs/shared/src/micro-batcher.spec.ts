@@ -16,6 +16,11 @@ function controlledSend() {
 }
 
 describe('MicroBatcher', () => {
+  it("settles each caller with its own entry of the batch's results", async () => {
+    const batcher = new MicroBatcher<number, string>(async (items) => items.map((n) => `#${n}`), { lingerMs: 0, maxItems: 10 });
+    assert.deepEqual(await Promise.all([1, 2, 3].map((n) => batcher.add(n))), ['#1', '#2', '#3']);
+  });
+
   it('sends a full batch at once and the rest after the linger', async () => {
     const sent: number[][] = [];
     const batcher = new MicroBatcher<number>(async (items) => void sent.push(items), { lingerMs: 20, maxItems: 3 });
