@@ -14,6 +14,7 @@ class FakeProducer {
     readonly id: number,
     private readonly log: string[],
     private readonly fail: () => boolean,
+    private readonly hold: () => Promise<void>,
   ) {}
   on(): void {}
   async connect(): Promise<void> {
@@ -26,20 +27,36 @@ class FakeProducer {
   async sendBatch(request: { topicMessages: Array<{ messages: Array<{ value: Buffer }> }> }): Promise<void> {
     const values = request.topicMessages.flatMap((t) => t.messages.map((m) => m.value.toString()));
     this.log.push(`start ${this.id} ${values.join(',')}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    await this.hold();
     this.log.push(`end ${this.id}`);
     if (this.fail()) throw new Error('Closed connection'); // the outcome is unknown: it may have been written
     this.sent.push(values);
   }
 }
 
-function fakeKafka(failures: ReadonlySet<number>) {
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const shortDelay = () => new Promise<void>((resolve) => setTimeout(resolve, 5));
+
+/** Requests that stay in flight until the test releases them, one at a time, in order. */
+function manualRequests() {
+  const waiting: Array<() => void> = [];
+  return {
+    hold: () => new Promise<void>((resolve) => waiting.push(resolve)),
+    /** Completes the oldest request in flight, waiting for one to be sent first. */
+    async releaseNext(): Promise<void> {
+      while (waiting.length === 0) await nextTurn();
+      waiting.shift()!();
+    },
+  };
+}
+
+function fakeKafka(failures: ReadonlySet<number>, hold: () => Promise<void> = shortDelay) {
   const producers: FakeProducer[] = [];
   const log: string[] = [];
   let requests = 0;
   const kafka = {
     producer: () => {
-      const producer = new FakeProducer(producers.length, log, () => failures.has(requests++));
+      const producer = new FakeProducer(producers.length, log, () => failures.has(requests++), hold);
       producers.push(producer);
       return producer;
     },
@@ -48,11 +65,10 @@ function fakeKafka(failures: ReadonlySet<number>) {
 }
 
 const record = (value: string) => ({ topic: 't', key: value, value: Buffer.from(value), headers: {} });
-const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
 
 /** A connected publisher over fake producers whose requests fail at the given indexes. */
-async function connectedPublisher(failures: number[], options?: KafkaPublisherOptions) {
-  const fake = fakeKafka(new Set(failures));
+async function connectedPublisher(failures: number[], options?: KafkaPublisherOptions, hold?: () => Promise<void>) {
+  const fake = fakeKafka(new Set(failures), hold);
   const publisher = new KafkaPublisher(fake.kafka, createLogger('test', 'silent'), options);
   await publisher.connect();
   return { ...fake, publisher };
@@ -70,7 +86,8 @@ describe('KafkaPublisher batching', () => {
   });
 
   it('collects what arrives while a request is in flight and sends it, up to batchMax, as soon as that request completes', async () => {
-    const { publisher, producers, log } = await connectedPublisher([], { batchMax: 2 });
+    const requests = manualRequests();
+    const { publisher, producers, log } = await connectedPublisher([], { batchMax: 2 }, requests.hold);
     const published = [publisher.publish(record('a'))];
     await nextTurn();
     assert.deepEqual(log, ['connect 0', 'start 0 a']);
@@ -79,6 +96,7 @@ describe('KafkaPublisher batching', () => {
       await nextTurn();
     }
     assert.deepEqual(log, ['connect 0', 'start 0 a'], 'nothing more is sent while a request is in flight');
+    for (let i = 0; i < 3; i++) await requests.releaseNext();
     await Promise.all(published);
     assert.deepEqual(producers[0].sent, [['a'], ['b', 'c'], ['d']]);
     assert.deepEqual(log, ['connect 0', 'start 0 a', 'end 0', 'start 0 b,c', 'end 0', 'start 0 d', 'end 0']);

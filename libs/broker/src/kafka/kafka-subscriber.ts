@@ -1,4 +1,4 @@
-import type { Consumer, IHeaders, Kafka, TopicPartitionOffset } from 'kafkajs';
+import type { Consumer, EachBatchPayload, IHeaders, Kafka, TopicPartitionOffset } from 'kafkajs';
 import { MicroBatcher } from '@oleada/shared';
 import type { Logger } from 'pino';
 import type { BatchHandler, EventSubscriber, IncomingRecord } from '../publisher';
@@ -35,6 +35,17 @@ function headersOf(headers: IHeaders | undefined): Record<string, string | undef
     out[name] = first === undefined ? undefined : first.toString();
   }
   return out;
+}
+
+/** kafkajs's commit shape: offsets grouped by topic. */
+function byTopic(offsets: readonly TopicPartitionOffset[]): { topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }> } {
+  const topics = new Map<string, Array<{ partition: number; offset: string }>>();
+  for (const { topic, partition, offset } of offsets) {
+    const partitions = topics.get(topic) ?? [];
+    partitions.push({ partition, offset });
+    topics.set(topic, partitions);
+  }
+  return { topics: [...topics].map(([topic, partitions]) => ({ topic, partitions })) };
 }
 
 /**
@@ -93,7 +104,11 @@ export class KafkaSubscriber implements EventSubscriber {
       maxInFlight: concurrency,
       weight: (slice) => slice.length,
     });
-    const committer = new MicroBatcher<TopicPartitionOffset>((offsets) => this.consumer.commitOffsets(offsets), {
+    // Commits go through the batch's own commit function, not consumer.commitOffsets: kafkajs
+    // drops the latter silently once stop() began, and stop() waits for running batches, so the
+    // offsets of records already applied would be lost and those records read again.
+    let commit: EachBatchPayload['commitOffsetsIfNecessary'] | undefined;
+    const committer = new MicroBatcher<TopicPartitionOffset>((offsets) => commit!(byTopic(offsets)), {
       lingerMs: 0,
       maxItems: Number.MAX_SAFE_INTEGER,
       maxInFlight: 1,
@@ -104,7 +119,8 @@ export class KafkaSubscriber implements EventSubscriber {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: concurrency,
-      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale }) => {
+      eachBatch: async ({ batch, resolveOffset, heartbeat, isRunning, isStale, commitOffsetsIfNecessary }) => {
+        commit = commitOffsetsIfNecessary;
         const { topic, partition } = batch;
         for (let start = 0; start < batch.messages.length; start += maxBatch) {
           if (!isRunning() || isStale()) return;
