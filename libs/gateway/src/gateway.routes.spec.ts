@@ -123,7 +123,7 @@ describe('gateway rate limit', () => {
 
 describe('gateway body deadline', () => {
   it('closes a request whose body never arrives and frees its in-flight slot', { timeout: 10_000 }, async () => {
-    const fastify = await gateway({ maxInFlight: 1, bodyTimeoutMs: 200 });
+    const fastify = await gateway({ maxInFlight: 1, bodyTimeoutMs: 1500 });
     try {
       await fastify.listen({ port: 0, host: '127.0.0.1' });
       const { port } = fastify.server.address() as AddressInfo;

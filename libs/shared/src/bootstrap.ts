@@ -14,6 +14,12 @@ export interface HttpAppOptions {
   readonly shutdownTimeoutMs: number;
   /** Largest request body, in bytes. @default 1 MiB */
   readonly bodyLimit?: number;
+  /**
+   * Longest a client may take to send one whole request, headers and body; then its socket is
+   * closed, so a stalled sender holds no connection or body buffer for long. Answering takes as
+   * long as it takes: this clock stops once the request is in. @default 30000
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 /**
@@ -22,9 +28,16 @@ export interface HttpAppOptions {
  * commit) and stops the HTTP server once in-flight requests are answered.
  */
 export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     keepAliveTimeout: 65_000,
+    // Fastify's default 0 turns Node's request deadline off. It must also reach the server's
+    // constructor, which caps the headers deadline (60 s) at it: with the headers deadline above
+    // the request deadline, Node 20 never fired the latter (bootstrap.spec). Node checks deadlines
+    // every connectionsCheckingInterval (30 s by default), so check at a quarter of the deadline.
+    requestTimeout: requestTimeoutMs,
+    http: { requestTimeout: requestTimeoutMs, connectionsCheckingInterval: Math.max(25, Math.min(30_000, Math.floor(requestTimeoutMs / 4))) },
     // Requests beyond this answer 503 instead of queueing in the socket.
     return503OnClosing: true,
     onProtoPoisoning: 'error',
