@@ -90,6 +90,16 @@ export interface StackRunResult {
   readonly loadAverage: readonly [number, number];
   /** Each app's V8 heap when the run ended: RSS above it is heap V8 reserved but is not using. */
   readonly heaps: Readonly<Record<string, { readonly usedMiB: number; readonly totalMiB: number }>>;
+  /** Each app's event-loop delay over the run, and the time it spent collecting garbage. */
+  readonly eventLoop?: Readonly<Record<string, EventLoopUsage>>;
+}
+
+export interface EventLoopUsage {
+  /** How late the event loop ran its timers (p99 and worst): time a ready callback waited for the CPU or for other work. */
+  readonly delayP99Ms: number;
+  readonly delayMaxMs: number;
+  /** Time spent in garbage collection pauses during the run. */
+  readonly gcMs: number;
 }
 
 function hopLatency(h: Histogram): HopLatency {
@@ -124,6 +134,24 @@ function heapsOf(scrapes: Scrapes): Record<string, { usedMiB: number; totalMiB: 
   const mib = (samples: PromSample[], name: string) => valueOf(samples, name) / 1048576;
   return Object.fromEntries(
     [...scrapes].map(([app, samples]) => [app, { usedMiB: mib(samples, 'nodejs_heap_size_used_bytes'), totalMiB: mib(samples, 'nodejs_heap_size_total_bytes') }]),
+  );
+}
+
+/**
+ * Event-loop delay and GC time of each app between two scrapes. prom-client restarts its delay
+ * histogram at every scrape, so the later scrape covers exactly the run; GC is a running sum.
+ */
+function eventLoopBetween(before: Scrapes, after: Scrapes): Record<string, EventLoopUsage> {
+  const gcSeconds = (samples: PromSample[] | undefined) => valueOf(samples ?? [], 'nodejs_gc_duration_seconds_sum');
+  return Object.fromEntries(
+    [...after].map(([app, samples]) => [
+      app,
+      {
+        delayP99Ms: valueOf(samples, 'nodejs_eventloop_lag_p99_seconds') * 1000,
+        delayMaxMs: valueOf(samples, 'nodejs_eventloop_lag_max_seconds') * 1000,
+        gcMs: (gcSeconds(samples) - gcSeconds(before.get(app))) * 1000,
+      },
+    ]),
   );
 }
 
@@ -201,6 +229,7 @@ export async function measureStackRun(
     loadAverage: [loadBefore, loadavg()[0]],
     hops: hopsBetween(stack, before, after),
     heaps: heapsOf(after),
+    eventLoop: eventLoopBetween(before, after),
   };
   env.log(
     `${label}: accepted ${load.accepted}/${load.sent}${load.dropped ? ` (${load.dropped} not offered)` : ''} = ${result.acceptedRate.toFixed(0)}/s, ` +

@@ -1,4 +1,4 @@
-import type { StackRunResult } from '../stack-run';
+import type { EventLoopUsage, StackRunResult } from '../stack-run';
 import type { BenchReport, TargetCheck } from './model';
 
 const NODE_APPS = /^(gateway|relay|writer|consumer)/;
@@ -142,6 +142,37 @@ function profileVerdict(report: BenchReport): string[] {
 }
 
 /** The report, as docs/performance/README.md. */
+/** Apps of a run grouped by role (writer-1, writer-2 → writer), the worst of each group. */
+function worstByRole(eventLoop: Readonly<Record<string, EventLoopUsage>>): Map<string, EventLoopUsage> {
+  const roles = new Map<string, EventLoopUsage>();
+  for (const [app, usage] of Object.entries(eventLoop)) {
+    const role = app.replace(/-\d+$/, '');
+    const worst = roles.get(role);
+    if (!worst || usage.delayP99Ms > worst.delayP99Ms) roles.set(role, usage);
+  }
+  return roles;
+}
+
+function eventLoopTable(runs: readonly StackRunResult[]): string[] {
+  const roles = [...new Set(runs.flatMap((r) => [...worstByRole(r.eventLoop ?? {}).keys()]))];
+  return [
+    "How late each app's event loop ran what was ready (prom-client's `nodejs_eventloop_lag_*` over the step): p99 / worst ms, and ms of garbage-collection pauses. " +
+      'Delay is time that ready work (an answer that arrived, a timer) waited because the loop was busy with other callbacks, collecting garbage, or not given a CPU; of several replicas, the one with the highest p99.',
+    '',
+    table(
+      ['offered/s', ...roles.map((r) => `${r}: delay p99 / max ms, GC ms`)],
+      runs.map((r) => {
+        const worst = worstByRole(r.eventLoop ?? {});
+        return [n(r.offeredRate), ...roles.map((role) => {
+          const u = worst.get(role);
+          return u ? `${n(u.delayP99Ms, 1)} / ${n(u.delayMaxMs, 0)}, ${n(u.gcMs, 0)}` : '—';
+        })];
+      }),
+      [true, ...roles.map(() => true)],
+    ),
+  ];
+}
+
 export function renderMarkdown(report: BenchReport, charts: readonly string[]): string {
   const out: string[] = [];
   const has = (file: string) => charts.includes(file);
@@ -242,6 +273,8 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         '(differences of means). Beyond the stack\'s capacity they are mostly waiting: for a connection of the gateway\'s pool to the relay, and for the CPUs.',
     );
     out.push('');
+    const withLoops = report.sweep.filter((r) => r.eventLoop !== undefined);
+    if (withLoops.length) out.push(...eventLoopTable(withLoops), '');
   }
   if (report.sustainedOffered) {
     const o = report.sustainedOffered;
