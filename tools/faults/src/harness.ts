@@ -18,12 +18,12 @@ import {
   type ValkeyCredentials,
   type ValkeyHandle,
 } from '@oleada/local';
-import { blackfridayScenario, seededRandom, type SaleBody } from '@oleada/scenarios';
+import { blackfridayScenario, canonicalRoute, seededRandom, type AnyScenario, type SaleBody, type ScenarioDefinition } from '@oleada/scenarios';
 import { createLogger, uuidv5 } from '@oleada/shared';
 import { readCounter, ScenarioKeys } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
 import type { Kafka } from 'kafkajs';
-import { summarize, type LoadReport } from './load-client';
+import { runLoad, summarize, type LoadReport } from './load-client';
 import { ResultsBook, type FaultRow } from './results';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
@@ -38,104 +38,45 @@ export const EXTRA_GATEWAY_OFFSET = 4500;
 export const scenario = blackfridayScenario;
 
 /**
- * Everything a fault test needs: Kafka and Valkey (AOF with fsync on every write, ACL users) on
- * the suite's ports, the whole stack as real processes, an admin Valkey client to read the
- * aggregates, and the results book that writes docs/reliability.md.
+ * One stack under fault and its scenario's aggregates in the suite's Valkey: how a fault test
+ * sends its load, and the accounting it ends with. The Kafka suite is one; the RabbitMQ stack
+ * (rabbitmq-stack.ts) is another, on a scenario of its own so their counts never mix.
  */
-export class FaultSuite {
-  readonly keys = new ScenarioKeys(scenario.name);
-  readonly logDir = join(repoRoot(), '.cache/run/logs-faults');
-  readonly results = new ResultsBook(
-    join(repoRoot(), '.cache/faults/results.json'),
-    join(repoRoot(), 'docs/reliability.md'),
-    `${cpus().length} CPUs shared with other work (load average ${loadavg()[0].toFixed(1)} at start), Node ${process.version}`,
-  );
-  private infra: Infra | undefined;
-  private stackHandle: LocalStack | undefined;
-  private adminClient: Valkey | undefined;
-  private kafkaClientHandle: Kafka | undefined;
-  private readonly extra: AppProcess[] = [];
+export abstract class FaultTarget {
+  readonly keys: ScenarioKeys;
+
+  constructor(readonly scenario: AnyScenario) {
+    this.keys = new ScenarioKeys(scenario.name);
+  }
+
+  abstract readonly stack: LocalStack;
+  /** An admin client of the suite's Valkey, to read the aggregates. */
+  abstract readonly admin: Valkey;
+  abstract readonly results: ResultsBook;
   /** Prefix of this run's Idempotency-Keys, so a rerun never collides with an earlier run's ids. */
-  readonly run = Date.now().toString(36);
+  abstract readonly run: string;
 
-  get kafka(): KafkaHandle {
-    return this.need(this.infra, 'Kafka').kafka;
-  }
-  get valkey(): ValkeyHandle {
-    return this.need(this.infra, 'Valkey').valkey;
-  }
-  get credentials(): ValkeyCredentials {
-    return this.need(this.valkey.credentials, 'Valkey credentials');
-  }
-  get stack(): LocalStack {
-    return this.need(this.stackHandle, 'the stack');
-  }
-  get admin(): Valkey {
-    return this.need(this.adminClient, 'the Valkey admin client');
-  }
-  get kafkaClient(): Kafka {
-    return this.need(this.kafkaClientHandle, 'the Kafka client');
-  }
-  /** Every app process: the stack's and the extra gateways. */
-  get apps(): AppProcess[] {
-    return [...(this.stackHandle?.apps ?? []), ...this.extra];
-  }
-
-  private need<T>(value: T | undefined, what: string): T {
-    if (value === undefined) throw new Error(`${what} did not start (see the failure of the suite's before hook)`);
+  protected need<T>(value: T | undefined, what: string): T {
+    if (value === undefined) throw new Error(`${what} did not start (see the failure of its before hook)`);
     return value;
   }
 
-  async start(): Promise<void> {
-    // Fresh servers on the suite's own ports; a server already there is an error, never reused.
-    this.infra = await ensureInfra({
-      fresh: true,
-      kafka: { port: FAULT_PORTS.kafka, controllerPort: FAULT_PORTS.kafkaController, reuse: false },
-      valkey: { port: FAULT_PORTS.valkey, reuse: false, appendonly: true, extraArgs: ['--appendfsync', 'always'], auth: true },
+  /** Sends `events` realistic events of the scenario through the stack's gateway as the load client does. */
+  load(test: string, events: number, eventsPerSecond: number): Promise<LoadReport> {
+    return runLoad({
+      baseUrl: this.stack.gatewayUrl,
+      path: canonicalRoute(this.scenario),
+      events,
+      eventsPerSecond,
+      body: (i) => sampleEvent(this.scenario, i),
+      key: (i) => this.key(test, i),
+      maxOutstanding: 32,
     });
-    this.adminClient = await this.connect(this.credentials.admin);
-    this.kafkaClientHandle = createKafka({ brokers: [this.kafka.brokers], clientId: 'oleada-faults' }, createLogger('faults', 'error'));
-    this.stackHandle = new LocalStack({
-      kafkaBrokers: this.kafka.brokers,
-      valkeyUrl: this.valkey.url,
-      portOffset: STACK_OFFSET,
-      logDir: this.logDir,
-      groupId: 'oleada-faults',
-      // Only the consumer reads these; the others ignore them.
-      env: { ...valkeyClientEnv(this.credentials.consumer) },
-    });
-    await this.stackHandle.start();
-  }
-
-  /** A Valkey client of the suite's server, as `credential`. */
-  async connect(credential: ValkeyCredential): Promise<Valkey> {
-    const client = new Valkey(this.valkey.url, { ...credential, lazyConnect: true, maxRetriesPerRequest: 1 });
-    client.on('error', () => undefined); // reconnects by itself across the Valkey restart test
-    await client.connect();
-    return client;
-  }
-
-  /** Starts one more gateway in front of the stack's relay, with its own settings. */
-  async gateway(name: string, offset: number, env: Record<string, string>): Promise<AppProcess> {
-    const app = new AppProcess(
-      {
-        name,
-        app: 'gateway',
-        port: STACK_PORTS.gateway + EXTRA_GATEWAY_OFFSET + offset,
-        env: { LOG_LEVEL: 'warn', RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + STACK_OFFSET}`, ...env },
-      },
-      repoRoot(),
-      this.logDir,
-    );
-    this.extra.push(app);
-    app.start();
-    await app.waitReady();
-    return app;
   }
 
   /** The scenario's total counter now. */
   total(): Promise<number> {
-    return readCounter(this.admin, this.keys.metric(totalMetric(scenario)));
+    return readCounter(this.admin, this.keys.metric(totalMetric(this.scenario)));
   }
 
   /** Idempotency-Key of event `i` of a test: unique across tests and runs. */
@@ -145,16 +86,16 @@ export class FaultSuite {
 
   /** The id the gateway derives from an Idempotency-Key. */
   idFor(key: string): string {
-    return uuidv5(`${scenario.name}:${key}`);
+    return uuidv5(`${this.scenario.name}:${key}`);
   }
 
   /**
-   * Waits until Valkey counted `accepted` more events than `baseline` and the consumer group has
-   * caught up with every topic (so late duplicates would show), then reads the final count and
-   * checks the dedup marker of every accepted id.
+   * Waits until Valkey counted `accepted` more events than `baseline` and the consumers have
+   * caught up with every topic or queue (so late duplicates would show), then reads the final
+   * count and checks the dedup marker of every accepted id.
    */
   async settle(baseline: number, acceptedIds: readonly string[]): Promise<{ counted: number; missingIds: number }> {
-    await waitCounted(this.admin, scenario, baseline, acceptedIds.length, { timeoutMs: 120_000, settleMs: 1000, keys: this.keys });
+    await waitCounted(this.admin, this.scenario, baseline, acceptedIds.length, { timeoutMs: 120_000, settleMs: 1000, keys: this.keys });
     await this.stack.waitCaughtUp(120_000);
     await new Promise((resolve) => setTimeout(resolve, 500));
     const counted = (await this.total()) - baseline;
@@ -208,6 +149,100 @@ export class FaultSuite {
     assert.equal(missingIds, 0, 'every accepted id has its dedup marker in Valkey');
     return row;
   }
+}
+
+/**
+ * Everything a fault test needs: Kafka and Valkey (AOF with fsync on every write, ACL users) on
+ * the suite's ports, the whole stack as real processes, an admin Valkey client to read the
+ * aggregates, and the results book that writes docs/reliability.md.
+ */
+export class FaultSuite extends FaultTarget {
+  readonly logDir = join(repoRoot(), '.cache/run/logs-faults');
+  readonly results = new ResultsBook(
+    join(repoRoot(), '.cache/faults/results.json'),
+    join(repoRoot(), 'docs/reliability.md'),
+    `${cpus().length} CPUs shared with other work (load average ${loadavg()[0].toFixed(1)} at start), Node ${process.version}`,
+  );
+  private infra: Infra | undefined;
+  private stackHandle: LocalStack | undefined;
+  private adminClient: Valkey | undefined;
+  private kafkaClientHandle: Kafka | undefined;
+  private readonly extra: AppProcess[] = [];
+  readonly run = Date.now().toString(36);
+
+  constructor() {
+    super(scenario);
+  }
+
+  get kafka(): KafkaHandle {
+    return this.need(this.infra, 'Kafka').kafka;
+  }
+  get valkey(): ValkeyHandle {
+    return this.need(this.infra, 'Valkey').valkey;
+  }
+  get credentials(): ValkeyCredentials {
+    return this.need(this.valkey.credentials, 'Valkey credentials');
+  }
+  get stack(): LocalStack {
+    return this.need(this.stackHandle, 'the stack');
+  }
+  get admin(): Valkey {
+    return this.need(this.adminClient, 'the Valkey admin client');
+  }
+  get kafkaClient(): Kafka {
+    return this.need(this.kafkaClientHandle, 'the Kafka client');
+  }
+  /** Every app process: the stack's and the extra gateways. */
+  get apps(): AppProcess[] {
+    return [...(this.stackHandle?.apps ?? []), ...this.extra];
+  }
+
+  async start(): Promise<void> {
+    // Fresh servers on the suite's own ports; a server already there is an error, never reused.
+    this.infra = await ensureInfra({
+      fresh: true,
+      kafka: { port: FAULT_PORTS.kafka, controllerPort: FAULT_PORTS.kafkaController, reuse: false },
+      valkey: { port: FAULT_PORTS.valkey, reuse: false, appendonly: true, extraArgs: ['--appendfsync', 'always'], auth: true },
+    });
+    this.adminClient = await this.connect(this.credentials.admin);
+    this.kafkaClientHandle = createKafka({ brokers: [this.kafka.brokers], clientId: 'oleada-faults' }, createLogger('faults', 'error'));
+    this.stackHandle = new LocalStack({
+      kafkaBrokers: this.kafka.brokers,
+      valkeyUrl: this.valkey.url,
+      portOffset: STACK_OFFSET,
+      logDir: this.logDir,
+      groupId: 'oleada-faults',
+      // Only the consumer reads these; the others ignore them.
+      env: { ...valkeyClientEnv(this.credentials.consumer) },
+    });
+    await this.stackHandle.start();
+  }
+
+  /** A Valkey client of the suite's server, as `credential`. */
+  async connect(credential: ValkeyCredential): Promise<Valkey> {
+    const client = new Valkey(this.valkey.url, { ...credential, lazyConnect: true, maxRetriesPerRequest: 1 });
+    client.on('error', () => undefined); // reconnects by itself across the Valkey restart test
+    await client.connect();
+    return client;
+  }
+
+  /** Starts one more gateway in front of the stack's relay, with its own settings. */
+  async gateway(name: string, offset: number, env: Record<string, string>): Promise<AppProcess> {
+    const app = new AppProcess(
+      {
+        name,
+        app: 'gateway',
+        port: STACK_PORTS.gateway + EXTRA_GATEWAY_OFFSET + offset,
+        env: { LOG_LEVEL: 'warn', RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + STACK_OFFSET}`, ...env },
+      },
+      repoRoot(),
+      this.logDir,
+    );
+    this.extra.push(app);
+    app.start();
+    await app.waitReady();
+    return app;
+  }
 
   /** Stops the extra gateways and the stack, entry first; returns each exit code. */
   async stopApps(): Promise<Record<string, number | null>> {
@@ -225,9 +260,14 @@ export class FaultSuite {
   }
 }
 
-/** A realistic sale for event `i` (deterministic, so a failure can be replayed). */
+/** A realistic event `i` of a scenario (deterministic, so a failure can be replayed). */
+export function sampleEvent<Body>(of: Pick<ScenarioDefinition<Body>, 'sample'>, i: number): Body {
+  return of.sample(seededRandom(i + 1));
+}
+
+/** A realistic sale for event `i`. */
 export function sale(i: number): SaleBody {
-  return scenario.sample(seededRandom(i + 1));
+  return sampleEvent(scenario, i);
 }
 
 /** p-th percentile of the latencies (ms) of the attempts answered `status`. */

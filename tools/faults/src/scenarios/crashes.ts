@@ -1,66 +1,59 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { canonicalRoute } from '@oleada/scenarios';
 import { METRIC_NAMES } from '@oleada/shared';
 import { scrapeMetric } from '@oleada/local';
-import { runLoad } from '../load-client';
-import { sale, scenario, sleep, type FaultSuite } from '../harness';
+import { sleep, type FaultSuite, type FaultTarget } from '../harness';
 
 /** Records the consumer skipped as already applied, summed over its restarts. */
 class DuplicateCounter {
   private total = 0;
-  constructor(private readonly suite: FaultSuite) {}
+  constructor(private readonly target: FaultTarget) {}
   /** Reads the running consumer's counter before it is killed (the counter dies with it). */
   async collect(): Promise<void> {
-    this.total += await scrapeMetric(this.suite.stack.consumer.spec.port, METRIC_NAMES.consumerEvents, { outcome: 'duplicate' }).catch(() => 0);
+    this.total += await scrapeMetric(this.target.stack.consumer.spec.port, METRIC_NAMES.consumerEvents, { outcome: 'duplicate' }).catch(() => 0);
   }
   get value(): number {
     return this.total;
   }
 }
 
+/**
+ * kill -9 of the target's consumer three times while events flow, restarted each time: what it had
+ * received but not committed or acked is delivered again, and the dedup in Valkey skips what it had
+ * already applied. Ends with the accounting and the number of records skipped.
+ */
+export async function consumerKills(target: FaultTarget, id: string, fault: string, events: number): Promise<void> {
+  const baseline = await target.total();
+  const duplicates = new DuplicateCounter(target);
+  const consumer = target.stack.consumer;
+  const sending = target.load(id, events, 250);
+  const downtimes: number[] = [];
+  for (let kill = 0; kill < 3; kill++) {
+    await sleep(4000);
+    await duplicates.collect();
+    const t0 = performance.now();
+    await consumer.stop('SIGKILL');
+    assert.equal(consumer.running, false);
+    await sleep(1000);
+    consumer.start();
+    await consumer.waitReady();
+    downtimes.push(performance.now() - t0);
+  }
+  const report = await sending;
+  const row = await target.account(id, fault, report, baseline, [`consumer back (ready) in ${downtimes.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`]);
+  await duplicates.collect();
+  target.results.fault({ ...row, notes: `${row.notes}; ${duplicates.value} redelivered records skipped by dedup` });
+}
+
 /** kill -9 of the consumer, a writer and Valkey while events flow; each ends with accepted == counted. */
 export function crashTests(suite: FaultSuite): void {
-  const load = (test: string, events: number, eventsPerSecond: number) =>
-    runLoad({
-      baseUrl: suite.stack.gatewayUrl,
-      path: canonicalRoute(scenario),
-      events,
-      eventsPerSecond,
-      body: sale,
-      key: (i) => suite.key(test, i),
-      maxOutstanding: 32,
-    });
-
-  it('kill -9 of the consumer three times mid-stream: every accepted event counted once', async () => {
-    const baseline = await suite.total();
-    const duplicates = new DuplicateCounter(suite);
-    const consumer = suite.stack.consumer;
-    const sending = load('consumer-kill', 4500, 250);
-    const downtimes: number[] = [];
-    for (let kill = 0; kill < 3; kill++) {
-      await sleep(4000);
-      await duplicates.collect();
-      const t0 = performance.now();
-      await consumer.stop('SIGKILL');
-      assert.equal(consumer.running, false);
-      await sleep(1000);
-      consumer.start();
-      await consumer.waitReady();
-      downtimes.push(performance.now() - t0);
-    }
-    const report = await sending;
-    const row = await suite.account('03-consumer-kill', 'consumer killed with SIGKILL 3× mid-stream, restarted each time', report, baseline, [
-      `consumer back (ready) in ${downtimes.map((ms) => (ms / 1000).toFixed(1)).join(', ')} s`,
-    ]);
-    await duplicates.collect();
-    suite.results.fault({ ...row, notes: `${row.notes}; ${duplicates.value} redelivered records skipped by dedup` });
-  });
+  it('kill -9 of the consumer three times mid-stream: every accepted event counted once', () =>
+    consumerKills(suite, '03-consumer-kill', 'consumer killed with SIGKILL 3× mid-stream, restarted each time', 4500));
 
   it('kill -9 of one writer under load: the relay keeps serving through the others', async () => {
     const baseline = await suite.total();
     const writer = suite.stack.writers[0];
-    const sending = load('writer-kill', 3000, 250);
+    const sending = suite.load('writer-kill', 3000, 250);
     await sleep(4000);
     await writer.stop('SIGKILL');
     const downFrom = performance.now();
@@ -80,7 +73,7 @@ export function crashTests(suite: FaultSuite): void {
   it('kill -9 of Valkey (AOF, fsync always) mid-stream: no counter lost, none doubled', async () => {
     const baseline = await suite.total();
     const duplicates = new DuplicateCounter(suite);
-    const sending = load('valkey-kill', 3000, 250);
+    const sending = suite.load('valkey-kill', 3000, 250);
     await sleep(4000);
     await suite.valkey.kill('SIGKILL');
     const t0 = performance.now();

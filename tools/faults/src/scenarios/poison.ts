@@ -2,10 +2,8 @@ import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { DEAD_LETTER_METRIC } from '@oleada/consumer';
 import { blackfridayPoisonRecords, deadLetterReason, publishRecords, readTopic, waitFor } from '@oleada/local';
-import { canonicalRoute } from '@oleada/scenarios';
 import { readCounter } from '@oleada/valkey-schema';
-import { runLoad } from '../load-client';
-import { sale, scenario, sleep, type FaultSuite } from '../harness';
+import { scenario, sleep, type FaultSuite } from '../harness';
 
 /** Records no writer would produce, written straight into the live topic mid-stream. */
 export function poisonTests(suite: FaultSuite): void {
@@ -13,15 +11,7 @@ export function poisonTests(suite: FaultSuite): void {
     const baseline = await suite.total();
     const deadKey = suite.keys.metric(DEAD_LETTER_METRIC);
     const deadBefore = await readCounter(suite.admin, deadKey);
-    const sending = runLoad({
-      baseUrl: suite.stack.gatewayUrl,
-      path: canonicalRoute(scenario),
-      events: 1500,
-      eventsPerSecond: 250,
-      body: sale,
-      key: (i) => suite.key('poison', i),
-      maxOutstanding: 32,
-    });
+    const sending = suite.load('poison', 1500, 250);
     await sleep(2000);
     const tag = `poison-${suite.run}`;
     const poison = blackfridayPoisonRecords(tag);
