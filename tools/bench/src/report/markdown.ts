@@ -142,11 +142,16 @@ function profileVerdict(report: BenchReport): string[] {
 }
 
 /** The report, as docs/performance/README.md. */
-/** Apps of a run grouped by role (writer-1, writer-2 → writer), the worst of each group. */
+/** The chain's order, for columns. */
+const ROLES = ['gateway', 'relay', 'writer', 'consumer'];
+
+/** Apps of a run grouped by role (writer-1, writer-2a → writer), the worst of each group, in the chain's order. */
 function worstByRole(eventLoop: Readonly<Record<string, EventLoopUsage>>): Map<string, EventLoopUsage> {
   const roles = new Map<string, EventLoopUsage>();
-  for (const [app, usage] of Object.entries(eventLoop)) {
-    const role = app.replace(/-\d+$/, '');
+  const roleOf = (app: string) => app.replace(/-\d+[a-z]?$/, '');
+  const rank = (app: string) => (ROLES.includes(roleOf(app)) ? ROLES.indexOf(roleOf(app)) : ROLES.length);
+  for (const [app, usage] of Object.entries(eventLoop).sort(([a], [b]) => rank(a) - rank(b))) {
+    const role = roleOf(app);
     const worst = roles.get(role);
     if (!worst || usage.delayP99Ms > worst.delayP99Ms) roles.set(role, usage);
   }
