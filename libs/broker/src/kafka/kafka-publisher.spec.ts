@@ -15,9 +15,11 @@ class FakeProducer {
     private readonly log: string[],
     private readonly fail: () => boolean,
     private readonly hold: () => Promise<void>,
+    private readonly connecting: () => Promise<void>,
   ) {}
   on(): void {}
   async connect(): Promise<void> {
+    await this.connecting();
     this.connected = true;
     this.log.push(`connect ${this.id}`);
   }
@@ -50,13 +52,14 @@ function manualRequests() {
   };
 }
 
-function fakeKafka(failures: ReadonlySet<number>, hold: () => Promise<void> = shortDelay) {
+function fakeKafka(failures: ReadonlySet<number>, hold: () => Promise<void> = shortDelay, connecting: (id: number) => Promise<void> = async () => undefined) {
   const producers: FakeProducer[] = [];
   const log: string[] = [];
   let requests = 0;
   const kafka = {
     producer: () => {
-      const producer = new FakeProducer(producers.length, log, () => failures.has(requests++), hold);
+      const id = producers.length;
+      const producer = new FakeProducer(id, log, () => failures.has(requests++), hold, () => connecting(id));
       producers.push(producer);
       return producer;
     },
@@ -67,8 +70,8 @@ function fakeKafka(failures: ReadonlySet<number>, hold: () => Promise<void> = sh
 const record = (value: string) => ({ topic: 't', key: value, value: Buffer.from(value), headers: {} });
 
 /** A connected publisher over fake producers whose requests fail at the given indexes. */
-async function connectedPublisher(failures: number[], options?: KafkaPublisherOptions, hold?: () => Promise<void>) {
-  const fake = fakeKafka(new Set(failures), hold);
+async function connectedPublisher(failures: number[], options?: KafkaPublisherOptions, hold?: () => Promise<void>, connecting?: (id: number) => Promise<void>) {
+  const fake = fakeKafka(new Set(failures), hold, connecting);
   const publisher = new KafkaPublisher(fake.kafka, createLogger('test', 'silent'), options);
   await publisher.connect();
   return { ...fake, publisher };
@@ -143,6 +146,22 @@ describe('KafkaPublisher after a failed produce request', () => {
     assert.ok(producers[0].disconnected, 'the old producer is closed');
     assert.deepEqual(producers[1].sent, [['c'], ['d']]);
     assert.ok(log.indexOf('connect 1') < log.indexOf('start 1 c'), 'the new producer has its own id before it sends');
+    await publisher.disconnect();
+  });
+
+  it('fails the records waiting for a new producer at once while it cannot connect, and sends the next ones through it once it did', async () => {
+    const slowConnect = manualRequests(); // the replacement's connection hangs, as while Kafka is down
+    const { publisher, producers, log } = await connectedPublisher([0], { batchMax: 1 }, undefined, (id) => (id === 0 ? Promise.resolve() : slowConnect.hold()));
+    await assert.rejects(publisher.publish(record('a')), RetriableError);
+    await assert.rejects(publisher.publish(record('b')), /Kafka is not reachable: no connection within/, 'not held until the connection attempt ends');
+    assert.equal(producers.length, 2, 'one replacement is being connected');
+    assert.ok(!log.includes('connect 1'), 'it has not connected yet');
+    const c = publisher.publish(record('c'));
+    await slowConnect.releaseNext();
+    await c;
+    assert.equal(producers.length, 2, 'the later request joined that replacement');
+    assert.deepEqual(producers[1].sent, [['c']]);
+    assert.ok(!log.some((l) => l.includes(' b')), 'b was never sent: its caller retries it');
     await publisher.disconnect();
   });
 

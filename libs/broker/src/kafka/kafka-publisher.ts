@@ -5,6 +5,13 @@ import type { EventPublisher, OutgoingRecord } from '../publisher';
 
 /** How long produce requests fail at once after the broker could not be reached again. */
 const UNREACHABLE_PAUSE_MS = 500;
+/**
+ * How long after a replacement producer began connecting produce requests wait for it. A
+ * replacement after a one-off failure connects well within it; while Kafka is down, connecting
+ * takes kafkajs's whole retry schedule (seconds), and records fail once this has passed, so the
+ * gateway's 503 is fast, while the connection attempt goes on for the records after them.
+ */
+const RENEW_WAIT_MS = 250;
 
 export interface KafkaPublisherOptions {
   /**
@@ -45,6 +52,9 @@ export class KafkaPublisher implements EventPublisher {
   private unreachableUntil = 0;
   /** Disconnected on purpose: nothing is sent (nor a producer renewed) until connect(). */
   private closed = false;
+  /** The replacement producer being connected, if any: one at a time, joined by every request. */
+  private renewing: Promise<void> | undefined;
+  private renewStartedAt = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -77,6 +87,15 @@ export class KafkaPublisher implements EventPublisher {
     return producer;
   }
 
+  /** Starts replacing the producer, or joins the replacement under way. */
+  private renew(): Promise<void> {
+    if (!this.renewing) {
+      this.renewStartedAt = Date.now();
+      this.renewing = this.renewProducer().finally(() => (this.renewing = undefined));
+    }
+    return this.renewing;
+  }
+
   /** A new producer (and producer id) in place of one whose last request failed. */
   private async renewProducer(): Promise<void> {
     const old = this.producer;
@@ -95,7 +114,7 @@ export class KafkaPublisher implements EventPublisher {
 
   async connect(): Promise<void> {
     this.closed = false;
-    if (this.stale) return this.renewProducer();
+    if (this.stale) return this.renew();
     await this.producer.connect();
     this.isConnected = true;
   }
@@ -122,12 +141,24 @@ export class KafkaPublisher implements EventPublisher {
         this.options.onBatch?.(records.length, 0, false);
         throw new RetriableError('Kafka is not reachable');
       }
-      try {
-        await this.renewProducer();
-      } catch (error) {
-        this.unreachableUntil = Date.now() + UNREACHABLE_PAUSE_MS;
+      const renewal = this.renew();
+      let timer: NodeJS.Timeout | undefined;
+      const outcome = await Promise.race([
+        renewal.then(
+          () => ({ ready: true as const }),
+          (error: unknown) => {
+            this.unreachableUntil = Date.now() + UNREACHABLE_PAUSE_MS;
+            return { ready: false as const, why: (error as Error).message, error };
+          },
+        ),
+        new Promise<{ ready: false; why: string }>(
+          (resolve) => (timer = setTimeout(() => resolve({ ready: false, why: `no connection within ${RENEW_WAIT_MS} ms` }), this.renewStartedAt + RENEW_WAIT_MS - Date.now())),
+        ),
+      ]);
+      clearTimeout(timer);
+      if (!outcome.ready) {
         this.options.onBatch?.(records.length, 0, false);
-        throw new RetriableError(`Kafka is not reachable: ${(error as Error).message}`, error);
+        throw new RetriableError(`Kafka is not reachable: ${outcome.why}`, 'error' in outcome ? outcome.error : undefined);
       }
     }
     const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
