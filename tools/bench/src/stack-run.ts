@@ -138,17 +138,24 @@ function heapsOf(scrapes: Scrapes): Record<string, { usedMiB: number; totalMiB: 
 }
 
 /**
+ * prom-client samples the event loop with a timer of this period (its default, which the apps'
+ * Metrics keep) and reports the time between samples: an idle loop shows about this much.
+ */
+const LOOP_SAMPLE_MS = 10;
+
+/**
  * Event-loop delay and GC time of each app between two scrapes. prom-client restarts its delay
  * histogram at every scrape, so the later scrape covers exactly the run; GC is a running sum.
  */
-function eventLoopBetween(before: Scrapes, after: Scrapes): Record<string, EventLoopUsage> {
+export function eventLoopBetween(before: Scrapes, after: Scrapes): Record<string, EventLoopUsage> {
   const gcSeconds = (samples: PromSample[] | undefined) => valueOf(samples ?? [], 'nodejs_gc_duration_seconds_sum');
+  const delayMs = (samples: PromSample[], name: string) => Math.max(0, valueOf(samples, name) * 1000 - LOOP_SAMPLE_MS);
   return Object.fromEntries(
     [...after].map(([app, samples]) => [
       app,
       {
-        delayP99Ms: valueOf(samples, 'nodejs_eventloop_lag_p99_seconds') * 1000,
-        delayMaxMs: valueOf(samples, 'nodejs_eventloop_lag_max_seconds') * 1000,
+        delayP99Ms: delayMs(samples, 'nodejs_eventloop_lag_p99_seconds'),
+        delayMaxMs: delayMs(samples, 'nodejs_eventloop_lag_max_seconds'),
         gcMs: (gcSeconds(samples) - gcSeconds(before.get(app))) * 1000,
       },
     ]),

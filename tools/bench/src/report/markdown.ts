@@ -161,7 +161,7 @@ function worstByRole(eventLoop: Readonly<Record<string, EventLoopUsage>>): Map<s
 function eventLoopTable(runs: readonly StackRunResult[]): string[] {
   const roles = [...new Set(runs.flatMap((r) => [...worstByRole(r.eventLoop ?? {}).keys()]))];
   return [
-    "How late each app's event loop ran what was ready (prom-client's `nodejs_eventloop_lag_*` over the step): p99 / worst ms, and ms of garbage-collection pauses. " +
+    "How late each app's event loop ran what was ready (prom-client's `nodejs_eventloop_lag_*` over the step, less its 10 ms sampling period): p99 / worst ms, and ms of garbage-collection pauses. " +
       'Delay is time that ready work (an answer that arrived, a timer) waited because the loop was busy with other callbacks, collecting garbage, or not given a CPU; of several replicas, the one with the highest p99.',
     '',
     table(
