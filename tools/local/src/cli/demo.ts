@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { canonicalRoute, getScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
 import { meanFields, readAggregates, ScenarioKeys, type AggregateSnapshot } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
-import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, repoRoot } from '../infra';
+import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, repoRoot, valkeyClientEnv, type ValkeyCredential } from '../infra';
 import { percentile, postEvents, totalMetric, waitCounted } from '../load';
 import { LocalStack, STACK_BROKERS, type StackBroker, type StackPath } from '../stack';
 
@@ -84,14 +84,14 @@ function printTable(scenario: AnyScenario, before: AggregateSnapshot, after: Agg
  * (tools/dashboard, which builds on this tool, so it runs as a process). Returns the PNG's path;
  * throws with the CLI's message (e.g. how to install Chromium) when it cannot.
  */
-function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string; variant?: string; credential?: { username: string; password: string } }): string {
+function writeDashboardPng(options: { valkeyUrl: string; scenario: string; outFile: string; variant?: string; credential?: ValkeyCredential }): string {
   const cli = join(repoRoot(), 'tools', 'dashboard', 'dist', 'cli.js');
   const variant = options.variant ? ['--variant', options.variant] : [];
   const run = spawnSync(process.execPath, [cli, 'png', '--valkey-url', options.valkeyUrl, '--scenario', options.scenario, '--out', options.outFile, ...variant], {
     cwd: repoRoot(),
     encoding: 'utf8',
     // Grafana's read-only user, passed by environment (never on a command line).
-    env: { ...process.env, ...(options.credential ? { VALKEY_USERNAME: options.credential.username, VALKEY_PASSWORD: options.credential.password } : {}) },
+    env: { ...process.env, ...(options.credential ? valkeyClientEnv(options.credential) : {}) },
   });
   if (run.status !== 0) throw new Error(`the dashboard PNG was not written: ${(run.stderr || run.error?.message || `exit ${run.status}`).trim()}`);
   return run.stdout.trim();
