@@ -91,7 +91,12 @@ export class KafkaPublisher implements EventPublisher {
   private renew(): Promise<void> {
     if (!this.renewing) {
       this.renewStartedAt = Date.now();
-      this.renewing = this.renewProducer().finally(() => (this.renewing = undefined));
+      this.renewing = this.renewProducer()
+        .catch((error: unknown) => {
+          this.unreachableUntil = Date.now() + UNREACHABLE_PAUSE_MS;
+          throw error;
+        })
+        .finally(() => (this.renewing = undefined));
     }
     return this.renewing;
   }
@@ -141,24 +146,16 @@ export class KafkaPublisher implements EventPublisher {
         this.options.onBatch?.(records.length, 0, false);
         throw new RetriableError('Kafka is not reachable');
       }
-      const renewal = this.renew();
+      const renewal = this.renew().then(() => true);
       let timer: NodeJS.Timeout | undefined;
-      const outcome = await Promise.race([
-        renewal.then(
-          () => ({ ready: true as const }),
-          (error: unknown) => {
-            this.unreachableUntil = Date.now() + UNREACHABLE_PAUSE_MS;
-            return { ready: false as const, why: (error as Error).message, error };
-          },
-        ),
-        new Promise<{ ready: false; why: string }>(
-          (resolve) => (timer = setTimeout(() => resolve({ ready: false, why: `no connection within ${RENEW_WAIT_MS} ms` }), this.renewStartedAt + RENEW_WAIT_MS - Date.now())),
-        ),
-      ]);
-      clearTimeout(timer);
-      if (!outcome.ready) {
+      const waited = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.renewStartedAt + RENEW_WAIT_MS - Date.now(), false)));
+      try {
+        if (!(await Promise.race([renewal, waited]))) throw new RetriableError(`Kafka is not reachable: no connection within ${RENEW_WAIT_MS} ms`);
+      } catch (error) {
         this.options.onBatch?.(records.length, 0, false);
-        throw new RetriableError(`Kafka is not reachable: ${outcome.why}`, 'error' in outcome ? outcome.error : undefined);
+        throw error instanceof RetriableError ? error : new RetriableError(`Kafka is not reachable: ${(error as Error).message}`, error);
+      } finally {
+        clearTimeout(timer);
       }
     }
     const byTopic = new Map<string, Array<{ key: string; value: Buffer; headers: Record<string, string> }>>();
