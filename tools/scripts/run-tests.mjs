@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // Runs every compiled spec (`**/dist/**/*.spec.js`) with node's test runner, one file at a time,
-// against real Kafka, Valkey and RabbitMQ started once for the whole run (or reused when already
-// up), then the Python tests. Usage: node tools/scripts/run-tests.mjs [path-prefix ...]
+// against real Kafka, Valkey and RabbitMQ started once for the whole run, then the Python tests.
+// Usage: node tools/scripts/run-tests.mjs [path-prefix ...]
+//
+// The servers are the tests' own: fresh, on ports no other part of the project uses (so a running
+// `npm start`, `npm run infra -- up` or demo is never shared, nor its consumer groups or keys), and
+// never reused. OLEADA_TEST_PORT_OFFSET moves them, with the stacks the tests start, for a second
+// run beside this one.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -27,12 +32,25 @@ if (files.length === 0) {
   process.exit(1);
 }
 
-const { ensureInfra } = await import(join(root, 'tools/local/dist/index.js'));
+const { ensureInfra, runDir, stopRecordedServers } = await import(join(root, 'tools/local/dist/index.js'));
+const offset = Number(process.env.OLEADA_TEST_PORT_OFFSET ?? 0);
+if (!Number.isInteger(offset) || offset < 0) {
+  console.error(`OLEADA_TEST_PORT_OFFSET=${process.env.OLEADA_TEST_PORT_OFFSET} is not a port offset`);
+  process.exit(1);
+}
+const ports = { kafka: 39092 + offset, kafkaController: 39093 + offset, valkey: 36379 + offset, rabbitmq: 35673 + offset };
+// What a killed earlier run of these tests left behind (recorded under .cache/run by pid).
+await stopRecordedServers(runDir('.'), [`kafka-${ports.kafka}`, `valkey-${ports.valkey}`, `rabbitmq-${ports.rabbitmq}`]);
 let infra;
 try {
-  infra = await ensureInfra({ rabbitmq: true, valkey: { auth: true } });
+  infra = await ensureInfra({
+    fresh: true,
+    kafka: { port: ports.kafka, controllerPort: ports.kafkaController, reuse: false },
+    valkey: { port: ports.valkey, reuse: false, auth: true },
+    rabbitmq: { port: ports.rabbitmq, reuse: false },
+  });
 } catch (error) {
-  console.error(`cannot start the test servers (Kafka, Valkey, RabbitMQ):\n${error.message}`);
+  console.error(`cannot start the test servers (Kafka ${ports.kafka}, Valkey ${ports.valkey}, RabbitMQ ${ports.rabbitmq}):\n${error.message}`);
   process.exit(1);
 }
 console.log(`test servers: Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}, RabbitMQ ${infra.rabbitmq.url}`);

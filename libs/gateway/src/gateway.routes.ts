@@ -1,5 +1,5 @@
 import { batchRoute, canonicalRoute, type AnyScenario } from '@oleada/scenarios';
-import { IDEMPOTENCY_KEY_HEADER, installErrorHandler, installSecurityHeaders, installStrictJsonParser, METRIC_NAMES, sendError, uuidv5, uuidv7, validationError, type ErrorBody, type Logger, type Metrics } from '@oleada/shared';
+import { IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, installErrorHandler, installSecurityHeaders, installStrictJsonParser, METRIC_NAMES, sendError, uuidv7, validationError, type ErrorBody, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { RateLimiter, type RateLimitOptions } from './rate-limiter';
@@ -26,7 +26,6 @@ export interface GatewayRoutesOptions {
   readonly bodyTimeoutMs?: number;
 }
 
-const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,200}$/;
 const COUNTED = Symbol('oleada.inFlight');
 const BODY_DEADLINE = Symbol('oleada.bodyDeadline');
 type CountedRequest = FastifyRequest & { [COUNTED]?: boolean; [BODY_DEADLINE]?: NodeJS.Timeout };
@@ -35,12 +34,12 @@ type CountedRequest = FastifyRequest & { [COUNTED]?: boolean; [BODY_DEADLINE]?: 
 function eventIds(request: FastifyRequest, scenario: AnyScenario, count: number): string[] | ErrorBody {
   const key = request.headers[IDEMPOTENCY_KEY_HEADER];
   if (key === undefined) return Array.from({ length: count }, () => uuidv7());
-  if (typeof key !== 'string' || !IDEMPOTENCY_KEY.test(key)) {
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
     return { error: 'bad_request', message: 'Idempotency-Key must be 1-200 printable ASCII characters', field: IDEMPOTENCY_KEY_HEADER };
   }
   return count === 1 && !request.url.endsWith(':batch')
-    ? [uuidv5(`${scenario.name}:${key}`)]
-    : Array.from({ length: count }, (_, i) => uuidv5(`${scenario.name}:${key}:${i}`));
+    ? [idempotentEventId(scenario.name, key)]
+    : Array.from({ length: count }, (_, i) => idempotentEventId(scenario.name, key, i));
 }
 
 function isAccepted(result: ForwardResult): boolean {

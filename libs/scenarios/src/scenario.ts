@@ -52,8 +52,8 @@ export interface ScenarioDefinition<Body = unknown, Message = unknown, Rec = unk
   toMessage(body: Body): Message;
   /** Checks a decoded wire message; returns the problem, or undefined when valid. */
   checkMessage(message: Message): string | undefined;
-  /** The answer the writer gives once the record is durable. */
-  acceptedResponse(): unknown;
+  /** The answer the writer gives once the record is durable: its status text says so, with the event id. */
+  acceptedResponse(eventId: string): unknown;
   /** Protobuf encoding of the message, as stored in the broker. */
   encode(message: Message): Uint8Array;
 
@@ -86,6 +86,11 @@ export interface ScenarioDefinition<Body = unknown, Message = unknown, Rec = unk
 export type AnyScenario = ScenarioDefinition<any, any, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** The canonical public route of a scenario. */
+/** The status text of a writer's answer to one accepted event (the spec's `estado`). */
+export function acceptedStatus(eventId: string): string {
+  return `accepted: event ${eventId} is durable in the broker`;
+}
+
 export function canonicalRoute(scenario: Pick<AnyScenario, 'name'>): string {
   return `/api/v1/${scenario.name}/events`;
 }

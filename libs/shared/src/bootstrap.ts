@@ -3,6 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { DynamicModule } from '@nestjs/common';
 import type { Logger } from 'pino';
+import { clientErrorHandler, ErrorShapeFilter } from './error-shape';
 import type { Health } from './health';
 import { closeOnSignals } from './shutdown';
 
@@ -42,8 +43,11 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     return503OnClosing: true,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Requests Node cannot parse get the one error shape too, not Fastify's own.
+    clientErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, bufferLogs: false });
+  app.useGlobalFilters(new ErrorShapeFilter(adapter.getInstance(), options.logger));
   await app.listen(options.port, options.host ?? '0.0.0.0');
   options.logger.info({ port: options.port }, 'listening');
   closeOnSignals(app, options.logger, options.shutdownTimeoutMs, () => options.health.startDraining());

@@ -47,3 +47,14 @@ export function uuidv5(name: string): string {
 }
 
 export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What an Idempotency-Key (HTTP header or gRPC metadata) may be: 1-200 printable ASCII characters. */
+export const IDEMPOTENCY_KEY_PATTERN = /^[\x21-\x7e]{1,200}$/;
+
+/**
+ * The event id an idempotency key stands for, within a scenario: the same key always gives the same
+ * id, so a retried request is counted once. `index` numbers the events of one batch request.
+ */
+export function idempotentEventId(scenario: string, key: string, index?: number): string {
+  return uuidv5(index === undefined ? `${scenario}:${key}` : `${scenario}:${key}:${index}`);
+}

@@ -2,7 +2,7 @@ import { Server, ServerCredentials, status as GrpcStatus, type Metadata, type se
 import type { EventPublisher } from '@oleada/broker';
 import { writerBatch } from '@oleada/contracts';
 import type { AnyScenario } from '@oleada/scenarios';
-import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, METRIC_NAMES, SCENARIO_HEADER, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
+import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, METRIC_NAMES, SCENARIO_HEADER, UUID_PATTERN, uuidv7, type Logger, type Metrics } from '@oleada/shared';
 import { GrpcHealth } from './health.service';
 
 export interface WriterServerOptions {
@@ -28,6 +28,16 @@ const UNAVAILABLE_BROKER: Outcome = { code: GrpcStatus.UNAVAILABLE, detail: 'bro
 function metadataValue(metadata: Metadata, name: string): string | undefined {
   const [value] = metadata.get(name);
   return typeof value === 'string' ? value : value?.toString();
+}
+
+/**
+ * The id of a unary call that brought none: derived from its idempotency key as the gateway does,
+ * else a new UUIDv7. A malformed key gives no id (the call is refused, naming the key).
+ */
+function unaryEventId(scenario: AnyScenario, metadata: Metadata): string | undefined {
+  const key = metadataValue(metadata, IDEMPOTENCY_KEY_HEADER);
+  if (key === undefined) return uuidv7();
+  return IDEMPOTENCY_KEY_PATTERN.test(key) ? idempotentEventId(scenario.name, key) : undefined;
 }
 
 /** Full name of the batch service, for the health service. */
@@ -98,13 +108,23 @@ export class WriterServer {
       );
   }
 
-  /** The scenario's own unary method (e.g. ProcesarVenta): one event, its id in the metadata. */
+  /**
+   * The scenario's own unary method (e.g. ProcesarVenta), as the spec defines it: a client that
+   * knows only the spec's .proto sends no Oleada metadata, and its event gets an id here, as the
+   * gateway gives one to a request without Idempotency-Key (or derives it from an
+   * `idempotency-key` metadata entry the same way). The relay passes the gateway's id along.
+   */
   private handler(scenario: AnyScenario) {
     return (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
-      const eventId = metadataValue(call.metadata, EVENT_ID_HEADER);
+      const given = metadataValue(call.metadata, EVENT_ID_HEADER);
+      const eventId = given ?? unaryEventId(scenario, call.metadata);
+      if (eventId === undefined) {
+        this.events.inc({ scenario: scenario.name, outcome: 'invalid' });
+        return callback({ code: GrpcStatus.INVALID_ARGUMENT, details: `${IDEMPOTENCY_KEY_HEADER} must be 1-200 printable ASCII characters` });
+      }
       const acceptedAt = Number(metadataValue(call.metadata, ACCEPTED_AT_HEADER));
       void Promise.resolve(this.write(scenario, eventId, acceptedAt, call.request)).then((outcome) =>
-        outcome.code === GrpcStatus.OK ? callback(null, scenario.acceptedResponse()) : callback({ code: outcome.code, details: outcome.detail }),
+        outcome.code === GrpcStatus.OK ? callback(null, scenario.acceptedResponse(eventId)) : callback({ code: outcome.code, details: outcome.detail }),
       );
     };
   }

@@ -37,6 +37,8 @@ export class DashboardPreview {
     this.client = new Valkey(options.valkeyUrl, {
       lazyConnect: true,
       maxRetriesPerRequest: 1,
+      // Runs as Grafana's read-only user, which may not run INFO (the client's ready check).
+      enableReadyCheck: false,
       username: process.env.VALKEY_USERNAME,
       password: process.env.VALKEY_PASSWORD,
       connectionName: 'dashboard-preview',

@@ -238,7 +238,7 @@ describe('tools/images/pin-base.sh', () => {
     // A stand-in for crane: the registries are not reachable from the test machine.
     writeFileSync(
       join(bin, 'crane'),
-      '#!/bin/sh\n[ "$1" = digest ] || exit 2\ncase "$2" in\n  *node:20-bookworm-slim) echo sha256:' + '1'.repeat(64) + ' ;;\n  *nodejs20-debian12:nonroot) echo sha256:' + '2'.repeat(64) + ' ;;\n  *) exit 3 ;;\nesac\n',
+      '#!/bin/sh\n[ "$1" = digest ] || exit 2\ncase "$2" in\n  *node:24-trixie-slim) echo sha256:' + '1'.repeat(64) + ' ;;\n  *nodejs24-debian13:nonroot) echo sha256:' + '2'.repeat(64) + ' ;;\n  *) exit 3 ;;\nesac\n',
     );
     chmodSync(join(bin, 'crane'), 0o755);
     const copy = join(tmp, 'Dockerfile');
@@ -250,8 +250,8 @@ describe('tools/images/pin-base.sh', () => {
     });
     assert.equal(run.status, 0, run.stderr);
     const after = readFileSync(copy, 'utf8');
-    assert.match(after, new RegExp(`^ARG NODE_BUILD_IMAGE=docker\\.io/library/node:20-bookworm-slim@sha256:${'1'.repeat(64)}$`, 'm'));
-    assert.match(after, new RegExp(`^ARG NODE_RUNTIME_IMAGE=gcr\\.io/distroless/nodejs20-debian12:nonroot@sha256:${'2'.repeat(64)}$`, 'm'));
+    assert.match(after, new RegExp(`^ARG NODE_BUILD_IMAGE=docker\\.io/library/node:24-trixie-slim@sha256:${'1'.repeat(64)}$`, 'm'));
+    assert.match(after, new RegExp(`^ARG NODE_RUNTIME_IMAGE=gcr\\.io/distroless/nodejs24-debian13:nonroot@sha256:${'2'.repeat(64)}$`, 'm'));
     const changed = after.split('\n').filter((l, i) => l !== before.split('\n')[i]);
     assert.equal(changed.length, 2, 'only the two ARG lines change');
   });

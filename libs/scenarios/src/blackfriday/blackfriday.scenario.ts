@@ -2,7 +2,7 @@ import { blackfriday as pb } from '@oleada/contracts';
 import { z } from 'zod';
 import { enumBody, enumName, enumNumber, hasDecimals } from '../enums';
 import { intBetween, weightedPick } from '../random';
-import { InvalidRecordError, type ScenarioDefinition } from '../scenario';
+import { acceptedStatus, InvalidRecordError, type ScenarioDefinition } from '../scenario';
 import dataset from './dataset.json';
 
 /** Category names as the spec and the dashboards spell them, in enum order. */
@@ -67,7 +67,7 @@ export const blackfridayScenario: ScenarioDefinition<SaleBody, pb.ProductSaleReq
     cantidadVendida: body.cantidad_vendida,
   }),
   checkMessage,
-  acceptedResponse: (): pb.ProductSaleResponse => ({ estado: 'accepted' }),
+  acceptedResponse: (eventId): pb.ProductSaleResponse => ({ estado: acceptedStatus(eventId) }),
   encode: (message) => pb.ProductSaleRequest.encode(message).finish(),
 
   topics: ['blackfriday.sales'],

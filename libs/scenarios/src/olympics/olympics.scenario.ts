@@ -2,7 +2,7 @@ import { olympics as pb } from '@oleada/contracts';
 import { z } from 'zod';
 import { enumBody, enumName, enumNumber } from '../enums';
 import { intBetween, weightedPick } from '../random';
-import { InvalidRecordError, type ScenarioDefinition } from '../scenario';
+import { acceptedStatus, InvalidRecordError, type ScenarioDefinition } from '../scenario';
 import dataset from './dataset.json';
 
 /** Faculties and disciplines as the olympiad project spells them, in enum order. */
@@ -74,7 +74,7 @@ export const olympicsScenario: ScenarioDefinition<ParticipantBody, pb.Participan
     discipline: enumNumber(DISCIPLINES, body.discipline),
   }),
   checkMessage,
-  acceptedResponse: (): pb.ParticipantResponse => ({ status: 'accepted' }),
+  acceptedResponse: (eventId): pb.ParticipantResponse => ({ status: acceptedStatus(eventId) }),
   encode: (message) => pb.ParticipantRequest.encode(message).finish(),
 
   topics: [OUTCOME_TOPICS.winners, OUTCOME_TOPICS.losers],

@@ -2,7 +2,7 @@ import { weather as pb } from '@oleada/contracts';
 import { z } from 'zod';
 import { enumBody, enumName, enumNumber, hasDecimals } from '../enums';
 import { weightedPick } from '../random';
-import { InvalidRecordError, type ScenarioDefinition } from '../scenario';
+import { acceptedStatus, InvalidRecordError, type ScenarioDefinition } from '../scenario';
 import dataset from './dataset.json';
 
 /** Municipalities and conditions as the seed projects and dashboards spell them, in enum order. */
@@ -74,7 +74,7 @@ export const weatherScenario: ScenarioDefinition<WeatherBody, pb.WeatherReportRe
     weather: enumNumber(CONDITIONS, body.weather),
   }),
   checkMessage,
-  acceptedResponse: (): pb.WeatherReportResponse => ({ status: 'accepted' }),
+  acceptedResponse: (eventId): pb.WeatherReportResponse => ({ status: acceptedStatus(eventId) }),
   encode: (message) => pb.WeatherReportRequest.encode(message).finish(),
 
   topics: ['weather.reports'],

@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   } else if (kind === 'grpc') {
     const server = new Server({ 'grpc.max_concurrent_streams': 1000 });
     server.addService(scenario.grpc.service, {
-      [scenario.grpc.method]: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => callback(null, scenario.acceptedResponse()),
+      [scenario.grpc.method]: (_call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => callback(null, scenario.acceptedResponse('ok')),
     });
     await new Promise<void>((resolve, reject) =>
       server.bindAsync(`127.0.0.1:${port}`, ServerCredentials.createInsecure(), (error) => (error ? reject(error) : resolve())),

@@ -132,8 +132,14 @@ async function main(): Promise<void> {
     scenarios: [scenario.name],
     portOffset: Number(args['port-offset']),
   });
-  // The demo reads as Grafana does: the read-only user.
-  const valkey = new Valkey(infra.valkey.url, { lazyConnect: true, username: infra.valkey.credentials?.grafana.username, password: infra.valkey.credentials?.grafana.password });
+  // The demo reads as Grafana does: the read-only user. It may not run INFO, which the client's
+  // ready check would send (and log NOPERM for); PING on connect is all the check needed.
+  const valkey = new Valkey(infra.valkey.url, {
+    lazyConnect: true,
+    enableReadyCheck: false,
+    username: infra.valkey.credentials?.grafana.username,
+    password: infra.valkey.credentials?.grafana.password,
+  });
   let failed = false;
   try {
     await valkey.connect();

@@ -19,11 +19,12 @@ import {
   probeValkey,
   recordedServers,
   repoRoot,
-  respCommand,
   runDir,
   stopRecordedServers,
   type Infra,
   type ServerHandle,
+  valkeyAuthProbe,
+  valkeyCredentials,
 } from '../infra';
 
 interface Args {
@@ -85,7 +86,8 @@ async function up(args: Args): Promise<void> {
   const infra: Infra = await ensureInfra({
     fresh: args.fresh,
     kafka: { port: args.kafkaPort, controllerPort: args.controllerPort },
-    valkey: { port: args.valkeyPort },
+    // With authentication, as `npm start`, the demo, the bench and the tests start it, so they reuse it.
+    valkey: { port: args.valkeyPort, auth: true },
     rabbitmq: args.rabbitmqPort ? { port: args.rabbitmqPort } : undefined,
   });
   console.log(`[infra] kafka  ${infra.kafka.brokers}  ${describe(infra.kafka)}`);
@@ -159,15 +161,17 @@ async function status(args: Args): Promise<boolean> {
     console.log(`kafka  127.0.0.1:${args.kafkaPort}  ${k.state === 'closed' ? 'down (nothing listens)' : `not Kafka: ${k.detail}`}`);
   }
   const v = await probeValkey(args.valkeyPort);
+  const authRequired = v.state === 'foreign' && /NOAUTH/.test(v.detail);
   if (v.state === 'expected') {
-    let version = '';
-    try {
-      const info = (await respCommand(args.valkeyPort, ['INFO', 'server'])).value ?? '';
-      version = (/valkey_version:\S+/.exec(info) ?? /redis_version:\S+/.exec(info))?.[0] ?? '';
-    } catch {
-      /* PING worked; INFO is only decoration */
-    }
-    console.log(`valkey redis://127.0.0.1:${args.valkeyPort}  up (PONG) ${version}`);
+    ok = false;
+    console.log(`valkey redis://127.0.0.1:${args.valkeyPort}  answers WITHOUT authentication: not the Valkey \`infra up\` starts (npm start refuses it)`);
+  } else if (authRequired) {
+    const admin = valkeyCredentials().admin;
+    const auth = await valkeyAuthProbe(args.valkeyPort, admin);
+    if (auth !== 'ok') ok = false;
+    console.log(
+      `valkey redis://127.0.0.1:${args.valkeyPort}  ${auth === 'ok' ? `up, authentication required, user ${admin.username} accepted` : `requires authentication and ${auth === 'denied' ? 'refuses' : 'did not answer'} the credentials in .cache/secrets`}`,
+    );
   } else {
     ok = false;
     console.log(`valkey redis://127.0.0.1:${args.valkeyPort}  ${v.state === 'closed' ? 'down (nothing listens)' : `not Valkey: ${v.detail}`}`);

@@ -295,6 +295,17 @@ export function describePipeline(options: {
       }
     });
 
+    it('answers an unknown path 404 and a wrong method 405 with Allow, in the one error shape', async () => {
+      const route = canonicalRoute(options.cases[0].scenario);
+      const wrongMethod = await fetch(`${context.url}${route}`, { method: 'GET' });
+      assert.equal(wrongMethod.status, 405);
+      assert.equal(wrongMethod.headers.get('allow'), 'POST');
+      assert.deepEqual(Object.keys((await wrongMethod.json()) as object).sort(), ['error', 'field', 'message']);
+      const unknown = await post(`${context.url}/api/v1/nowhere/events`, '{}');
+      assert.equal(unknown.status, 404);
+      assert.deepEqual(unknown.json, { error: 'not_found', message: 'no route POST /api/v1/nowhere/events', field: '(path)' });
+    });
+
     options.more?.(() => context);
   });
 }

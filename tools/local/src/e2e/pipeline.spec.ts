@@ -9,6 +9,7 @@ import { AppProcess } from '../stack/processes';
 import { testPortOffset } from '../testing';
 import { blackfridayCase, olympicsCase, weatherCase } from './cases';
 import { describePipeline, post, readWrites } from './pipeline-suite';
+import { specClientChecks } from './spec-clients';
 
 /** gateway → relay → writers → Kafka → consumer → Valkey, every hop a real process, every scenario on one stack. */
 describePipeline({
@@ -17,6 +18,8 @@ describePipeline({
   portOffset: 300,
   cases: [blackfridayCase, weatherCase, olympicsCase],
   more: (context) => {
+    specClientChecks(context, [blackfridayCase, weatherCase, olympicsCase]);
+
     it('answers 503 with Retry-After, never 2xx, while the relay is down, and recovers', async () => {
       const { stack, url, valkey } = context();
       const [keys] = context().keysOf(scenario);

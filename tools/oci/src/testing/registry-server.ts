@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 
 /** The script that installs what these tests need; named in every "missing tool" failure. */
-export const SETUP_SCRIPT = 'tools/scripts/setup-registry-tests.sh';
+export const SETUP_SCRIPT = 'tools/scripts/setup-test-tools.sh';
 
 export function which(command: string): string | undefined {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {

@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs what the registry, image and Zot tests need (tools/oci specs, locust/tests/test_dataset*.py):
+# What `npm test` needs beyond setup.sh and setup-browser.sh (run by `npm test` itself):
 #   docker-registry   Debian's CNCF distribution v2 registry, started by the tests on loopback
 #   apache2-utils     htpasswd -B: bcrypt htpasswd files for the test registry (and infra/zot scripts)
-#   the shellcheck    linter for every shell script of infra/zot and tools/images
+#   ShellCheck        the linter the tests run on every shell script (infra/zot, tools/images, tools/bootstrap, tools/scripts)
 #   requests, pytest  into the project venv .cache/venv (the interpreter the tests use), pinned
 # Idempotent: installs only what is missing. apt-get needs root (as in CI); otherwise it says what to run.
-#   bash tools/scripts/setup-registry-tests.sh
+#   bash tools/scripts/setup-test-tools.sh
 # Environment: PYTHON (interpreter that creates the venv, default python3).
 set -euo pipefail
 
@@ -14,8 +14,8 @@ VENV="$ROOT/.cache/venv"
 PY="${PYTHON:-python3}"
 PYTEST_VERSION="9.2.0"
 
-log() { printf '[setup-registry-tests] %s\n' "$*"; }
-die() { printf '[setup-registry-tests] ERROR: %s\n' "$*" >&2; exit 1; }
+log() { printf '[setup-test-tools] %s\n' "$*"; }
+die() { printf '[setup-test-tools] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # --- Debian packages ---------------------------------------------------------------------------
 missing=()
