@@ -16,9 +16,17 @@ function fakeForwarder(next: () => ForwardResult = () => ({ status: 202, body: {
 }
 
 async function gateway(
-  options: { forwarder?: RelayForwarder; maxInFlight?: number; rateLimit?: { perSecond: number; burst?: number }; bodyTimeoutMs?: number } = {},
+  options: {
+    forwarder?: RelayForwarder;
+    maxInFlight?: number;
+    rateLimit?: { perSecond: number; burst?: number };
+    bodyTimeoutMs?: number;
+    /** Hooks of the test's own, added before the gateway's. */
+    hooks?: (fastify: FastifyInstance) => void;
+  } = {},
 ): Promise<FastifyInstance> {
   const fastify = Fastify({ bodyLimit: 1024 * 1024 });
+  options.hooks?.(fastify);
   fastify.get('/health/live', async () => ({ status: 'live' }));
   await registerGatewayRoutes(fastify, {
     scenarios: [scenario],
@@ -122,16 +130,24 @@ describe('gateway rate limit', () => {
 });
 
 describe('gateway body deadline', () => {
-  it('closes a request whose body never arrives and frees its in-flight slot', { timeout: 10_000 }, async () => {
-    const fastify = await gateway({ maxInFlight: 1, bodyTimeoutMs: 1500 });
+  it('closes a request whose body never arrives and frees its in-flight slot', { timeout: 60_000 }, async () => {
+    // Opened by hand once the stalled request holds its slot: a root preParsing hook runs after
+    // every onRequest hook, the gateway's counting one included, and before the body is read.
+    let holdsSlot!: () => void;
+    const stalledHoldsSlot = new Promise<void>((resolve) => (holdsSlot = resolve));
+    const fastify = await gateway({
+      maxInFlight: 1,
+      bodyTimeoutMs: 1500,
+      hooks: (f) => f.addHook('preParsing', async (request) => void (request.headers['x-stalled'] && holdsSlot())),
+    });
     try {
       await fastify.listen({ port: 0, host: '127.0.0.1' });
       const { port } = fastify.server.address() as AddressInfo;
       const socket = connect(port, '127.0.0.1');
       socket.on('error', () => undefined);
       const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-      socket.write(`POST ${canonicalRoute(scenario)} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"`);
-      await new Promise((resolve) => setTimeout(resolve, 50));
+      socket.write(`POST ${canonicalRoute(scenario)} HTTP/1.1\r\nHost: t\r\nX-Stalled: 1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"`);
+      await stalledHoldsSlot;
       assert.equal((await post(fastify, JSON.stringify(valid))).statusCode, 503, 'the stalled request holds the only slot');
       await closed; // the gateway closes it at the deadline (else the test fails on its timeout)
       assert.equal((await post(fastify, JSON.stringify(valid))).statusCode, 202, 'the slot is free again');

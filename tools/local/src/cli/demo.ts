@@ -4,9 +4,12 @@ import { parseArgs } from 'node:util';
 import { canonicalRoute, getScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
 import { meanFields, readAggregates, ScenarioKeys, type AggregateSnapshot } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
-import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, repoRoot, valkeyClientEnv, type ValkeyCredential } from '../infra';
+import { ensureInfra, repoRoot, runDir, stopRecordedServers, valkeyClientEnv, type ValkeyCredential } from '../infra';
 import { percentile, postEvents, totalMetric, waitCounted } from '../load';
 import { LocalStack, STACK_BROKERS, type StackBroker, type StackPath } from '../stack';
+
+/** Where the demo's servers listen, and what it adds to the apps' local ports (18780 for the gateway). */
+const DEMO_PORTS = { kafka: 38092, valkey: 38379, rabbitmq: 38673, appOffset: 700 } as const;
 
 const { values: args } = parseArgs({
   options: {
@@ -15,11 +18,13 @@ const { values: args } = parseArgs({
     events: { type: 'string', default: '10000' },
     concurrency: { type: 'string', default: '64' },
     seed: { type: 'string', default: '20261128' },
-    // Other ports than the defaults, to run beside another stack on the same machine.
-    'kafka-port': { type: 'string', default: String(DEFAULT_PORTS.kafka) },
-    'valkey-port': { type: 'string', default: String(DEFAULT_PORTS.valkey) },
-    'rabbitmq-port': { type: 'string', default: String(DEFAULT_RABBITMQ_PORT) },
-    'port-offset': { type: 'string', default: '0' },
+    // The demo's own servers and apps, fresh each run, on ports of their own: it never shares a
+    // server, consumer group or key with a running `npm start` or `npm run infra -- up`, nor with
+    // the tests (39092, 36379, 35673, app offsets 300-600).
+    'kafka-port': { type: 'string', default: String(DEMO_PORTS.kafka) },
+    'valkey-port': { type: 'string', default: String(DEMO_PORTS.valkey) },
+    'rabbitmq-port': { type: 'string', default: String(DEMO_PORTS.rabbitmq) },
+    'port-offset': { type: 'string', default: String(DEMO_PORTS.appOffset) },
   },
 });
 
@@ -112,17 +117,18 @@ async function main(): Promise<void> {
   const concurrency = Number(args.concurrency);
   const kafkaPort = Number(args['kafka-port']);
   const withRabbit = broker !== 'kafka';
-  log(`starting Kafka, Valkey${withRabbit ? ' and RabbitMQ' : ''} on loopback`);
+  const valkeyPort = Number(args['valkey-port']);
+  const rabbitPort = Number(args['rabbitmq-port']);
+  log(`starting Kafka, Valkey${withRabbit ? ' and RabbitMQ' : ''} of its own on loopback`);
+  // What an interrupted earlier demo left running on these ports (recorded under .cache/run by pid).
+  await stopRecordedServers(runDir('.'), [`kafka-${kafkaPort}`, `valkey-${valkeyPort}`, `rabbitmq-${rabbitPort}`]);
   const infra = await ensureInfra({
-    kafka: { port: kafkaPort, controllerPort: kafkaPort + 1 },
-    valkey: { port: Number(args['valkey-port']), auth: true },
-    rabbitmq: withRabbit ? { port: Number(args['rabbitmq-port']) } : undefined,
+    fresh: true,
+    kafka: { port: kafkaPort, controllerPort: kafkaPort + 1, reuse: false },
+    valkey: { port: valkeyPort, auth: true, reuse: false },
+    rabbitmq: withRabbit ? { port: rabbitPort, reuse: false } : undefined,
   });
-  const reused = (h: { reused: boolean }) => (h.reused ? ' (reused)' : '');
-  log(
-    `Kafka ${infra.kafka.brokers}${reused(infra.kafka)}, Valkey ${infra.valkey.url}${reused(infra.valkey)}` +
-      (infra.rabbitmq ? `, RabbitMQ ${infra.rabbitmq.url}${reused(infra.rabbitmq)}` : ''),
-  );
+  log(`Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}` + (infra.rabbitmq ? `, RabbitMQ ${infra.rabbitmq.url}` : ''));
   const stack = new LocalStack({
     kafkaBrokers: infra.kafka.brokers,
     valkeyUrl: infra.valkey.url,
