@@ -422,14 +422,14 @@ for (const variant of VARIANT_NAMES) {
       assert.deepEqual(guest, [], 'guest appears in the RabbitMQ, pipeline or bootstrap files');
     });
 
-    it('Kafka: KRaft node pool, SCRAM listener and users, Kafka 4.3.0, every scenario topic and dead-letter topic', () => {
+    it('Kafka: KRaft node pool, SCRAM listener and users, Kafka 4.3.1, every scenario topic and dead-letter topic', () => {
       const [kafka] = objectsOf(s, 'Kafka');
       if (!brokerPath(config.brokerMode, 'kafka')) {
         assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Kafka objects without a Kafka path');
         return;
       }
       assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');
-      assert.equal(kafka.spec.kafka.version, '4.3.0');
+      assert.equal(kafka.spec.kafka.version, '4.3.1');
       assert.equal(kafka.spec.kafka.listeners[0].authentication.type, 'scram-sha-512');
       assert.equal(kafka.spec.kafka.authorization.type, 'simple');
       const [pool] = objectsOf(s, 'KafkaNodePool');
