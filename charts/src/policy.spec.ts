@@ -492,7 +492,8 @@ for (const variant of VARIANT_NAMES) {
           assert.ok(volumes.some((v: Json) => v.secret?.secretName === config.secrets.valkey), `${objectId(vm)}: auth Secret not attached`);
           assert.deepEqual(vm.spec.template.spec.nodeSelector, config.profile.kubevirt.nodeSelector);
           const cloud = parse(volumes.find((v: Json) => v.cloudInitNoCloud).cloudInitNoCloud.userData);
-          assert.ok(cloud.packages.includes('valkey'));
+          assert.deepEqual(cloud.packages, ['valkey', 'xfsprogs'], 'dnf installs Valkey and mkfs.xfs');
+          assert.match(cloud.write_files.find((f: Json) => f.path === '/usr/local/sbin/oleada-valkey-setup').content, /mkfs\.xfs/);
           configs[vm.metadata.name] = cloud.write_files.find((f: Json) => f.path === '/etc/valkey/oleada.conf').content;
         }
       } else {
