@@ -87,7 +87,8 @@ describe('pins: the bootstrap', () => {
 
   it('takes each version it installs from versions.json', () => {
     for (const c of components.filter((x) => x.env)) {
-      assert.match(script, new RegExp(`${c.env}="\\$\\(pinned_version ${c.env} ${c.id}\\)"`), `${c.env} is not read from versions.json`);
+      const reads = new RegExp(`^${c.env}="\\$\\(pinned_version ${c.env} ${c.id}\\)"$`, 'm').test(script);
+      assert.ok(reads, `${c.env} is not read from versions.json (expected ${c.env}="$(pinned_version ${c.env} ${c.id})")`);
     }
   });
 });
