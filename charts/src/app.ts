@@ -1,4 +1,4 @@
-import { grafanaHelmValues, PROMETHEUS_CHART_VERSION, prometheusHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { GRAFANA_CHART_VERSION, grafanaHelmValues, PROMETHEUS_CHART_VERSION, prometheusHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { App, type Chart } from 'cdk8s';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -54,6 +54,7 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
   const files: Record<string, string> = {
     'helm/grafana-values.yaml':
       header +
+      `# For grafana-community/grafana ${GRAFANA_CHART_VERSION}.\n` +
       stringify(
         grafanaHelmValues({
           adminSecretName: config.secrets.grafanaAdmin,
@@ -99,6 +100,7 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
     OLEADA_GRAFANA_ADMIN_SECRET: config.secrets.grafanaAdmin,
     OLEADA_GRAFANA_VALKEY_SECRET: config.secrets.grafanaValkey,
     OLEADA_PROMETHEUS_CHART_VERSION: PROMETHEUS_CHART_VERSION,
+    OLEADA_GRAFANA_CHART_VERSION: GRAFANA_CHART_VERSION,
   };
   // Written only when RabbitMQ runs, so that a Kafka-only bootstrap.env stays what it was (the bootstrap reads no broker line as kafka).
   if (config.brokerMode !== 'kafka') {

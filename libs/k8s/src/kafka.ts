@@ -25,10 +25,11 @@ import {
   KafkaUserSpecAuthorizationType,
 } from './imports/kafka.strimzi.io';
 import { PART_OF } from './labels';
+import { pinned } from './versions';
 import type { SecretKeyRef } from './workload';
 
-/** The Kafka version Strimzi 1.2 runs (and local mode runs from Maven Central). */
-export const KAFKA_VERSION = '4.3.0';
+/** The Kafka version Strimzi 1.2 runs by default (and local mode runs from Maven Central), pinned in versions.json. */
+export const KAFKA_VERSION = pinned('kafka').version;
 
 /** Pod and container security of Strimzi-managed pods (Strimzi mounts `/tmp`, so the root can be read-only). */
 const STRIMZI_POD_SECURITY = { runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' }, fsGroup: 0 };

@@ -1,11 +1,12 @@
 import { PART_OF } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
+import { pinned } from './versions';
 import { HTTP_PORT_NAME } from './workload';
 
 /** Release name of prometheus-community/prometheus; the chart names the server's Service `<release>-server`. */
 export const PROMETHEUS_RELEASE = 'prometheus';
-/** The chart version the values below are written for (`tools/bootstrap/bootstrap.sh` installs it). */
-export const PROMETHEUS_CHART_VERSION = '27.19.0';
+/** The chart version the values below are written for (`tools/bootstrap/bootstrap.sh` installs it), pinned in versions.json. */
+export const PROMETHEUS_CHART_VERSION = pinned('prometheus').version;
 /** Pods of the chart's server (its `prometheus.server.matchLabels`, chart 25 and later; `server.name` left at `server`). */
 export const PROMETHEUS_SERVER_PODS = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/component': 'server' } as const;
 /** The server container's port (the Service maps port 80 to it). */

@@ -3,10 +3,11 @@ import { initContainer, volumeClaimTemplate } from './containers';
 import { k8s } from './k8s';
 import { selectorLabels, workloadLabels } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
+import { pinned } from './versions';
 import type { SecretKeyRef } from './workload';
 
-/** The official image, pinned (never `latest`): RabbitMQ 4.2 on Erlang/OTP 27. */
-export const RABBITMQ_IMAGE = 'docker.io/library/rabbitmq:4.2.3';
+/** The official image, pinned in versions.json (never `latest`): RabbitMQ 4.2 on Erlang/OTP 27. */
+export const RABBITMQ_IMAGE = pinned('rabbitmq').image!;
 export const AMQP_PORT = 5672;
 /** The image's data directory, also `$HOME` of its `rabbitmq` user: where the node and the CLI tools read the Erlang cookie. */
 export const RABBITMQ_DATA_DIR = '/var/lib/rabbitmq';

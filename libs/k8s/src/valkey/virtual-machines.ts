@@ -14,13 +14,18 @@ import {
   valkeyConf,
   type ValkeyRole,
 } from './config';
+import { pinned } from '../versions';
 import { ValkeyPair, type ValkeyProps } from './valkey';
+
+const FEDORA = pinned('fedora');
+/** The root disk the VMs boot: Fedora's cloud image as a containerdisk, pinned in versions.json (Fedora ships Valkey). */
+export const VALKEY_VM_IMAGE = `docker://${FEDORA.image}${FEDORA.digest ? `@${FEDORA.digest}` : ''}`;
 
 export interface ValkeyVirtualMachinesProps extends ValkeyProps {
   /**
    * Root disk image, imported once by CDI into a persistent volume. Any cloud image with
    * cloud-init and a `valkey` package (Fedora ships Valkey).
-   * @default 'docker://quay.io/containerdisks/fedora:42'
+   * @default VALKEY_VM_IMAGE (Fedora 44)
    */
   readonly image?: string;
   /** @default '10Gi' */
@@ -90,7 +95,9 @@ WantedBy=multi-user.target
 export function valkeyCloudInit(role: ValkeyRole, options: { readonly primaryHost: string; readonly maxmemory: string }): string {
   const document = {
     ssh_pwauth: false,
-    packages: ['valkey'],
+    // Fedora's own valkey package (valkey-server, the valkey user, /etc/valkey); xfsprogs for the data disk's
+    // mkfs.xfs, which Fedora Cloud (btrfs root) need not carry.
+    packages: ['valkey', 'xfsprogs'],
     write_files: [
       { path: `${VALKEY_CONF_DIR}/${VALKEY_CONF_FILE}`, permissions: '0644', content: valkeyConf({ role, primaryHost: options.primaryHost, maxmemory: options.maxmemory }) },
       { path: `${VALKEY_CONF_DIR}/${VALKEY_ACL_TEMPLATE_FILE}`, permissions: '0644', content: aclTemplate() },
@@ -134,7 +141,7 @@ export class ValkeyVirtualMachines extends ValkeyPair {
         dataVolumeTemplates: [
           {
             metadata: { name: `${name}-root` },
-            spec: { source: { registry: { url: props.image ?? 'docker://quay.io/containerdisks/fedora:42' } }, storage: storage(props.rootDiskSize ?? '10Gi') },
+            spec: { source: { registry: { url: props.image ?? VALKEY_VM_IMAGE } }, storage: storage(props.rootDiskSize ?? '10Gi') },
           },
           { metadata: { name: `${name}-data` }, spec: { source: { blank: {} }, storage: storage(props.dataSize ?? '10Gi') } },
         ],

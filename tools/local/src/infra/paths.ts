@@ -2,7 +2,7 @@ import { existsSync, readFileSync, accessSync, constants } from 'node:fs';
 import { delimiter, dirname, join, resolve } from 'node:path';
 
 /** Kafka version whose jars tools/scripts/setup.sh fetches (tools/local/kafka/pom.xml). */
-export const KAFKA_VERSION = process.env.OLEADA_KAFKA_VERSION ?? '4.3.0';
+export const KAFKA_VERSION = process.env.OLEADA_KAFKA_VERSION ?? '4.3.1';
 
 /** Local-mode ports from docs/architecture.md. */
 export const DEFAULT_PORTS = {
