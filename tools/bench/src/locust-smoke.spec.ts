@@ -4,7 +4,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LocalStack, repoRoot, testConsumerCredential, testPortOffset, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
+import { LocalStack, repoRoot, TEST_STACK_ENV, testConsumerCredential, testPortOffset, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
 import { blackfridayScenario as scenario, canonicalRoute } from '@oleada/scenarios';
 import { METRIC_NAMES } from '@oleada/shared';
 import { readCounter, ScenarioKeys } from '@oleada/valkey-schema';
@@ -50,6 +50,7 @@ describe('Locust against the local stack', () => {
       valkeyCredential: testConsumerCredential(),
       portOffset: testPortOffset(3300),
       logDir: join(repoRoot(), '.cache/run/logs-locust'),
+      env: TEST_STACK_ENV,
     });
     await stack.start();
     await stack.waitCaughtUp();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { dashboardsFor, parseDashboard, pipelineSeries, type DashboardModel } from '@oleada/dashboards';
-import { LocalStack, postEvents, repoRoot, testConsumerCredential, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
+import { LocalStack, postEvents, repoRoot, TEST_STACK_ENV, testConsumerCredential, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
 import { blackfridayScenario as scenario, canonicalRoute, seededRandom } from '@oleada/scenarios';
 import { METRIC_NAMES } from '@oleada/shared';
 import { readCounter, ScenarioKeys } from '@oleada/valkey-schema';
@@ -56,7 +56,7 @@ describe('the Black Friday dashboard after sales through the whole chain', () =>
   before(async () => {
     const { kafkaBrokers, valkeyUrl } = testServers();
     valkey = await testValkey();
-    stack = new LocalStack({ kafkaBrokers, valkeyUrl, valkeyCredential: testConsumerCredential(), portOffset: PORT_OFFSET, logDir: join(repoRoot(), '.cache/run/logs-dashboard') });
+    stack = new LocalStack({ kafkaBrokers, valkeyUrl, valkeyCredential: testConsumerCredential(), portOffset: PORT_OFFSET, logDir: join(repoRoot(), '.cache/run/logs-dashboard'), env: TEST_STACK_ENV });
     await stack.start();
     await stack.waitCaughtUp();
     const [file] = dashboardsFor([scenario], { pipeline: false });

@@ -45,6 +45,13 @@ export async function testValkey(): Promise<Valkey> {
   return client;
 }
 
+/**
+ * Environment of the app stacks functional tests start: hop deadlines no starved machine reaches.
+ * Those tests check counts and answers, not speed; with the default 3 s gRPC and 5 s request
+ * deadlines a CPU-starved run turns slow answers into 503s. The fault suite tests the deadlines.
+ */
+export const TEST_STACK_ENV: Readonly<Record<string, string>> = { REQUEST_TIMEOUT_MS: '60000', GRPC_DEADLINE_MS: '60000' };
+
 /** A name no other test run uses (topics, groups, namespaces). */
 export function uniqueName(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;

@@ -12,7 +12,7 @@ import type Valkey from 'iovalkey';
 import { repoRoot } from '../infra/paths';
 import { postEvents, scrapeMetric, waitFor } from '../load';
 import { LocalStack, type StackBroker } from '../stack/stack';
-import { testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
+import { TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
 
 /** One POST and its answer. */
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -178,6 +178,7 @@ export function describePipeline(options: {
         scenarios: options.cases.map((c) => c.scenario.name),
         portOffset: testPortOffset(options.portOffset),
         logDir: join(repoRoot(), '.cache/run', `logs-e2e-${options.broker}`),
+        env: TEST_STACK_ENV,
       });
       await stack.start();
       await stack.waitCaughtUp();

@@ -155,7 +155,9 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
       await publisher.connect();
       server = new WriterServer({ name: 'writer-it', scenarios: [scenario], publisher, logger, metrics: new Metrics('writer-it') });
       const port = await server.listen(0, '127.0.0.1');
-      clients = new WriterClients([`127.0.0.1:${port}`], 5000);
+      // A deadline no busy machine reaches: the test is about counts, and a call that timed out while its
+      // event was still produced would leave that event to be counted in the next test.
+      clients = new WriterClients([`127.0.0.1:${port}`], 60_000);
       deadLetters = createPublisher(broker.config, { name: `${id}-dlq`, logger, queues });
       await deadLetters.connect();
       aggregator = new Aggregator({ scenarios: [scenario], valkey, deadLetters, seenTtlSeconds: 3600, logger, metrics: new Metrics('consumer-it'), variant: id });
