@@ -31,7 +31,7 @@ export interface StartKafkaOptions {
   overrides?: Record<string, string | number | boolean>;
   /** JVM options replacing the defaults (heap, GC). Env OLEADA_KAFKA_JVM_OPTS also replaces them. */
   jvmOpts?: string[];
-  /** Default 60000. */
+  /** Default 300000: a bound for a hang, not an expectation (a starved machine is slow to boot a JVM). */
   startTimeoutMs?: number;
   /** Grace period after SIGTERM before SIGKILL. Default 30000. */
   stopTimeoutMs?: number;
@@ -204,7 +204,7 @@ class ReusedKafka extends ReusedServer implements KafkaHandle {
 export async function startKafka(opts: StartKafkaOptions = {}): Promise<KafkaHandle> {
   const port = opts.port ?? DEFAULT_PORTS.kafka;
   const controllerPort = opts.controllerPort ?? (opts.port ? opts.port + 1 : DEFAULT_PORTS.kafkaController);
-  const startTimeoutMs = opts.startTimeoutMs ?? 60_000;
+  const startTimeoutMs = opts.startTimeoutMs ?? 300_000;
 
   const existing = await probeKafkaProtocol(port);
   if (existing.state === 'expected') {

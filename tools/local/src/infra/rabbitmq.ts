@@ -40,7 +40,7 @@ export interface StartRabbitMQOptions {
   fresh?: boolean;
   /** Reuse a RabbitMQ already answering on the port (default true); false makes that an error. */
   reuse?: boolean;
-  /** Default 90000. */
+  /** Default 300000: a bound for a hang, not an expectation (a starved machine is slow to boot Erlang). */
   startTimeoutMs?: number;
   /** Grace period after SIGTERM before SIGKILL. Default 30000. */
   stopTimeoutMs?: number;
@@ -184,7 +184,7 @@ function nodeEnv(layout: NodeLayout): NodeJS.ProcessEnv {
 }
 
 /** Runs rabbitmqctl against the node; its output is kept in `rabbitmqctl.log` beside the node's log. */
-function rabbitmqctl(layout: NodeLayout, args: string[], input?: string, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
+function rabbitmqctl(layout: NodeLayout, args: string[], input?: string, timeoutMs = 300_000): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(join(layout.scripts, 'rabbitmqctl'), ['-n', layout.nodeName, ...args], {
       cwd: layout.dataDir,
@@ -221,7 +221,8 @@ async function provision(layout: NodeLayout, credentials: RabbitMQCredentials): 
     const result = await rabbitmqctl(layout, args, input);
     if (result.code !== 0) throw new Error(`rabbitmqctl ${args[0]} failed (exit ${result.code}): ${result.output.trim()}`);
   };
-  await must(['await_startup', '--timeout', '60']);
+  // rabbitmqctl is an Erlang VM of its own: on a starved machine it may take minutes just to boot.
+  await must(['await_startup', '--timeout', '240']);
   const added = await rabbitmqctl(layout, ['add_user', credentials.username], `${credentials.password}\n`);
   if (added.code !== 0) {
     if (!/already exists/i.test(added.output)) throw new Error(`rabbitmqctl add_user failed (exit ${added.code}): ${added.output.trim()}`);
@@ -309,7 +310,7 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
   if (existing === 'expected') {
     if (opts.fresh) throw new Error(`rabbitmq: fresh start requested but a broker already answers on 127.0.0.1:${port}; stop it first`);
     if (opts.reuse === false) throw new Error(`rabbitmq: a broker already answers on 127.0.0.1:${port} (reuse disabled)`);
-    const deadline = Date.now() + (opts.startTimeoutMs ?? 90_000);
+    const deadline = Date.now() + (opts.startTimeoutMs ?? 300_000);
     while (!(await loginWorks(port, credentials))) {
       if (Date.now() > deadline) throw new Error(`rabbitmq: 127.0.0.1:${port} speaks AMQP but refuses the local user (${cacheDir()}/rabbitmq.credentials.json)`);
       await sleep(500);
@@ -338,7 +339,7 @@ export async function startRabbitMQ(opts: StartRabbitMQOptions = {}): Promise<Ra
       port,
       dataDir: layout.dataDir,
       logFile: layout.logFile,
-      startTimeoutMs: opts.startTimeoutMs ?? 90_000,
+      startTimeoutMs: opts.startTimeoutMs ?? 300_000,
       stopTimeoutMs: opts.stopTimeoutMs ?? 30_000,
       spawnSpec: {
         name: 'rabbitmq',

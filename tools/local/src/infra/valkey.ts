@@ -131,7 +131,7 @@ export interface StartValkeyOptions {
   fresh?: boolean;
   /** Reuse a Valkey already answering on the port (default true); false makes that an error. */
   reuse?: boolean;
-  /** Default 15000. */
+  /** Default 60000 (a bound for a hang, not an expectation). */
   startTimeoutMs?: number;
   /** Grace period after SIGTERM before SIGKILL. Default 10000. */
   stopTimeoutMs?: number;
@@ -220,7 +220,7 @@ export async function startValkey(opts: StartValkeyOptions = {}): Promise<Valkey
     port,
     dataDir,
     logFile,
-    startTimeoutMs: opts.startTimeoutMs ?? 15_000,
+    startTimeoutMs: opts.startTimeoutMs ?? 60_000,
     stopTimeoutMs: opts.stopTimeoutMs ?? 10_000,
     spawnSpec: {
       name: 'valkey',
