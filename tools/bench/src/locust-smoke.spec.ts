@@ -94,7 +94,7 @@ describe('Locust against the local stack', () => {
       [`POST ${canonicalRoute(scenario)}`],
     );
 
-    const { counted } = await waitCounted(valkey, scenario, baseline, requests, { settleMs: 1500, timeoutMs: 60_000 });
+    const { counted } = await waitCounted(valkey, scenario, baseline, requests, { settleMs: 1500, timeoutMs: 300_000 });
     const gateway = (await gatewayAccepted()) - acceptedBefore;
     assert.equal(counted, requests, `Valkey counted ${counted} events, Locust had ${requests} accepted (the gateway answered 202 to ${gateway})`);
   });

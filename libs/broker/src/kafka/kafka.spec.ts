@@ -68,7 +68,7 @@ describe('kafkajs against the real Kafka 4.x broker', () => {
       partitionsPerCall.push(new Set(records.map((r) => r.partition)).size);
       for (const r of records) seen.set(r.headers['x-event-id'] as string, (seen.get(r.headers['x-event-id'] as string) ?? 0) + 1);
     });
-    await until(() => seen.size === 300, 60_000, 'all 300 records');
+    await until(() => seen.size === 300, 300_000, 'all 300 records');
     await first.stop();
     // The three partitions' batches of one fetch went to Valkey in one call.
     assert.ok(Math.max(...partitionsPerCall) > 1, `partitions per handler call: ${partitionsPerCall.join(',')}`);
@@ -79,7 +79,7 @@ describe('kafkajs against the real Kafka 4.x broker', () => {
     await publisher.connect();
     await second.start(async (records) => void (reread += records.length));
     await publisher.publish({ topic, key: 'k', value: Buffer.from('late'), headers: { 'x-event-id': 'late' } });
-    await until(() => reread >= 1, 60_000, 'the late record');
+    await until(() => reread >= 1, 300_000, 'the late record');
     await second.stop();
     await publisher.disconnect();
     assert.equal(reread, 1, 'only the new record was delivered to the second member');

@@ -117,7 +117,7 @@ describe('RabbitMQ publisher and subscriber against the real broker', () => {
       }
     });
     assert.equal(first.connected, true);
-    await until(() => seen.size === 300, 60_000, 'all 300 messages');
+    await until(() => seen.size === 300, 300_000, 'all 300 messages');
     await first.stop();
     assert.ok(largest <= 50, `a batch held ${largest} deliveries`);
     assert.equal(seen.size, 300);
@@ -143,7 +143,7 @@ describe('RabbitMQ publisher and subscriber against the real broker', () => {
     const internals = subscriber as unknown as { connection: ChannelModel & { connection: { stream: { destroy(): void } } } };
     const cut = internals.connection;
     cut.connection.stream.destroy();
-    await until(() => subscriber.connected && internals.connection !== cut, 60_000, 'a new connection');
+    await until(() => subscriber.connected && internals.connection !== cut, 300_000, 'a new connection');
     const publisher = new RabbitMQPublisher(logger, { connection, queues: [spec] });
     await publisher.connect();
     await publisher.publish({ topic: spec.queue, key: 'k', value: Buffer.from('after'), headers: { 'x-event-id': 'after-reconnect' } });

@@ -192,7 +192,7 @@ export function describePipeline(options: {
           const totals = (writes: Writes[]) => writes.map((w) => Object.entries(w).find(([key]) => key.endsWith(':total'))?.[1][''] ?? 0);
           const baseline = totals(before);
           const read = () => Promise.all(keysOf(scenario).map((keys) => readWrites(valkey, scenario, keys)));
-          await waitFor(async () => totals(await read()).every((n, i) => n - baseline[i] >= expected), 60_000, `${expected} more ${scenario.name} events on every path`).catch(() => undefined);
+          await waitFor(async () => totals(await read()).every((n, i) => n - baseline[i] >= expected), 300_000, `${expected} more ${scenario.name} events on every path`).catch(() => undefined);
           await new Promise((resolve) => setTimeout(resolve, 1500)); // late duplicates would show up here
           return read();
         },

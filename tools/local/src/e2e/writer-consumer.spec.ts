@@ -207,7 +207,7 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
       ]);
 
       const keys = aggregator.keysFor(scenario.name);
-      await waitFor(async () => Number(await valkey.get(keys.metric(DEAD_LETTER_METRIC))) === 3 && (await total()) >= events.length, 60_000, 'all events and poison records');
+      await waitFor(async () => Number(await valkey.get(keys.metric(DEAD_LETTER_METRIC))) === 3 && (await total()) >= events.length, 300_000, 'all events and poison records');
       await new Promise((resolve) => setTimeout(resolve, 1000)); // nothing more may arrive
 
       const expected = expectedSales(events.map((e) => e.body as Parameters<typeof expectedSales>[0][number]));
@@ -234,7 +234,7 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
       const random = seededRandom(7);
       const events = Array.from({ length: 120 }, () => ({ id: uuidv7(), body: scenario.body.parse(scenario.sample(random)) }));
       await send(events);
-      await waitFor(async () => (await total()) - before >= events.length && outcomes.length === 0, 60_000, 'the redelivered batches');
+      await waitFor(async () => (await total()) - before >= events.length && outcomes.length === 0, 300_000, 'the redelivered batches');
       await new Promise((resolve) => setTimeout(resolve, 1000)); // late duplicates would show up here
       fault = undefined;
       assert.deepEqual(failed, ['before', 'after'], 'both faults happened');
@@ -260,7 +260,7 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
       assert.match(outcomes[150].detail, /categoria 0/);
       assert.match(outcomes[151].detail, /UUID/);
       assert.ok(produced.length - producedBefore <= 10, `300 events in ${produced.length - producedBefore} produce requests`);
-      await waitFor(async () => (await total()) - before >= events.length, 60_000, 'the batch counted');
+      await waitFor(async () => (await total()) - before >= events.length, 300_000, 'the batch counted');
       await new Promise((resolve) => setTimeout(resolve, 1000));
       assert.equal((await total()) - before, events.length, 'every valid event counted exactly once');
 

@@ -61,13 +61,13 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Resolves once `/health/ready` answers 200; fails with the log tail if the process dies or times out. */
-  async waitReady(timeoutMs = 60_000): Promise<void> {
+  /** Resolves once `/health/ready` answers 200; fails with the log tail if the process dies or times out (a bound for a hang: a starved machine can take a minute to boot a Nest app). */
+  async waitReady(timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`${this.spec.name} exited before it was ready; last log lines:\n${tail(this.logFile, 30)}`);
       try {
-        const response = await fetch(`http://127.0.0.1:${this.spec.port}/health/ready`, { signal: AbortSignal.timeout(1000) });
+        const response = await fetch(`http://127.0.0.1:${this.spec.port}/health/ready`, { signal: AbortSignal.timeout(5000) });
         if (response.status === 200) return;
       } catch {
         // not listening yet

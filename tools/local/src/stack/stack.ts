@@ -194,7 +194,7 @@ export class LocalStack {
    * the end of every topic; RabbitMQ: every queue is empty and consumed), so that what Valkey shows
    * afterwards is not still changing from records of earlier runs.
    */
-  async waitCaughtUp(timeoutMs = 60_000): Promise<void> {
+  async waitCaughtUp(timeoutMs = 300_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     if (this.uses('kafka')) await this.waitKafkaCaughtUp(deadline, timeoutMs);
     if (this.uses('rabbitmq')) await this.waitRabbitCaughtUp(deadline, timeoutMs);
