@@ -1,4 +1,4 @@
-import { KafkaCluster, type KafkaCredentials } from '@oleada/k8s';
+import { KafkaCluster, KafkaStatefulSet, type KafkaCredentials } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
@@ -8,20 +8,32 @@ export interface KafkaChartProps {
   readonly clientPods: readonly Readonly<Record<string, string>>[];
 }
 
-/** Strimzi Kafka (KRaft), the scenarios' topics and dead-letter topics, and the apps' SCRAM users. */
+/**
+ * Strimzi Kafka (KRaft), the scenarios' topics and dead-letter topics, and the apps' SCRAM users;
+ * on a standalone profile the same as a KRaft StatefulSet (no operator).
+ */
 export class KafkaChart extends Chart {
-  readonly cluster: KafkaCluster;
+  readonly cluster: KafkaCluster | KafkaStatefulSet;
   readonly writerCredentials: KafkaCredentials;
   readonly consumerCredentials: KafkaCredentials;
 
   constructor(scope: Construct, id: string, config: DeployConfig, props: KafkaChartProps) {
     super(scope, id);
-    this.cluster = new KafkaCluster(this, 'cluster', {
-      namespace: config.namespaces.app,
-      replicas: config.profile.kafkaReplicas,
-      storage: { size: config.profile.kafkaStorageSize, storageClass: config.profile.storageClass },
-      clientPodSelectors: props.clientPods,
-    });
+    const standalone = config.profile.standalone;
+    this.cluster = standalone
+      ? new KafkaStatefulSet(this, 'cluster', {
+          namespace: config.namespaces.app,
+          image: `${config.registry}/${standalone.kafkaImage}`,
+          imagePullSecret: config.secrets.registry,
+          storage: { size: config.profile.kafkaStorageSize, storageClass: config.profile.storageClass },
+          clientPodSelectors: props.clientPods,
+        })
+      : new KafkaCluster(this, 'cluster', {
+          namespace: config.namespaces.app,
+          replicas: config.profile.kafkaReplicas,
+          storage: { size: config.profile.kafkaStorageSize, storageClass: config.profile.storageClass },
+          clientPodSelectors: props.clientPods,
+        });
     const topics = config.scenarios.flatMap((s) => s.topics);
     const deadLetterTopics = config.scenarios.map((s) => s.deadLetterTopic);
     for (const scenario of config.scenarios) this.cluster.addScenarioTopics(scenario, config.replicas.consumer.max);
@@ -36,5 +48,6 @@ export class KafkaChart extends Chart {
       { resource: 'group', name: config.kafkaGroupId, operations: ['Read'] },
       { resource: 'cluster', operations: ['IdempotentWrite'] },
     ]);
+    if (this.cluster instanceof KafkaStatefulSet) this.cluster.finish();
   }
 }
