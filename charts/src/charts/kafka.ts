@@ -3,6 +3,9 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 
+/** The apps' SCRAM users (Strimzi KafkaUsers; the local profile's bootstrap makes their Secrets). */
+export const KAFKA_USER_NAMES = { writer: 'oleada-writer', consumer: 'oleada-consumer' } as const;
+
 export interface KafkaChartProps {
   /** Pods of Kafka's writers and consumer: the only clients its listener admits. */
   readonly clientPods: readonly Readonly<Record<string, string>>[];
@@ -38,11 +41,11 @@ export class KafkaChart extends Chart {
     const deadLetterTopics = config.scenarios.map((s) => s.deadLetterTopic);
     for (const scenario of config.scenarios) this.cluster.addScenarioTopics(scenario, config.replicas.consumer.max);
 
-    this.writerCredentials = this.cluster.addUser('oleada-writer', [
+    this.writerCredentials = this.cluster.addUser(KAFKA_USER_NAMES.writer, [
       ...topics.map((name) => ({ resource: 'topic' as const, name, operations: ['Write', 'Describe'] as const })),
       { resource: 'cluster', operations: ['IdempotentWrite'] },
     ]);
-    this.consumerCredentials = this.cluster.addUser('oleada-consumer', [
+    this.consumerCredentials = this.cluster.addUser(KAFKA_USER_NAMES.consumer, [
       ...topics.map((name) => ({ resource: 'topic' as const, name, operations: ['Read', 'Describe'] as const })),
       ...deadLetterTopics.map((name) => ({ resource: 'topic' as const, name, operations: ['Write', 'Describe'] as const })),
       { resource: 'group', name: config.kafkaGroupId, operations: ['Read'] },
