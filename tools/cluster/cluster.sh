@@ -215,8 +215,9 @@ up) cmd_up ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
+volumes) ensure_volumes ;;
 *)
-  echo "usage: npm run cluster -- build|up|down|status|env" >&2
+  echo "usage: npm run cluster -- build|up|down|status|env|volumes" >&2
   exit 64
   ;;
 esac

@@ -149,7 +149,7 @@ build_services() {
     rm -rf "$WORK/valkey"
     mmdebstrap --quiet --variant=minbase --include=valkey-server "$VALKEY_SUITE" "$WORK/valkey"
     local ver
-    ver="$(chroot "$WORK/valkey" dpkg-query -W -f '${Version}' valkey-server)"
+    ver="$(chroot "$WORK/valkey" dpkg-query -W -f '${Version}' valkey-server)" # shellcheck disable=SC2016
     log "valkey-server $ver ($VALKEY_SUITE)"
     rm -rf "$WORK/valkey/var/cache/apt"/* "$WORK/valkey/var/lib/apt/lists"/*
     import_rootfs "$WORK/valkey" "$REGISTRY/$VALKEY_IMAGE" 'USER 999:999' 'CMD ["valkey-server"]'
@@ -158,7 +158,7 @@ build_services() {
   fi
 
   # Kafka: Debian's JRE + the jars local mode uses (Maven Central through tools/local/kafka/pom.xml)
-  key="$(printf '%s\n' "$KAFKA_IMAGE" "$(sha256sum "$ROOT/tools/local/kafka/pom.xml" "${BASH_SOURCE[0]}" "$here/kafka/run-kafka.sh")" | sha256sum | cut -c1-16)"
+  key="$(printf '%s\n' "$KAFKA_IMAGE" "$(sha256sum "$ROOT/tools/local/kafka/pom.xml" "${BASH_SOURCE[0]}" "$here/kafka/run-kafka.sh" "$here/kafka/CreateTopics.java")" | sha256sum | cut -c1-16)"
   if stamp_ok kafka "$key" && pushed "$REGISTRY/$KAFKA_IMAGE"; then
     log "kafka image: cached"
   else
@@ -170,6 +170,8 @@ build_services() {
     mkdir -p "$WORK/kafka/opt/kafka/libs" "$WORK/kafka/opt/kafka/bin"
     cp "$WORK/kafka-libs"/*.jar "$WORK/kafka/opt/kafka/libs/"
     install -m 0755 "$here/kafka/run-kafka.sh" "$WORK/kafka/opt/kafka/bin/run-kafka.sh"
+    command -v javac >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless >/dev/null
+    javac --release 17 -cp "$WORK/kafka-libs/kafka-clients-$KAFKA_VERSION.jar" -d "$WORK/kafka/opt/kafka/classes" "$here/kafka/CreateTopics.java"
     rm -rf "$WORK/kafka/var/cache/apt"/* "$WORK/kafka/var/lib/apt/lists"/*
     import_rootfs "$WORK/kafka" "$REGISTRY/$KAFKA_IMAGE" 'USER 65532:65532' 'WORKDIR /opt/kafka' \
       'ENTRYPOINT ["/opt/kafka/bin/run-kafka.sh"]'

@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # settings used by the scripts that source this file
 # Shared settings of the local cluster tool (tools/cluster). Everything built or generated lives
 # outside the clone: binaries and images in the cache, runtime state (PKI, kubeconfigs, etcd data,
 # pids, logs, generated credentials) in the state directory.

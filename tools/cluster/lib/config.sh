@@ -1,4 +1,5 @@
 # shellcheck shell=bash
+# shellcheck disable=SC2034 # settings used by the scripts that source this file
 # Configuration the cluster's components start from: PKI and kubeconfigs (kubeadm's phases, which
 # need no systemd), the registry, containerd, kubelet, kube-proxy, CoreDNS, and the objects the
 # control plane needs before the node joins (RBAC for the host components, kube-dns and
