@@ -89,7 +89,7 @@ cmd_up() {
     --requestheader-username-headers X-Remote-User --enable-aggregator-routing=true \
     --service-account-issuer https://kubernetes.default.svc.cluster.local --service-account-key-file "$PKI/sa.pub" \
     --service-account-signing-key-file "$PKI/sa.key" --service-cluster-ip-range "$SERVICE_CIDR" \
-    --profiling=false --audit-log-path "" --event-ttl 1h
+    --profiling=false --event-ttl 1h
   wait_for kube-apiserver 90 kctl get --raw /readyz
 
   start_process kube-controller-manager "$BIN_DIR/kube-controller-manager" \

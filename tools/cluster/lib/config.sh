@@ -189,6 +189,7 @@ clusterDomain: cluster.local
 resolvConf: $STATE_DIR/kubelet/resolv.conf
 healthzBindAddress: 127.0.0.1
 readOnlyPort: 0
+podLogsDir: $STATE_DIR/pod-logs
 rotateCertificates: false
 serverTLSBootstrap: false
 staticPodPath: ""
