@@ -12,8 +12,8 @@ K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube
 
 mkdir -p "$BIN_DIR" "$CACHE_DIR/stamps"
 
-stamp_of() { # module dir -> content hash of its go.mod, go.sum and this script
-  cat "$1/go.mod" "$1/go.sum" "${BASH_SOURCE[0]}" | sha256sum | cut -c1-16
+stamp_of() { # module dir -> content hash of its go.mod and go.sum (and sources, for our own)
+  cat "$1/go.mod" "$1/go.sum" "$1"/*.go 2>/dev/null | sha256sum | cut -c1-16
 }
 
 fresh() { # name, module dir, binaries...
@@ -34,7 +34,12 @@ build() { # name, module dir, ldflags, packages...
 }
 
 go_dir="$here/go"
-if fresh kubernetes "$go_dir/kubernetes" "${K8S_COMMANDS[@]}"; then
+# `build.sh NAME...` builds only the named wrapper modules (e.g. etcd coredns) beside a running build.
+only=" $* "
+want() { [[ "$only" == "  " || "$only" == *" $1 "* ]]; }
+if ! want kubernetes; then
+  :
+elif fresh kubernetes "$go_dir/kubernetes" "${K8S_COMMANDS[@]}"; then
   log "kubernetes $K8S_VERSION: cached"
 else
   pkgs=()
@@ -44,21 +49,25 @@ else
     "${pkgs[@]}"
 fi
 
-for spec in "etcd:etcd:go.etcd.io/etcd/server/v3" \
+# kube-network-policies (the preferred enforcer) is not built: this kernel lacks nft_queue, see
+# go/kube-network-policies/README.md; kube-router enforces NetworkPolicies instead.
+for spec in "pause:pause:oleada.local/cluster/pause" \
+  "cri-tools:crictl:sigs.k8s.io/cri-tools/cmd/crictl" \
+  "etcd:etcd:go.etcd.io/etcd/server/v3" \
   "coredns:coredns:github.com/coredns/coredns" \
   "metrics-server:metrics-server:sigs.k8s.io/metrics-server/cmd/metrics-server" \
-  "kube-network-policies:kube-network-policies:sigs.k8s.io/kube-network-policies/cmd" \
-  "kube-router:kube-router:github.com/cloudnativelabs/kube-router/v2/cmd/kube-router" \
-  "cri-tools:crictl:sigs.k8s.io/cri-tools/cmd/crictl" \
-  "pause:pause:oleada.local/cluster/pause"; do
+  "kube-router:kube-router:github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"; do
   IFS=: read -r name bin pkg <<<"$spec"
-  [[ -d "$go_dir/$name" ]] || continue
+  want "$name" || continue
   if fresh "$name" "$go_dir/$name" "$bin"; then
     log "$name: cached"
   else
     build "$name" "$go_dir/$name" "-s -w" "$pkg"
     # go build names the binary after the package's last element
-    [[ -x "$BIN_DIR/$bin" ]] || mv "$BIN_DIR/$(basename "$pkg")" "$BIN_DIR/$bin"
+    # (ignoring a major version suffix: go.etcd.io/etcd/server/v3 → server)
+    if [[ ! -x "$BIN_DIR/$bin" ]]; then
+      if [[ "$(basename "$pkg")" =~ ^v[0-9]+$ ]]; then mv "$BIN_DIR/$(basename "$(dirname "$pkg")")" "$BIN_DIR/$bin"; else mv "$BIN_DIR/$(basename "$pkg")" "$BIN_DIR/$bin"; fi
+    fi
   fi
 done
 log "binaries in $BIN_DIR"

@@ -15,6 +15,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$here/../.." && pwd)"
+export ROOT
 # shellcheck source=tools/cluster/lib/common.sh
 . "$here/lib/common.sh"
 # shellcheck source=tools/cluster/lib/host.sh
@@ -47,25 +48,31 @@ ensure_binaries() {
 }
 
 # ---------------------------------------------------------------------------------------------
-cmd_up() {
-  local t0
-  t0=$(date +%s)
+# The registry, containerd and dockerd: enough to build and push images (also `up`'s first half).
+up_base() {
   [[ "$(id -u)" == 0 ]] || die "run as root (the cluster needs netfilter, mounts and cgroups)"
   check_ranges
   ensure_packages
-  ensure_binaries
   mkdir -p "$STATE_DIR" "$RUN_DIR" "$PIDS" "$LOGS" "$SECRETS"
   chmod 700 "$STATE_DIR" "$SECRETS"
   record_baseline
   apply_host_changes
-
-  write_pki
+  [[ -x "$BIN_DIR/pause" ]] || bash "$here/build.sh" pause
+  write_registry_pki
   start_registry
   write_containerd_config
   start_process containerd containerd --config "$STATE_DIR/containerd/config.toml"
   wait_for containerd 30 test -S "$CONTAINERD_SOCK"
   start_docker
   ensure_pause_image
+}
+
+cmd_up() {
+  local t0
+  t0=$(date +%s)
+  up_base
+  ensure_binaries
+  write_pki
 
   start_process etcd "$BIN_DIR/etcd" --name "$NODE_NAME" --data-dir "$STATE_DIR/etcd" \
     --listen-client-urls "https://127.0.0.1:$ETCD_CLIENT_PORT" --advertise-client-urls "https://127.0.0.1:$ETCD_CLIENT_PORT" \
@@ -121,7 +128,7 @@ cmd_up() {
   start_process kube-router "$BIN_DIR/kube-router" --kubeconfig "$KUBECONFIGS/kube-router.conf" \
     --run-firewall=true --run-router=false --run-service-proxy=false --enable-ipv4=true --enable-ipv6=false \
     --hostname-override "$NODE_NAME" --health-port 0 --metrics-port 0 --enable-cni=false \
-    --iptables-sync-period 30s
+    --iptables-sync-period 30s --service-cluster-ip-range "$SERVICE_CIDR"
 
   wait_for "node $NODE_NAME Ready" 120 node_ready
   wait_for "metrics API" 120 kctl get --raw /apis/metrics.k8s.io/v1beta1/nodes
@@ -212,12 +219,13 @@ cmd_env() {
 case "${1:-}" in
 build) bash "$here/build.sh" ;;
 up) cmd_up ;;
+base-up) up_base ;;
 down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 volumes) ensure_volumes ;;
 *)
-  echo "usage: npm run cluster -- build|up|down|status|env|volumes" >&2
+  echo "usage: npm run cluster -- build|up|base-up|down|status|env|volumes" >&2
   exit 64
   ;;
 esac

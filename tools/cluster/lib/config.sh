@@ -71,7 +71,10 @@ write_pki() {
   # kubelet's serving certificate, signed by the cluster CA (metrics-server verifies it)
   mkdir -p "$STATE_DIR/kubelet/pki"
   sign_server_cert "$STATE_DIR/kubelet/pki/kubelet" "$PKI/ca" "system:node:$NODE_NAME" "IP:$NODE_IP,DNS:$NODE_NAME"
-  # the registry's own CA and certificate (as Zot is served with TLS)
+}
+
+# the registry's own CA and certificate (as Zot is served with TLS)
+write_registry_pki() {
   mkdir -p "$PKI/registry"
   if [[ ! -f "$PKI/registry/ca.crt" ]]; then
     openssl req -x509 -newkey rsa:2048 -nodes -days 365 -subj "/CN=oleada-local-registry-ca" \
@@ -424,6 +427,6 @@ start_docker() {
     --storage-driver overlay2 --log-level warn
   wait_for dockerd 60 docker -H "unix://$DOCKER_SOCK" info
   registry_password | DOCKER_CONFIG="$STATE_DIR/docker-config" docker -H "unix://$DOCKER_SOCK" \
-    login "$REGISTRY_ADDR" --username "$REGISTRY_USER" --password-stdin >/dev/null
+    login "$REGISTRY_ADDR" --username "$REGISTRY_USER" --password-stdin >/dev/null 2>&1
   log "dockerd up: DOCKER_HOST=unix://$DOCKER_SOCK DOCKER_CONFIG=$STATE_DIR/docker-config"
 }
