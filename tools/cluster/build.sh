@@ -13,7 +13,7 @@ K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube
 mkdir -p "$BIN_DIR" "$CACHE_DIR/stamps"
 
 stamp_of() { # module dir -> content hash of its go.mod and go.sum (and sources, for our own)
-  cat "$1/go.mod" "$1/go.sum" "$1"/*.go 2>/dev/null | sha256sum | cut -c1-16
+  { cat "$1/go.mod" "$1/go.sum"; cat "$1"/*.go 2>/dev/null || true; } | sha256sum | cut -c1-16
 }
 
 fresh() { # name, module dir, binaries...

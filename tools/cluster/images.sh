@@ -121,7 +121,28 @@ app_tag() {
   if [[ -n "$(git -C "$ROOT" status --porcelain)" ]]; then printf '%s-dirty\n' "${commit:0:12}"; else printf '%s\n' "${commit:0:12}"; fi
 }
 
+# Debian 12's docker.io CLI builds with BuildKit only through the buildx plugin, which Debian ships
+# from Debian 13 (docker-buildx; statically built Go, needs only libc 2.34). Its .deb is fetched from the Debian archive (checked
+# against the SHA-256 of the signed suite's Packages index) and unpacked as a CLI plugin in
+# DOCKER_CONFIG; nothing is installed on the host.
+ensure_buildx() {
+  local plugin="$DOCKER_CONFIG/cli-plugins/docker-buildx" suite=trixie index deb sum
+  [[ -x "$plugin" ]] && return 0
+  mkdir -p "$DOCKER_CONFIG/cli-plugins" "$CACHE_DIR/downloads"
+  curl -fsS -o "$WORK/Packages-$suite.xz" "http://deb.debian.org/debian/dists/$suite/main/binary-amd64/Packages.xz"
+  index="$(xz -dc "$WORK/Packages-$suite.xz" | awk '/^Package: docker-buildx$/ {p = 1} p && /^(Filename|SHA256):/ {print} p && /^$/ {p = 0}')"
+  deb="$(awk '/^Filename:/ {print $2}' <<<"$index")"
+  sum="$(awk '/^SHA256:/ {print $2}' <<<"$index")"
+  [[ -n "$deb" && -n "$sum" ]] || die "docker-buildx not found in Debian $suite"
+  curl -fsS -o "$CACHE_DIR/downloads/$(basename "$deb")" "http://deb.debian.org/debian/$deb"
+  echo "$sum  $CACHE_DIR/downloads/$(basename "$deb")" | sha256sum -c --quiet || die "docker-buildx .deb checksum mismatch"
+  rm -rf "$WORK/buildx" && dpkg-deb -x "$CACHE_DIR/downloads/$(basename "$deb")" "$WORK/buildx"
+  install -m 0755 "$WORK/buildx/usr/libexec/docker/cli-plugins/docker-buildx" "$plugin"
+  log "docker buildx $("$plugin" version | awk '{print $2}') from Debian $suite"
+}
+
 build_apps() {
+  ensure_buildx
   local tag app t0 ref
   tag="$(app_tag)"
   for app in gateway relay writer consumer; do
