@@ -141,8 +141,23 @@ ensure_buildx() {
   log "docker buildx $("$plugin" version | awk '{print $2}') from Debian $suite"
 }
 
+# The build stages fetch npm packages through this machine's egress, whose TLS the host trusts
+# through its own CA bundle (it carries the egress proxy's CA: without it npm fails with
+# SELF_SIGNED_CERT_IN_CHAIN). A thin layer over node-build adds the host's bundle; it is built here,
+# for this machine, and never pushed anywhere but the local registry.
+BUILD_IMAGE_WITH_CA="$NODE_BUILD_IMAGE-hostca"
+build_ca_layer() {
+  local dir="$WORK/hostca" bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$bundle" "$dir/ca-certificates.crt"
+  printf 'FROM %s\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\nENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\n' "$NODE_BUILD_IMAGE" >"$dir/Dockerfile"
+  DOCKER_BUILDKIT=1 docker_ build --network none -q -t "$BUILD_IMAGE_WITH_CA" "$dir" >/dev/null
+  docker_ push "$BUILD_IMAGE_WITH_CA" >/dev/null
+}
+
 build_apps() {
   ensure_buildx
+  build_ca_layer
   local tag app t0 ref
   tag="$(app_tag)"
   for app in gateway relay writer consumer; do
@@ -151,7 +166,7 @@ build_apps() {
     # The app's own Dockerfile; only the base images are ours. --network host: the npm ci steps
     # reach the npm registry through the host (dockerd has no network of its own).
     DOCKER_BUILDKIT=1 docker_ build --network host --progress plain \
-      --build-arg "NODE_BUILD_IMAGE=$NODE_BUILD_IMAGE" --build-arg "NODE_RUNTIME_IMAGE=$NODE_RUNTIME_IMAGE" \
+      --build-arg "NODE_BUILD_IMAGE=$BUILD_IMAGE_WITH_CA" --build-arg "NODE_RUNTIME_IMAGE=$NODE_RUNTIME_IMAGE" \
       --build-arg "GIT_COMMIT=$(git -C "$ROOT" rev-parse HEAD)" \
       -f "$ROOT/apps/$app/Dockerfile" -t "$ref" "$ROOT" >"$LOGS/image-$app.log" 2>&1 ||
       die "image $app failed: see $LOGS/image-$app.log"
