@@ -163,6 +163,11 @@ build_apps() {
   for app in gateway relay writer consumer; do
     ref="$REGISTRY/oleada/$app:$tag"
     t0=$(date +%s)
+    # a tag names one tree (the commit, -dirty with local changes): pushed once, not rebuilt
+    if [[ "$tag" != *-dirty || "${OLEADA_IMAGES_REUSE:-0}" == 1 ]] && pushed "$ref"; then
+      log "$ref: in the registry"
+      continue
+    fi
     # The app's own Dockerfile; only the base images are ours. --network host: the npm ci steps
     # reach the npm registry through the host (dockerd has no network of its own).
     DOCKER_BUILDKIT=1 docker_ build --network host --progress plain \

@@ -44,7 +44,7 @@ check() { # description, command...
 
 # --- 1. setup, cluster, images ------------------------------------------------------------------
 bash tools/scripts/setup.sh >/dev/null
-npx tsc -b tsconfig.json
+npx tsc -b charts tools/oci tools/local
 t=$(date +%s)
 bash "$here/cluster.sh" up
 record CLUSTER_UP_SECONDS "$(($(date +%s) - t))"
