@@ -27,6 +27,9 @@ docker_() { docker -H "unix://$DOCKER_SOCK" "$@"; }
 docker_ info >/dev/null 2>&1 || die "no dockerd on $DOCKER_SOCK: npm run cluster -- up"
 
 WORK="$CACHE_DIR/images"
+# Bump when a recipe below changes (the stamps in the cache then no longer match).
+BASE_RECIPE=2
+SERVICES_RECIPE=1
 mkdir -p "$WORK" "$CACHE_DIR/downloads"
 
 stamp_ok() { [[ -f "$WORK/$1.stamp" && "$(cat "$WORK/$1.stamp")" == "$2" ]]; }
@@ -64,7 +67,7 @@ import_rootfs() { # dir ref changes...
 
 build_base() {
   local key
-  key="$(printf '%s\n' "$NODE_VERSION" "$DEBIAN_SUITE" "$(sha256sum "${BASH_SOURCE[0]}")" | sha256sum | cut -c1-16)"
+  key="$(printf '%s\n' "$NODE_VERSION" "$DEBIAN_SUITE" "$BASE_RECIPE" | sha256sum | cut -c1-16)"
   if stamp_ok base "$key" && pushed "$NODE_BUILD_IMAGE" && pushed "$NODE_RUNTIME_IMAGE"; then
     log "base images: cached"
     return 0
@@ -184,7 +187,7 @@ build_apps() {
 build_services() {
   local key t0
   # Valkey: Debian's package (its binary is dynamically linked; the image keeps sh/sed/sha256sum)
-  key="$(printf '%s\n' "$VALKEY_IMAGE" "$(sha256sum "${BASH_SOURCE[0]}")" | sha256sum | cut -c1-16)"
+  key="$(printf '%s\n' "$VALKEY_IMAGE" "$SERVICES_RECIPE" | sha256sum | cut -c1-16)"
   if stamp_ok valkey "$key" && pushed "$REGISTRY/$VALKEY_IMAGE"; then
     log "valkey image: cached"
   else
@@ -201,7 +204,7 @@ build_services() {
   fi
 
   # Kafka: Debian's JRE + the jars local mode uses (Maven Central through tools/local/kafka/pom.xml)
-  key="$(printf '%s\n' "$KAFKA_IMAGE" "$(sha256sum "$ROOT/tools/local/kafka/pom.xml" "${BASH_SOURCE[0]}" "$here/kafka/run-kafka.sh" "$here/kafka/CreateTopics.java")" | sha256sum | cut -c1-16)"
+  key="$(printf '%s\n' "$KAFKA_IMAGE" "$SERVICES_RECIPE" "$(cat "$ROOT/tools/local/kafka/pom.xml" "$here/kafka/run-kafka.sh" "$here/kafka/CreateTopics.java" | sha256sum)" | sha256sum | cut -c1-16)"
   if stamp_ok kafka "$key" && pushed "$REGISTRY/$KAFKA_IMAGE"; then
     log "kafka image: cached"
   else
