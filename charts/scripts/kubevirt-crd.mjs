@@ -30,6 +30,8 @@ function convert(schema, seen) {
   const out = {};
   if (schema.description) out.description = schema.description;
   if (schema.format === 'int-or-string') return { 'x-kubernetes-int-or-string': true };
+  // the committed definitions write IntOrString inline as type ["string", "number"]
+  if (Array.isArray(schema.type)) return schema.type.includes('string') && schema.type.length === 2 ? { 'x-kubernetes-int-or-string': true } : { ...OPEN };
   if (schema.type) out.type = schema.type;
   if (schema.enum) out.enum = schema.enum;
   if (schema.format && ['int32', 'int64', 'double', 'float', 'date-time', 'byte'].includes(schema.format)) out.format = schema.format;
