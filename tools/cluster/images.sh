@@ -195,7 +195,8 @@ build_services() {
     rm -rf "$WORK/valkey"
     mmdebstrap --quiet --variant=minbase --include=valkey-server "$VALKEY_SUITE" "$WORK/valkey"
     local ver
-    ver="$(chroot "$WORK/valkey" dpkg-query -W -f '${Version}' valkey-server)" # shellcheck disable=SC2016
+    # shellcheck disable=SC2016 # dpkg-query expands ${Version}
+    ver="$(chroot "$WORK/valkey" dpkg-query -W -f '${Version}' valkey-server)"
     log "valkey-server $ver ($VALKEY_SUITE)"
     rm -rf "$WORK/valkey/var/cache/apt"/* "$WORK/valkey/var/lib/apt/lists"/*
     import_rootfs "$WORK/valkey" "$REGISTRY/$VALKEY_IMAGE" 'USER 999:999' 'CMD ["valkey-server"]'

@@ -98,7 +98,7 @@ restore_host() {
     log "no baseline recorded: nothing to restore"
     return 0
   }
-  local line key value current table m ns dir
+  local key value current table m ns dir link
   # netfilter: tables that did not exist before `up` are removed (kube-proxy's and kube-router's
   # iptables-nft tables, the guard); tables that existed are checked below.
   while read -r table; do
@@ -126,8 +126,9 @@ restore_host() {
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || true
   done < <(awk '{print $2}' /proc/self/mounts | sort -r)
   # network namespaces the CNI made
-  for ns in $(ls /var/run/netns 2>/dev/null); do
-    grep -qxF "$ns" "$BASELINE/netns" 2>/dev/null || rm -f "/var/run/netns/$ns"
+  for ns in /var/run/netns/*; do
+    [[ -e "$ns" ]] || continue
+    grep -qxF "$(basename "$ns")" "$BASELINE/netns" 2>/dev/null || rm -f "$ns"
   done
   [[ -f "$BASELINE/netns-dir-existed" ]] || rmdir /var/run/netns 2>/dev/null || true
   # links: the pod bridge and any veth of it left behind
