@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { DeployConfig } from './config';
 import { EntryChart } from './charts/entry';
 import { GrafanaChart } from './charts/grafana';
-import { KafkaChart } from './charts/kafka';
+import { KAFKA_USER_NAMES, KafkaChart } from './charts/kafka';
 import { NamespacesChart } from './charts/namespaces';
 import { NetworkPoliciesChart } from './charts/network-policies';
 import { brokerClientPods, brokerPath, PipelineChart } from './charts/pipeline';
@@ -102,6 +102,8 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
     OLEADA_PROMETHEUS_CHART_VERSION: PROMETHEUS_CHART_VERSION,
     OLEADA_GRAFANA_CHART_VERSION: GRAFANA_CHART_VERSION,
   };
+  // The local profile's Kafka has no User Operator: the bootstrap makes the users' Secrets.
+  if (config.profile.standalone && brokerPath(config.brokerMode, 'kafka')) env.OLEADA_KAFKA_USERS = Object.values(KAFKA_USER_NAMES).join(' ');
   // Written only when RabbitMQ runs, so that a Kafka-only bootstrap.env stays what it was (the bootstrap reads no broker line as kafka).
   if (config.brokerMode !== 'kafka') {
     Object.assign(env, {

@@ -139,6 +139,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DeployConfig {
     ? env.OLEADA_SCENARIOS.split(',').map((s) => s.trim()).filter(Boolean)
     : SCENARIOS.map((s) => s.name);
   const namespaces = { app: 'oleada', monitoring: 'oleada-monitoring', edge: 'oleada-edge' };
+  const valkeyMode = oneOf('OLEADA_VALKEY', env.OLEADA_VALKEY, VALKEY_MODES, profile.standalone ? 'statefulset' : 'kubevirt');
+  if (profile.standalone && valkeyMode === 'kubevirt') throw new Error(`OLEADA_VALKEY=kubevirt is invalid with OLEADA_PROFILE=${profile.name}: it runs no KubeVirt (use statefulset)`);
   return {
     profile,
     registry: env.REGISTRY || 'localhost:5000',
@@ -147,7 +149,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DeployConfig {
     scenarios: selectScenarios(scenarioNames),
     brokerMode: oneOf('OLEADA_BROKER', env.OLEADA_BROKER, BROKER_MODES, 'kafka'),
     rabbitmq: { username: 'oleada', prefetch: 1000, batchMax: 500 },
-    valkeyMode: oneOf('OLEADA_VALKEY', env.OLEADA_VALKEY, VALKEY_MODES, 'kubevirt'),
+    valkeyMode,
     entry: {
       mode: entryMode,
       ingressClass: env.OLEADA_INGRESS_CLASS || 'nginx',

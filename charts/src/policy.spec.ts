@@ -1,4 +1,4 @@
-import { AMQP_PORT, imageTag, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -245,14 +245,22 @@ for (const variant of VARIANT_NAMES) {
       assert.deepEqual(relay.WRITER_TARGETS.split(','), first.writers.map(target));
       assert.equal(relay.FANOUT_TARGETS, fanout.length > 0 ? fanout.map((p) => p.writers.map(target).join(',')).join(';') : undefined);
       const kafka = objectsOf(s, 'Kafka')[0];
-      const users = new Set(objectsOf(s, 'KafkaUser').map((u) => u.metadata.name));
+      // Standalone profiles run Kafka as a StatefulSet: its users are the Secrets it mounts.
+      const kafkaSet = statefulSet(s, 'oleada-kafka');
+      const kafkaBootstrap = kafka ? `${kafka.metadata.name}-kafka-bootstrap:${kafka.spec.kafka.listeners[0].port}` : 'oleada-kafka-bootstrap:9092';
+      const users = new Set(
+        kafka
+          ? objectsOf(s, 'KafkaUser').map((u) => u.metadata.name)
+          : (kafkaSet?.spec.template.spec.volumes ?? []).filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName),
+      );
       const rabbitmq = statefulSet(s, 'rabbitmq');
       for (const path of paths) {
         for (const name of [...path.writers, path.consumer]) {
           const env = envOf(deployment(s, name));
           assert.equal(env.BROKER, path.broker, `${name}: BROKER`);
           if (path.broker === 'kafka') {
-            assert.equal(env.KAFKA_BROKERS, `${kafka.metadata.name}-kafka-bootstrap:${kafka.spec.kafka.listeners[0].port}`);
+            assert.equal(env.KAFKA_BROKERS, kafkaBootstrap);
+            assert.ok(services.has(kafkaBootstrap.split(':')[0]) || kafka, `no Service ${kafkaBootstrap}`);
             assert.equal(env.KAFKA_SASL_MECHANISM, 'scram-sha-512');
             assert.ok(users.has(env.KAFKA_USERNAME), `${name}: KAFKA_USERNAME ${env.KAFKA_USERNAME} is no KafkaUser`);
             // Strimzi's User Operator writes the password to a Secret named after the user.
@@ -362,7 +370,11 @@ for (const variant of VARIANT_NAMES) {
       ]);
       const kafkaPath = brokerPath(config.brokerMode, 'kafka');
       const listener = objectsOf(s, 'Kafka')[0]?.spec.kafka.listeners;
-      if (kafkaPath) {
+      if (kafkaPath && config.profile.standalone) {
+        // No Strimzi to turn networkPolicyPeers into a policy: the charts write it.
+        const kafkaPolicy = policies.find((p) => p.metadata.name === 'oleada-kafka-network-policy')!;
+        assert.deepEqual(kafkaPolicy.spec.ingress, [{ from: [...kafkaPath.writers, kafkaPath.consumer].map(podPeer), ports: [{ protocol: 'TCP', port: 9092 }] }]);
+      } else if (kafkaPath) {
         assert.equal(listener.length, 1, 'Kafka has more than the one client listener');
         assert.deepEqual(listener[0].networkPolicyPeers, [...kafkaPath.writers, kafkaPath.consumer].map(podPeer));
       } else {
@@ -428,6 +440,24 @@ for (const variant of VARIANT_NAMES) {
         assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Kafka objects without a Kafka path');
         return;
       }
+      const standalone = config.profile.standalone;
+      if (standalone) {
+        assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Strimzi objects on a standalone profile');
+        const set = statefulSet(s, 'oleada-kafka')!;
+        assert.equal(set.spec.replicas, 1);
+        const container = set.spec.template.spec.containers[0];
+        assert.equal(container.image, `${config.registry}/${standalone.kafkaImage}`);
+        assert.ok(standalone.kafkaImage.endsWith(`:${KAFKA_VERSION}`), `${standalone.kafkaImage}: the Kafka the cluster and local mode run`);
+        assert.deepEqual(set.spec.template.spec.imagePullSecrets, [{ name: config.secrets.registry }]);
+        assert.equal(set.spec.volumeClaimTemplates[0].spec.storageClassName, config.profile.storageClass);
+        const lines = (objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'oleada-kafka-topics')!.data.topics as string).trim().split('\n');
+        const expected = config.scenarios.flatMap((sc) => [...sc.topics, sc.deadLetterTopic]).sort();
+        assert.deepEqual(lines.map((l) => l.split(' ')[0]).sort(), expected);
+        for (const l of lines) assert.ok(Number(l.split(' ')[1]) >= config.replicas.consumer.max, `${l}: fewer partitions than consumers`);
+        const secrets = set.spec.template.spec.volumes.filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName).sort();
+        assert.deepEqual(secrets, ['oleada-consumer', 'oleada-writer']);
+        return;
+      }
       assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');
       assert.equal(kafka.spec.kafka.version, '4.3.1');
       assert.equal(kafka.spec.kafka.listeners[0].authentication.type, 'scram-sha-512');
@@ -456,7 +486,14 @@ for (const variant of VARIANT_NAMES) {
         assert.ok(paths.includes(canonicalRoute(scenario)));
         for (const alias of scenario.aliases) assert.ok(paths.includes(alias));
       }
-      if (config.entry.mode === 'ingress') {
+      if (config.profile.standalone) {
+        // No ingress controller: a NodePort to the gateway pods (kube-proxy serves it on loopback).
+        const entry = objectsOf(s, 'Service').find((svc) => svc.metadata.name === 'gateway-entry')!;
+        assert.equal(entry.spec.type, 'NodePort');
+        assert.deepEqual(entry.spec.ports, [{ name: 'http', port: 8080, targetPort: 8080, nodePort: config.profile.standalone.entryNodePort, protocol: 'TCP' }]);
+        assert.deepEqual(entry.spec.selector, deployment(s, 'gateway').spec.selector.matchLabels);
+        assert.deepEqual([...objectsOf(s, 'Ingress'), ...objectsOf(s, 'HTTPRoute'), ...objectsOf(s, 'Gateway')], []);
+      } else if (config.entry.mode === 'ingress') {
         const [ingress] = objectsOf(s, 'Ingress');
         assert.equal(ingress.spec.ingressClassName, 'nginx');
         const routed = ingress.spec.rules[0].http.paths;

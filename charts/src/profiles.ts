@@ -1,5 +1,7 @@
+import { KAFKA_VERSION } from '@oleada/k8s';
+
 /** Where the cluster runs; each profile fixes what differs between clouds. */
-export const PROFILE_NAMES = ['gke', 'eks', 'kind'] as const;
+export const PROFILE_NAMES = ['gke', 'eks', 'kind', 'local'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
 
 export interface Profile {
@@ -27,6 +29,17 @@ export interface Profile {
   readonly kafkaStorageSize: string;
   /** RabbitMQ's data volume. */
   readonly rabbitmqStorageSize: string;
+  /**
+   * A cluster that runs no operators and no ingress controller (the single-node cluster of
+   * tools/cluster): Kafka as a KRaft StatefulSet instead of Strimzi, Valkey as StatefulSets, the
+   * gateway on a NodePort (kube-proxy answers on loopback only), images of the services from the
+   * project's registry (`${REGISTRY}/<image>`), and PodSecurity `restricted` enforced.
+   */
+  readonly standalone?: {
+    readonly kafkaImage: string;
+    readonly valkeyImage: string;
+    readonly entryNodePort: number;
+  };
 }
 
 /** Label of the nodes that may run KubeVirt VMs. */
@@ -71,5 +84,17 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kafkaReplicas: 1,
     kafkaStorageSize: '5Gi',
     rabbitmqStorageSize: '5Gi',
+  },
+  local: {
+    name: 'local',
+    // Local PersistentVolumes the cluster tool makes (no dynamic provisioner on one machine).
+    storageClass: 'oleada-local',
+    loadBalancer: { serviceType: 'NodePort', annotations: {} },
+    kubevirt: { useEmulation: true },
+    kafkaReplicas: 1,
+    kafkaStorageSize: '5Gi',
+    rabbitmqStorageSize: '5Gi',
+    // Tags as tools/cluster/images.env builds them (checked by profiles.spec).
+    standalone: { kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`, valkeyImage: 'oleada-local/valkey:8.1-trixie', entryNodePort: 30080 },
   },
 };

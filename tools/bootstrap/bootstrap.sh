@@ -95,11 +95,14 @@ run() {
 }
 
 [ -f "$DIST/bootstrap.env" ] || die "$DIST/bootstrap.env not found: run \`npx tsc -b charts && npx cdk8s synth\` first"
-for tool in kubectl helm openssl; do
-  command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
-done
 # shellcheck source=/dev/null
 . "$DIST/bootstrap.env"
+# The local profile (tools/cluster) installs nothing with Helm.
+tools=(kubectl openssl)
+[ "${OLEADA_PROFILE:-}" = local ] || tools+=(helm)
+for tool in "${tools[@]}"; do
+  command -v "$tool" >/dev/null 2>&1 || die "$tool is not installed"
+done
 : "${OLEADA_PROFILE:?}" "${OLEADA_NAMESPACE:?}" "${OLEADA_MONITORING_NAMESPACE:?}" "${OLEADA_ENTRY:?}" "${OLEADA_VALKEY:?}"
 : "${OLEADA_REGISTRY:?}" "${OLEADA_REGISTRY_SECRET:?}" "${OLEADA_VALKEY_SECRET:?}" "${OLEADA_VALKEY_KEYS:?}"
 : "${OLEADA_VALKEY_GRAFANA_KEY:?}" "${OLEADA_GRAFANA_ADMIN_SECRET:?}" "${OLEADA_GRAFANA_VALKEY_SECRET:?}" "${OLEADA_CONTROLLER_NAMESPACE:?}"
@@ -190,6 +193,27 @@ if [ "$uses_rabbitmq" = true ]; then
       --from-literal="$OLEADA_RABBITMQ_PASSWORD_KEY=$(openssl rand -hex 24)" \
       --from-literal="$OLEADA_RABBITMQ_COOKIE_KEY=$(openssl rand -hex 32)"
   fi
+fi
+
+# --- local profile: no operators ---------------------------------------------------------------
+# The single-node cluster of tools/cluster runs Kafka as a StatefulSet: the SCRAM users' Secrets
+# are made here, as Strimzi's User Operator would make them (key `password`). No Strimzi, KubeVirt,
+# entry controller, Prometheus or Grafana: their objects are checked with server-side dry runs.
+if [ "$OLEADA_PROFILE" = local ]; then
+  if [ "$uses_kafka" = true ]; then
+    : "${OLEADA_KAFKA_USERS:?}"
+    for user in $OLEADA_KAFKA_USERS; do
+      if secret_exists "$OLEADA_NAMESPACE" "$user"; then
+        log "secret $OLEADA_NAMESPACE/$user exists: kept"
+      else
+        log "secret $OLEADA_NAMESPACE/$user: Kafka SCRAM-SHA-512 password (generated)"
+        apply_secret "$OLEADA_NAMESPACE" generic "$user" --from-literal="password=$(openssl rand -hex 24)"
+      fi
+    done
+  fi
+  log "profile local: no operators or Helm releases to install"
+  log "done. Next: kubectl apply -f $DIST/"
+  exit 0
 fi
 
 # --- 3. Strimzi ---------------------------------------------------------------------------------

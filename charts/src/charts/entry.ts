@@ -1,4 +1,4 @@
-import { GatewayApiEntry, PublicIngress, type HttpService } from '@oleada/k8s';
+import { GatewayApiEntry, k8s, PART_OF, PublicIngress, type HttpService } from '@oleada/k8s';
 import { batchRoute, canonicalRoute } from '@oleada/scenarios';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
@@ -14,7 +14,18 @@ export class EntryChart extends Chart {
   constructor(scope: Construct, id: string, config: DeployConfig, props: { readonly gateway: HttpService }) {
     super(scope, id);
     const routes = { namespace: config.namespaces.app, backend: props.gateway, paths: publicPaths(config), host: config.entry.host };
-    if (config.entry.mode === 'ingress') {
+    const standalone = config.profile.standalone;
+    if (standalone) {
+      // No ingress controller: the gateway on a NodePort that kube-proxy serves on loopback only.
+      new k8s.KubeService(this, 'nodeport', {
+        metadata: { name: `${props.gateway.name}-entry`, namespace: config.namespaces.app, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+        spec: {
+          type: 'NodePort',
+          selector: { ...props.gateway.podSelector },
+          ports: [{ name: 'http', port: props.gateway.httpPort, targetPort: k8s.IntOrString.fromNumber(props.gateway.httpPort), nodePort: standalone.entryNodePort, protocol: 'TCP' }],
+        },
+      });
+    } else if (config.entry.mode === 'ingress') {
       new PublicIngress(this, 'ingress', { ...routes, ingressClassName: config.entry.ingressClass });
     } else {
       new GatewayApiEntry(this, 'gateway-api', {

@@ -18,6 +18,8 @@ export class NamespacesChart extends Chart {
             // Report pods that fall short of the restricted standard (KubeVirt's launchers need more than it allows).
             'pod-security.kubernetes.io/warn': 'restricted',
             'pod-security.kubernetes.io/audit': 'restricted',
+            // A standalone cluster runs no KubeVirt: every pod must meet the restricted standard.
+            ...(config.profile.standalone && { 'pod-security.kubernetes.io/enforce': 'restricted' }),
           },
         },
       });

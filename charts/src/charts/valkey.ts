@@ -18,6 +18,13 @@ export class ValkeyChart extends Chart {
     this.valkey =
       config.valkeyMode === 'kubevirt'
         ? new ValkeyVirtualMachines(this, 'valkey', { ...common, nodeSelector: config.profile.kubevirt.nodeSelector })
-        : new ValkeyStatefulSet(this, 'valkey', common);
+        : new ValkeyStatefulSet(this, 'valkey', {
+            ...common,
+            // A standalone cluster pulls Valkey from the project's registry, with its pull secret.
+            ...(config.profile.standalone && {
+              image: `${config.registry}/${config.profile.standalone.valkeyImage}`,
+              imagePullSecret: config.secrets.registry,
+            }),
+          });
   }
 }

@@ -4,6 +4,7 @@ export * from './grafana';
 export * from './images';
 export * from './k8s';
 export * from './kafka';
+export * from './kafka-statefulset';
 export * from './labels';
 export * from './network';
 export * from './prometheus';

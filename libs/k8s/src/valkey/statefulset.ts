@@ -20,6 +20,8 @@ import { ValkeyPair, type ValkeyProps } from './valkey';
 export interface ValkeyStatefulSetProps extends ValkeyProps {
   /** The official Valkey image (Debian based: has `sh`, `sed`, `sha256sum`). @default 'docker.io/valkey/valkey:9.0' */
   readonly image?: string;
+  /** Secret for pulling `image` from a private registry. @default - none */
+  readonly imagePullSecret?: string;
   /** @default '250m' */
   readonly cpuRequest?: string;
   /** @default '1' */
@@ -80,6 +82,7 @@ export class ValkeyStatefulSet extends ValkeyPair {
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            imagePullSecrets: props.imagePullSecret ? [{ name: props.imagePullSecret }] : undefined,
             securityContext: restrictedPodSecurityContext(VALKEY_UID),
             terminationGracePeriodSeconds: 60,
             initContainers: [

@@ -45,6 +45,50 @@ export interface RegistryServer {
   stop(): Promise<void>;
 }
 
+export interface RegistryConfigOptions {
+  /** `host:port` to listen on (loopback). */
+  readonly addr: string;
+  /** Filesystem storage root. */
+  readonly root: string;
+  /** bcrypt htpasswd file. */
+  readonly htpasswd: string;
+  /** The HTTP secret (random per start). */
+  readonly secret: string;
+  /** Serve TLS with this certificate and key (PEM files), as Zot is configured. @default - plain HTTP */
+  readonly tls?: { readonly certificate: string; readonly key: string };
+  /** @default 'oleada-test' */
+  readonly realm?: string;
+}
+
+/**
+ * The configuration of Debian's `docker-registry` (CNCF distribution v2) standing in for Zot:
+ * filesystem storage with deletes, htpasswd (bcrypt) authentication, optionally TLS. Used by the
+ * tests' loopback registry and by the local cluster's (tools/cluster).
+ */
+export function registryConfig(options: RegistryConfigOptions): string {
+  return [
+    'version: 0.1',
+    'log:',
+    '  level: warn',
+    '  accesslog:',
+    '    disabled: true',
+    'storage:',
+    '  filesystem:',
+    `    rootdirectory: ${options.root}`,
+    '  delete:',
+    '    enabled: true',
+    'http:',
+    `  addr: ${options.addr}`,
+    `  secret: ${options.secret}`,
+    ...(options.tls ? ['  tls:', `    certificate: ${options.tls.certificate}`, `    key: ${options.tls.key}`] : []),
+    'auth:',
+    '  htpasswd:',
+    `    realm: ${options.realm ?? 'oleada-test'}`,
+    `    path: ${options.htpasswd}`,
+    '',
+  ].join('\n');
+}
+
 /**
  * Starts Debian's `docker-registry` (CNCF distribution v2) on a free loopback port with htpasswd
  * (bcrypt) authentication and filesystem storage in a temporary directory. Throws, naming the
@@ -67,26 +111,7 @@ export async function startRegistry(): Promise<RegistryServer> {
     const registry = `127.0.0.1:${port}`;
     writeFileSync(
       join(dir, 'config.yml'),
-      [
-        'version: 0.1',
-        'log:',
-        '  level: warn',
-        '  accesslog:',
-        '    disabled: true',
-        'storage:',
-        '  filesystem:',
-        `    rootdirectory: ${join(dir, 'data')}`,
-        '  delete:',
-        '    enabled: true',
-        'http:',
-        `  addr: ${registry}`,
-        `  secret: ${randomBytes(16).toString('hex')}`,
-        'auth:',
-        '  htpasswd:',
-        '    realm: oleada-test',
-        `    path: ${join(dir, 'htpasswd')}`,
-        '',
-      ].join('\n'),
+      registryConfig({ addr: registry, root: join(dir, 'data'), htpasswd: join(dir, 'htpasswd'), secret: randomBytes(16).toString('hex') }),
     );
     const logFile = join(dir, `registry-${attempt}.log`);
     const log = openSync(logFile, 'w');

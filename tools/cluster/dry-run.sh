@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# Server-side dry runs of what the local cluster cannot run, for every profile and broker: synth
+# each variant and `kubectl apply --dry-run=server -f` it against the running local cluster with
+# the CRDs installed from the repository (Strimzi 1.2.0; Gateway API v1.7.0 from the Go module
+# sigs.k8s.io/gateway-api; KubeVirt's VirtualMachine generated from its v1.9.0 OpenAPI by
+# charts/scripts/kubevirt-crd.mjs). The CRDs are removed again at the end.
+#   bash tools/cluster/dry-run.sh            (the cluster must be up: npm run cluster -- up)
+set -euo pipefail
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$here/../.." && pwd)"
+# shellcheck source=tools/cluster/lib/common.sh
+. "$here/lib/common.sh"
+cd "$ROOT"
+export KUBECONFIG="$ADMIN_KUBECONFIG"
+k() { "$BIN_DIR/kubectl" "$@"; }
+k get --raw /readyz >/dev/null || die "the cluster is not up: npm run cluster -- up"
+[[ -f charts/dist/main.js ]] || npx tsc -b charts
+
+CRDS=(charts/schemas/strimzi-1.2.0/*.yaml charts/schemas/gateway-api-v1.7.0/*.yaml charts/schemas/kubevirt-v1.9.0/virtualmachine-crd.yaml)
+OUT="${1:-$STATE_DIR/dry-run}"
+rm -rf "$OUT" && mkdir -p "$OUT"
+log "installing CRDs: ${CRDS[*]}"
+for crd in "${CRDS[@]}"; do k apply --server-side --force-conflicts -f "$crd" >/dev/null; done
+for crd in "${CRDS[@]}"; do k wait --for=condition=Established --timeout=60s -f "$crd" >/dev/null; done
+created_ns=()
+for ns in oleada oleada-monitoring oleada-edge; do
+  if ! k get ns "$ns" >/dev/null 2>&1; then
+    k create ns "$ns" >/dev/null
+    created_ns+=("$ns")
+  fi
+done
+
+failed=0
+: >"$OUT/summary.md"
+for profile in gke eks kind local; do
+  for broker in kafka rabbitmq both; do
+    case "$profile" in
+    gke | eks) combos="kubevirt:ingress kubevirt:gateway-api" ;;
+    kind) combos="kubevirt:ingress kubevirt:gateway-api statefulset:ingress statefulset:gateway-api" ;;
+    local) combos="statefulset:ingress" ;;
+    esac
+    for combo in $combos; do
+      valkey="${combo%%:*}" entry="${combo#*:}"
+      name="$profile-$broker-$valkey-$entry"
+      dir="$OUT/$name"
+      OLEADA_PROFILE="$profile" OLEADA_BROKER="$broker" OLEADA_VALKEY="$valkey" OLEADA_ENTRY="$entry" \
+        REGISTRY=zot.oleada.test:5000 TAG=dry-run CDK8S_OUTDIR="$dir" node charts/dist/main.js >/dev/null
+      kinds="$(grep -h '^kind:' "$dir"/*.yaml | awk '{print $2}' | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}')"
+      if k apply --dry-run=server -f "$dir/" >"$dir.log" 2>&1; then
+        printf '| %s | ok | %s |\n' "$name" "$kinds" >>"$OUT/summary.md"
+      else
+        failed=$((failed + 1))
+        printf '| %s | FAILED: %s | %s |\n' "$name" "$(grep -m1 -i error "$dir.log" | cut -c1-200)" "$kinds" >>"$OUT/summary.md"
+      fi
+    done
+  done
+done
+for ns in ${created_ns[@]+"${created_ns[@]}"}; do k delete ns "$ns" --wait=false >/dev/null; done
+for crd in "${CRDS[@]}"; do k delete -f "$crd" --ignore-not-found >/dev/null; done
+cat "$OUT/summary.md"
+((failed == 0)) || die "$failed variants failed the server-side dry run (logs in $OUT)"
+log "every variant passed the server-side dry run"

