@@ -129,7 +129,7 @@ export function assemble({ app, deps, dist, out }) {
   const byDir = new Map([...workspaces(deps)].map(([name, dir]) => [dir, name]));
   for (const dir of closure) {
     const built = join(dist, dir, 'dist');
-    if (!existsSync(built)) throw new Error(`${built} is missing: run tsc -b ${app} first`);
+    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
     mkdirSync(join(out, dir), { recursive: true });
     cpSync(join(deps, dir, 'package.json'), join(out, dir, 'package.json'));
     cpSync(built, join(out, dir, 'dist'), { recursive: true, filter: (src) => !DROPPED.test(src) });
