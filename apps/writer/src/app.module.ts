@@ -1,0 +1,26 @@
+import { Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { seededRandom, selectScenarios } from '@oleada/scenarios';
+import { OpsModule } from '@oleada/shared';
+import { WriterModule } from '@oleada/writer';
+import { writerConfig, type WriterConfig } from './config';
+
+@Module({
+  imports: [
+    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [writerConfig] }),
+    OpsModule.forRootAsync({ inject: [writerConfig.KEY], useFactory: (config: WriterConfig) => ({ name: config.SERVICE_NAME ?? 'writer', logLevel: config.LOG_LEVEL }) }),
+    WriterModule.forRootAsync({
+      inject: [writerConfig.KEY],
+      useFactory: (config: WriterConfig) => ({
+        name: config.SERVICE_NAME ?? 'writer',
+        scenarios: selectScenarios(config.SCENARIOS),
+        broker: config,
+        lingerMs: config.LINGER_MS,
+        batchMax: config.BATCH_MAX,
+        random: config.RANDOM_SEED === undefined ? Math.random : seededRandom(config.RANDOM_SEED),
+        shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      }),
+    }),
+  ],
+})
+export class WriterAppModule {}
