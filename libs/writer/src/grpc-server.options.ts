@@ -25,8 +25,10 @@ export function writerGrpcOptions(scenarios: readonly AnyScenario[], port: numbe
       package: packages,
       packageDefinition: services,
       channelOptions: { 'grpc.max_concurrent_streams': 1000 },
-      // The writer drains its calls itself (WriterService.drain, bounded); what is left then is cut.
-      gracefulShutdown: false,
+      // By then WriterService.drain has refused new calls and let those in flight get their answer;
+      // a graceful close lets those answers reach the relay (a call stuck past the relay's deadline
+      // is cancelled by the relay, which ends it here too).
+      gracefulShutdown: true,
     },
   };
 }
