@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { ConsumerModule } from '@oleada/consumer';
 import { selectScenarios } from '@oleada/scenarios';
-import { OpsModule } from '@oleada/shared';
+import { appFoundation } from '@oleada/shared';
 import { consumerConfig, type ConsumerConfig } from './config';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [consumerConfig] }),
-    OpsModule.forRootAsync({ inject: [consumerConfig.KEY], useFactory: (config: ConsumerConfig) => ({ name: config.SERVICE_NAME ?? 'consumer', logLevel: config.LOG_LEVEL }) }),
+    ...appFoundation(consumerConfig, 'consumer'),
     ConsumerModule.forRootAsync({
       inject: [consumerConfig.KEY],
       useFactory: (config: ConsumerConfig) => ({

@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { GatewayModule } from '@oleada/gateway';
 import { selectScenarios } from '@oleada/scenarios';
-import { OpsModule } from '@oleada/shared';
+import { appFoundation } from '@oleada/shared';
 import { gatewayConfig, type GatewayConfig } from './config';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [gatewayConfig] }),
-    OpsModule.forRootAsync({ inject: [gatewayConfig.KEY], useFactory: (config: GatewayConfig) => ({ name: config.SERVICE_NAME ?? 'gateway', logLevel: config.LOG_LEVEL }) }),
+    ...appFoundation(gatewayConfig, 'gateway'),
     GatewayModule.forRootAsync({
       inject: [gatewayConfig.KEY],
       useFactory: (config: GatewayConfig) => ({

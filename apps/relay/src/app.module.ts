@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { RelayModule } from '@oleada/relay';
 import { selectScenarios } from '@oleada/scenarios';
-import { OpsModule } from '@oleada/shared';
+import { appFoundation } from '@oleada/shared';
 import { relayConfig, type RelayConfig } from './config';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [relayConfig] }),
-    OpsModule.forRootAsync({ inject: [relayConfig.KEY], useFactory: (config: RelayConfig) => ({ name: config.SERVICE_NAME ?? 'relay', logLevel: config.LOG_LEVEL }) }),
+    ...appFoundation(relayConfig, 'relay'),
     RelayModule.forRootAsync({
       inject: [relayConfig.KEY],
       useFactory: (config: RelayConfig) => ({

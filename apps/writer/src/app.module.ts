@@ -1,14 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConfigModule } from '@nestjs/config';
 import { seededRandom, selectScenarios } from '@oleada/scenarios';
-import { OpsModule } from '@oleada/shared';
+import { appFoundation } from '@oleada/shared';
 import { WriterModule } from '@oleada/writer';
 import { writerConfig, type WriterConfig } from './config';
 
 @Module({
   imports: [
-    ConfigModule.forRoot({ isGlobal: true, ignoreEnvFile: true, load: [writerConfig] }),
-    OpsModule.forRootAsync({ inject: [writerConfig.KEY], useFactory: (config: WriterConfig) => ({ name: config.SERVICE_NAME ?? 'writer', logLevel: config.LOG_LEVEL }) }),
+    ...appFoundation(writerConfig, 'writer'),
     WriterModule.forRootAsync({
       inject: [writerConfig.KEY],
       useFactory: (config: WriterConfig) => ({
