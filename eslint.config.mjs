@@ -19,6 +19,12 @@ export default [
     },
   },
   {
+    // Nx loads local plugins with require(): tools/nx is CommonJS.
+    files: ['tools/nx/**/*.js'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     files: ['**/*.ts'],
     plugins: { '@nx': nx },
     rules: {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Oleada cluster bootstrap: installs what the synthesized manifests need, then you `kubectl apply -f dist/`.
 #
-#   npx tsc -b charts && npx cdk8s synth          # writes dist/ (and dist/bootstrap.env, dist/helm/*)
+#   npx nx run charts:synth                      # builds, then cdk8s synth: writes dist/ (and dist/bootstrap.env, dist/helm/*)
 #   bash tools/bootstrap/bootstrap.sh              # or: npx nx run charts:bootstrap
 #   kubectl apply -f dist/
 #   bash tools/bootstrap/bootstrap.sh --print-versions   # what it installs, pinned, and until when it is supported
@@ -94,7 +94,7 @@ run() {
   "$@"
 }
 
-[ -f "$DIST/bootstrap.env" ] || die "$DIST/bootstrap.env not found: run \`npx tsc -b charts && npx cdk8s synth\` first"
+[ -f "$DIST/bootstrap.env" ] || die "$DIST/bootstrap.env not found: run \`npx nx run charts:synth\` (the build, then cdk8s synth) first"
 # shellcheck source=/dev/null
 . "$DIST/bootstrap.env"
 # The local profile (tools/cluster) installs nothing with Helm.

@@ -71,7 +71,7 @@ function resolvePackage(root, fromDir, name) {
 
 /**
  * The installed packages the closure needs at run time: its dependencies, theirs, and so on
- * (peer and optional ones when installed), as they sit in the production tree. Workspace packages
+ * (required peers, and optional dependencies when installed; not optional peers), as they sit in the production tree. Workspace packages
  * are not among them: they are laid out from their own directories.
  */
 export function runtimePackages(deps, closure) {
@@ -82,14 +82,19 @@ export function runtimePackages(deps, closure) {
   while (queue.length) {
     const pkgDir = queue.shift();
     const manifest = readJson(join(pkgDir, 'package.json'));
-    const optional = new Set([
-      ...Object.keys(manifest.optionalDependencies ?? {}),
-      ...Object.entries(manifest.peerDependenciesMeta ?? {}).filter(([, m]) => m?.optional).map(([n]) => n),
-    ]);
+    // An optional peer (e.g. @nestjs/core's @nestjs/microservices, and through it kafkajs) is
+    // left out even when installed: the package runs without it, and a part of the app that uses
+    // it depends on it directly, which brings it in.
+    const optionalPeers = new Set(
+      Object.entries(manifest.peerDependenciesMeta ?? {})
+        .filter(([, m]) => m?.optional)
+        .map(([n]) => n),
+    );
+    const optional = new Set([...Object.keys(manifest.optionalDependencies ?? {}), ...optionalPeers]);
     const names = new Set([
       ...Object.keys(manifest.dependencies ?? {}),
       ...Object.keys(manifest.optionalDependencies ?? {}),
-      ...Object.keys(manifest.peerDependencies ?? {}),
+      ...Object.keys(manifest.peerDependencies ?? {}).filter((name) => !optionalPeers.has(name) || manifest.dependencies?.[name]),
     ]);
     for (const name of names) {
       const found = resolvePackage(root, pkgDir, name);
@@ -129,7 +134,7 @@ export function assemble({ app, deps, dist, out }) {
   const byDir = new Map([...workspaces(deps)].map(([name, dir]) => [dir, name]));
   for (const dir of closure) {
     const built = join(dist, dir, 'dist');
-    if (!existsSync(built)) throw new Error(`${built} is missing: run tsc -b ${app} first`);
+    if (!existsSync(built)) throw new Error(`${built} is missing: run npm run build first`);
     mkdirSync(join(out, dir), { recursive: true });
     cpSync(join(deps, dir, 'package.json'), join(out, dir, 'package.json'));
     cpSync(built, join(out, dir, 'dist'), { recursive: true, filter: (src) => !DROPPED.test(src) });

@@ -1,5 +1,6 @@
-import { brokerConfigShape } from '@oleada/broker';
-import { baseConfigShape, env } from '@oleada/shared';
+import { registerAs, type ConfigType } from '@nestjs/config';
+import { brokerConfigShape, checkBrokerConfigOrExit } from '@oleada/broker';
+import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
 
@@ -20,3 +21,14 @@ export const consumerConfigShape = {
   VALKEY_VARIANT: z.preprocess((v) => (v === '' ? undefined : v), z.string().regex(/^[a-z0-9-]{1,32}$/).optional()),
   DEDUP_TTL_SECONDS: env.positiveInt().default(DEFAULT_SEEN_TTL_SECONDS),
 };
+
+/**
+ * The consumer's configuration as a Nest config namespace: validated once at start-up (the process
+ * stops naming every missing or bad variable), then injected with `@Inject(consumerConfig.KEY)`.
+ */
+export const consumerConfig = registerAs('consumer', () => {
+  const config = loadConfigOrExit('consumer', consumerConfigShape);
+  checkBrokerConfigOrExit('consumer', config);
+  return config;
+});
+export type ConsumerConfig = ConfigType<typeof consumerConfig>;

@@ -1,4 +1,5 @@
-import { baseConfigShape, env } from '@oleada/shared';
+import { registerAs, type ConfigType } from '@nestjs/config';
+import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
 
 /** The gateway's environment; see docs/architecture.md. */
@@ -20,3 +21,10 @@ export const gatewayConfigShape = {
   /** Requests a client may send at once after being idle. @default RATE_LIMIT_PER_SECOND */
   RATE_LIMIT_BURST: env.positiveInt().optional(),
 };
+
+/**
+ * The gateway's configuration as a Nest config namespace: validated once at start-up (the process
+ * stops naming every missing or bad variable), then injected with `@Inject(gatewayConfig.KEY)`.
+ */
+export const gatewayConfig = registerAs('gateway', () => loadConfigOrExit('gateway', gatewayConfigShape));
+export type GatewayConfig = ConfigType<typeof gatewayConfig>;

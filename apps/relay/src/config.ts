@@ -1,4 +1,5 @@
-import { baseConfigShape, env } from '@oleada/shared';
+import { registerAs, type ConfigType } from '@nestjs/config';
+import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
 
 /** `a,b;c,d` → [[a, b], [c, d]]: groups of writer targets. */
@@ -30,3 +31,10 @@ export const relayConfigShape = {
   /** Most events in one batch request from a gateway. */
   BATCH_MAX_EVENTS: env.positiveInt().default(1000),
 };
+
+/**
+ * The relay's configuration as a Nest config namespace: validated once at start-up (the process
+ * stops naming every missing or bad variable), then injected with `@Inject(relayConfig.KEY)`.
+ */
+export const relayConfig = registerAs('relay', () => loadConfigOrExit('relay', relayConfigShape));
+export type RelayConfig = ConfigType<typeof relayConfig>;

@@ -1,5 +1,6 @@
-import { brokerConfigShape } from '@oleada/broker';
-import { baseConfigShape, env } from '@oleada/shared';
+import { registerAs, type ConfigType } from '@nestjs/config';
+import { brokerConfigShape, checkBrokerConfigOrExit } from '@oleada/broker';
+import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
 
 /** The writer's environment; see docs/architecture.md. */
@@ -13,3 +14,14 @@ export const writerConfigShape = {
   /** Seeds the writer's decisions (olympics winners/losers) so a run can be reproduced; random when unset. */
   RANDOM_SEED: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).optional()),
 };
+
+/**
+ * The writer's configuration as a Nest config namespace: validated once at start-up (the process
+ * stops naming every missing or bad variable), then injected with `@Inject(writerConfig.KEY)`.
+ */
+export const writerConfig = registerAs('writer', () => {
+  const config = loadConfigOrExit('writer', writerConfigShape);
+  checkBrokerConfigOrExit('writer', config);
+  return config;
+});
+export type WriterConfig = ConfigType<typeof writerConfig>;

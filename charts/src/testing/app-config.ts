@@ -26,13 +26,13 @@ const cache = new Map<string, AppConfig>();
  * its main.ts runs before starting (`loadConfig`, and `brokerConfigProblems` for broker clients),
  * loaded from the app's build with the libraries resolved as the app resolves them. Charts may not
  * import apps (module boundaries), so the contract between manifests and apps is checked here,
- * against the compiled code the images run. Needs every project built (`npx tsc -b tsconfig.json`).
+ * against the compiled code the images run. Needs every project built (`npm run build`).
  */
 export function appConfig(app: string): AppConfig {
   const cached = cache.get(app);
   if (cached) return cached;
   const file = join(REPO_ROOT, 'apps', app, 'dist', 'config.js');
-  if (!existsSync(file)) throw new Error(`${file} not found: build every project first (npx tsc -b tsconfig.json)`);
+  if (!existsSync(file)) throw new Error(`${file} not found: build every project first (npm run build)`);
   const fromApp = createRequire(file);
   const shape = (fromApp(file) as Record<string, Record<string, unknown> | undefined>)[`${app}ConfigShape`];
   if (!shape) throw new Error(`${file} exports no ${app}ConfigShape`);

@@ -1,15 +1,25 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { DynamicModule } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
+import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
 import { clientErrorHandler, ErrorShapeFilter } from './error-shape';
 import type { Health } from './health';
+import { HEALTH, LOGGER } from './ops.module';
 import { closeOnSignals } from './shutdown';
 
 export interface HttpAppOptions {
-  readonly logger: Logger;
-  readonly health: Health;
+  /** @default the module's LOGGER provider (OpsModule.forRootAsync) */
+  readonly logger?: Logger;
+  /** @default the module's HEALTH provider (OpsModule.forRootAsync) */
+  readonly health?: Health;
+  /**
+   * Transports the app also serves (a hybrid app, e.g. the writer's gRPC server). They start
+   * before the HTTP port opens and close with the app; they do not inherit the HTTP app's global
+   * filters (the error shape is HTTP's).
+   */
+  readonly microservices?: ReadonlyArray<MicroserviceOptions | ((app: NestFastifyApplication) => MicroserviceOptions)>;
   readonly port: number;
   readonly host?: string;
   readonly shutdownTimeoutMs: number;
@@ -28,7 +38,7 @@ export interface HttpAppOptions {
  * process reports not-ready first, then Nest runs the modules' shutdown hooks (drain, flush,
  * commit) and stops the HTTP server once in-flight requests are answered.
  */
-export async function startHttpApp(module: DynamicModule, options: HttpAppOptions): Promise<NestFastifyApplication> {
+export async function startHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const adapter = new FastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -46,10 +56,18 @@ export async function startHttpApp(module: DynamicModule, options: HttpAppOption
     // Requests Node cannot parse get the one error shape too, not Fastify's own.
     clientErrorHandler,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, bufferLogs: false });
-  app.useGlobalFilters(new ErrorShapeFilter(adapter.getInstance(), options.logger));
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, bufferLogs: false, abortOnError: false });
+  const logger = options.logger ?? app.get<Logger>(LOGGER);
+  const health = options.health ?? app.get<Health>(HEALTH);
+  app.useGlobalFilters(new ErrorShapeFilter(adapter.getInstance(), logger));
+  for (const microservice of options.microservices ?? []) {
+    // A function gets the transport from the app's own providers (a custom transport strategy).
+    app.connectMicroservice<MicroserviceOptions>(typeof microservice === 'function' ? microservice(app) : microservice, { inheritAppConfig: false });
+  }
+  await app.init(); // modules' init hooks (connections, health checks) run before any port opens
+  await app.startAllMicroservices();
   await app.listen(options.port, options.host ?? '0.0.0.0');
-  options.logger.info({ port: options.port }, 'listening');
-  closeOnSignals(app, options.logger, options.shutdownTimeoutMs, () => options.health.startDraining());
+  logger.info({ port: options.port }, 'listening');
+  closeOnSignals(app, logger, options.shutdownTimeoutMs, () => health.startDraining());
   return app;
 }

@@ -12,3 +12,4 @@ export * from './http';
 export * from './ids';
 export * from './micro-batcher';
 export * from './runtime';
+export * from './app-config';

@@ -1,10 +1,20 @@
-import { Controller, Get, Header, HttpCode, HttpStatus, Inject, Module, type DynamicModule, Res } from '@nestjs/common';
+import { Controller, Get, Header, HttpCode, HttpStatus, Inject, Module, type DynamicModule, type FactoryProvider, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Health } from './health';
+import { createLogger } from './logger';
 import { Metrics } from './metrics';
 
 export const HEALTH = 'OLEADA_HEALTH';
 export const METRICS = 'OLEADA_METRICS';
+export const LOGGER = 'OLEADA_LOGGER';
+const OPS_SETTINGS = 'OLEADA_OPS_SETTINGS';
+
+/** What the process's logger and metrics are named after. */
+export interface OpsSettings {
+  /** Service name in logs and metrics (`SERVICE_NAME`, else the app's name). */
+  readonly name: string;
+  readonly logLevel?: string;
+}
 
 /** `/health/live`, `/health/ready` and `/metrics`, the same on every app. */
 @Controller()
@@ -36,6 +46,25 @@ export class OpsController {
 /** Provides the process's Health and Metrics and serves them over HTTP. */
 @Module({})
 export class OpsModule {
+  /**
+   * The process's logger (LOGGER), Health (HEALTH) and Metrics (METRICS), built by Nest from the
+   * settings the factory reads (the app's validated configuration), and served over HTTP.
+   */
+  static forRootAsync(settings: Pick<FactoryProvider<OpsSettings>, 'inject' | 'useFactory'>): DynamicModule {
+    return {
+      module: OpsModule,
+      global: true,
+      controllers: [OpsController],
+      providers: [
+        { provide: OPS_SETTINGS, inject: settings.inject, useFactory: settings.useFactory },
+        { provide: LOGGER, inject: [OPS_SETTINGS], useFactory: (s: OpsSettings) => createLogger(s.name, s.logLevel) },
+        { provide: HEALTH, useFactory: () => new Health() },
+        { provide: METRICS, inject: [OPS_SETTINGS], useFactory: (s: OpsSettings) => new Metrics(s.name) },
+      ],
+      exports: [LOGGER, HEALTH, METRICS],
+    };
+  }
+
   static forRoot(health: Health, metrics: Metrics): DynamicModule {
     return {
       module: OpsModule,

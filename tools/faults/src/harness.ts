@@ -28,12 +28,15 @@ import { ResultsBook, type FaultRow } from './results';
 
 process.env.KAFKAJS_NO_PARTITIONER_WARNING ??= '1';
 
+/** OLEADA_TEST_PORT_OFFSET moves every port of the suite, as it does npm test's, for a second run beside this one. */
+export const FAULT_PORT_OFFSET = Number(process.env.OLEADA_TEST_PORT_OFFSET ?? 0);
+if (!Number.isInteger(FAULT_PORT_OFFSET) || FAULT_PORT_OFFSET < 0) throw new Error(`OLEADA_TEST_PORT_OFFSET=${process.env.OLEADA_TEST_PORT_OFFSET} is not a port offset`);
 /** This suite's own servers: never reused, never shared with a developer's stack or `npm test`. */
-export const FAULT_PORTS = { kafka: 29192, kafkaController: 29193, valkey: 26479 } as const;
+export const FAULT_PORTS = { kafka: 29192 + FAULT_PORT_OFFSET, kafkaController: 29193 + FAULT_PORT_OFFSET, valkey: 26479 + FAULT_PORT_OFFSET } as const;
 /** The stack's apps listen at their usual ports plus this. */
-export const STACK_OFFSET = 4000;
+export const STACK_OFFSET = 4000 + FAULT_PORT_OFFSET;
 /** Extra gateways (overload, rate limit, …) listen at the usual gateway port plus this and up. */
-export const EXTRA_GATEWAY_OFFSET = 4500;
+export const EXTRA_GATEWAY_OFFSET = 4500 + FAULT_PORT_OFFSET;
 
 export const scenario = blackfridayScenario;
 

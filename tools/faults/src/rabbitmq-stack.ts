@@ -1,13 +1,13 @@
 import { LocalStack, startRabbitMQ, type AppProcess, type RabbitMQHandle } from '@oleada/local';
 import { weatherScenario } from '@oleada/scenarios';
 import type Valkey from 'iovalkey';
-import { FaultTarget, type FaultSuite } from './harness';
+import { FAULT_PORT_OFFSET, FaultTarget, type FaultSuite } from './harness';
 import type { ResultsBook } from './results';
 
 /** This stack's own RabbitMQ node: AMQP, Erlang distribution and epmd ports. */
-export const RABBITMQ_FAULT_PORTS = { amqp: 25673, dist: 25674, epmd: 25675 } as const;
+export const RABBITMQ_FAULT_PORTS = { amqp: 25673 + FAULT_PORT_OFFSET, dist: 25674 + FAULT_PORT_OFFSET, epmd: 25675 + FAULT_PORT_OFFSET } as const;
 /** The RabbitMQ stack's apps listen at their usual ports plus this (the Kafka stack uses 4000). */
-export const RABBITMQ_STACK_OFFSET = 5000;
+export const RABBITMQ_STACK_OFFSET = 5000 + FAULT_PORT_OFFSET;
 
 /**
  * The RabbitMQ path under fault: a RabbitMQ node of its own (fresh data, never one found running)

@@ -16,14 +16,39 @@ import {
 import { Aggregator, DEAD_LETTER_METRIC } from '@oleada/consumer';
 import { WriterClients } from '@oleada/relay';
 import { blackfridayScenario, queuesOf, seededRandom, type AnyScenario } from '@oleada/scenarios';
-import { createLogger, Metrics, uuidv7 } from '@oleada/shared';
+import { createLogger, Metrics, OpsModule, uuidv7 } from '@oleada/shared';
 import { readAggregates } from '@oleada/valkey-schema';
-import { WriterServer } from '@oleada/writer';
+import { NestFactory } from '@nestjs/core';
+import type { INestMicroservice } from '@nestjs/common';
+import { WriterModule, writerGrpcOptions } from '@oleada/writer';
+import { createServer, type AddressInfo } from 'node:net';
 import type Valkey from 'iovalkey';
 import { expectedSales, hashDelta, waitFor } from '../load';
 import { isolatedScenario, testRabbitMQ, testServers, testValkey, uniqueName } from '../testing';
 
 const logger = createLogger('it', (process.env.IT_LOG_LEVEL ?? 'error') as 'error');
+
+/** A port nothing listens on right now (the gRPC transport binds the port it is given). */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer().once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo;
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** The writer as the app runs it (WriterModule on its gRPC transport), publishing through `publisher`. */
+async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publisher: EventPublisher): Promise<{ app: INestMicroservice; port: number }> {
+  const port = await freePort();
+  const settings = { name: 'writer-it', logLevel: process.env.IT_LOG_LEVEL ?? 'error' };
+  const options = { name: 'writer-it', scenarios: [scenario], broker, lingerMs: 5, batchMax: 200, shutdownTimeoutMs: 4000, publisher };
+  const module = { module: class WriterItModule {}, imports: [OpsModule.forRootAsync({ useFactory: () => settings }), WriterModule.forRootAsync({ useFactory: () => options })] };
+  const app = await NestFactory.createMicroservice(module, { ...writerGrpcOptions([scenario], port, '127.0.0.1'), logger: false });
+  await app.listen();
+  return { app, port };
+}
 
 /** A record as a misbehaving producer could put it straight into a topic or queue. */
 interface RawRecord {
@@ -136,7 +161,7 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
     let broker: BrokerUnderTest;
     let valkey: Valkey;
     let publisher: EventPublisher;
-    let server: WriterServer;
+    let writer: INestMicroservice;
     let clients: WriterClients;
     let aggregator: Aggregator;
     let subscriber: EventSubscriber;
@@ -153,8 +178,8 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
       const queues = queuesOf([scenario]);
       publisher = createPublisher(broker.config, { name: `${id}-writer`, logger, queues, lingerMs: 5, batchMax: 200, onBatch: (n) => produced.push(n) });
       await publisher.connect();
-      server = new WriterServer({ name: 'writer-it', scenarios: [scenario], publisher, logger, metrics: new Metrics('writer-it') });
-      const port = await server.listen(0, '127.0.0.1');
+      const { app, port } = await startWriter(broker.config, scenario, publisher);
+      writer = app;
       // A deadline no busy machine reaches: the test is about counts, and a call that timed out while its
       // event was still produced would leave that event to be counted in the next test.
       clients = new WriterClients([`127.0.0.1:${port}`], 60_000);
@@ -174,7 +199,7 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
 
     after(async () => {
       await subscriber?.stop();
-      await server?.drain(2000);
+      await writer?.close();
       clients?.close();
       await publisher?.disconnect();
       await deadLetters?.disconnect();

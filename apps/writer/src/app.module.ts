@@ -1,0 +1,24 @@
+import { Module } from '@nestjs/common';
+import { seededRandom, selectScenarios } from '@oleada/scenarios';
+import { appFoundation } from '@oleada/shared';
+import { WriterModule } from '@oleada/writer';
+import { writerConfig, type WriterConfig } from './config';
+
+@Module({
+  imports: [
+    ...appFoundation(writerConfig, 'writer'),
+    WriterModule.forRootAsync({
+      inject: [writerConfig.KEY],
+      useFactory: (config: WriterConfig) => ({
+        name: config.SERVICE_NAME ?? 'writer',
+        scenarios: selectScenarios(config.SCENARIOS),
+        broker: config,
+        lingerMs: config.LINGER_MS,
+        batchMax: config.BATCH_MAX,
+        random: config.RANDOM_SEED === undefined ? Math.random : seededRandom(config.RANDOM_SEED),
+        shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+      }),
+    }),
+  ],
+})
+export class WriterAppModule {}
