@@ -8,7 +8,7 @@ import { gatewayConfig, type GatewayConfig } from './config';
   imports: [
     ...appFoundation(gatewayConfig, 'gateway'),
     GatewayModule.forRootAsync({
-      inject: [gatewayConfig.KEY],
+      config: gatewayConfig,
       useFactory: (config: GatewayConfig) => ({
         scenarios: selectScenarios(config.SCENARIOS),
         relayUrl: config.RELAY_URL,

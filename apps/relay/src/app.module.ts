@@ -8,7 +8,7 @@ import { relayConfig, type RelayConfig } from './config';
   imports: [
     ...appFoundation(relayConfig, 'relay'),
     RelayModule.forRootAsync({
-      inject: [relayConfig.KEY],
+      config: relayConfig,
       useFactory: (config: RelayConfig) => ({
         scenarios: selectScenarios(config.SCENARIOS),
         writerGroups: [config.WRITER_TARGETS, ...config.FANOUT_TARGETS],

@@ -1,13 +1,15 @@
-import { Inject, Injectable, Module, type DynamicModule, type FactoryProvider, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Module, type DynamicModule, type NestModule, type Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AnyScenario } from '@oleada/scenarios';
-import { LOGGER, METRICS, type Logger, type Metrics } from '@oleada/shared';
+import { METRICS, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
-import { registerGatewayRoutes } from './gateway.routes';
+import { GatewayAdmission } from './gateway-admission';
+import { GATEWAY_OPTIONS } from './gateway.constants';
+import { GatewayMetrics } from './gateway.metrics';
+import { GatewayService } from './gateway.service';
 import type { RateLimitOptions } from './rate-limiter';
 import { RelayForwarder } from './relay-forwarder';
-
-export const GATEWAY_OPTIONS = 'GATEWAY_OPTIONS';
+import { scenarioEventsController } from './scenario-events.controller';
 
 export interface GatewayModuleOptions {
   readonly scenarios: readonly AnyScenario[];
@@ -29,55 +31,64 @@ export interface GatewayModuleOptions {
   readonly batchMax: number;
   /** Requests per second per client address before 429; unlimited when absent. */
   readonly rateLimit?: RateLimitOptions;
+  /** A forwarder made elsewhere (a test's fake relay), closed by the module on shutdown; by default one for `relayUrl`. */
+  readonly forwarder?: RelayForwarder;
 }
+
+/** A config namespace (`registerAs`): called, it gives the validated configuration; `KEY` injects it. */
+export type ConfigNamespace<C> = (() => C | Promise<C>) & { readonly KEY: string | symbol };
 
 /**
- * Registers the scenario routes on the app's Fastify instance, in a plugin scope of their own
- * (strict JSON parser, error handler, admission hooks that shed load before a body is read);
- * closes the relay pool on shutdown.
+ * The public REST hop: a controller per served scenario (scenarioEventsController), its pipes, the
+ * service that forwards to the relay, and the admission hooks (GatewayAdmission) installed on the
+ * app's Fastify instance before Nest registers the routes (a module's `configure` runs then).
  */
-@Injectable()
-class GatewayRoutes implements OnModuleInit, OnApplicationShutdown {
+@Module({})
+export class GatewayModule implements NestModule {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
-    @Inject(GATEWAY_OPTIONS) private readonly options: GatewayModuleOptions,
-    private readonly forwarder: RelayForwarder,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) private readonly metrics: Metrics,
+    private readonly admission: GatewayAdmission,
   ) {}
 
-  async onModuleInit(): Promise<void> {
-    const { scenarios, maxInFlight, bodyLimit, batchMax, rateLimit, requestTimeoutMs } = this.options;
-    await registerGatewayRoutes(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), {
-      scenarios,
-      forwarder: this.forwarder,
-      logger: this.logger,
-      metrics: this.metrics,
-      maxInFlight,
-      bodyLimit,
-      batchMax,
-      rateLimit,
-      bodyTimeoutMs: requestTimeoutMs,
-    });
+  configure(): void {
+    this.admission.install(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
   }
 
-  async onApplicationShutdown(): Promise<void> {
-    await this.forwarder.close();
+  /**
+   * The module from the app's config namespace: `useFactory` maps the validated configuration to
+   * the options every provider is built from. Nest needs a module's controllers when it scans the
+   * module, before any provider exists, so the routes of the served scenarios are made here from
+   * the same namespace and factory (Nest's async dynamic module); the providers get the options by
+   * injection.
+   */
+  static async forRootAsync<C>(options: { readonly config: ConfigNamespace<C>; readonly useFactory: (config: C) => GatewayModuleOptions }): Promise<DynamicModule> {
+    const { scenarios } = options.useFactory(await options.config());
+    return GatewayModule.with(scenarios, { provide: GATEWAY_OPTIONS, inject: [options.config.KEY], useFactory: options.useFactory });
   }
-}
 
-/** The public REST hop, its providers built from the options the factory reads (the app's validated configuration). */
-@Module({})
-export class GatewayModule {
-  static forRootAsync(options: Pick<FactoryProvider<GatewayModuleOptions>, 'inject' | 'useFactory'>): DynamicModule {
+  /** The module from options at hand (tests). */
+  static forRoot(options: GatewayModuleOptions): DynamicModule {
+    return GatewayModule.with(options.scenarios, { provide: GATEWAY_OPTIONS, useValue: options });
+  }
+
+  private static with(scenarios: readonly AnyScenario[], optionsProvider: Provider): DynamicModule {
     return {
       module: GatewayModule,
+      controllers: scenarios.map(scenarioEventsController),
       providers: [
-        { provide: GATEWAY_OPTIONS, inject: options.inject, useFactory: options.useFactory },
+        optionsProvider,
+        { provide: GatewayMetrics, inject: [METRICS], useFactory: (metrics: Metrics) => new GatewayMetrics(metrics) },
+        {
+          provide: GatewayAdmission,
+          inject: [GATEWAY_OPTIONS, GatewayMetrics],
+          useFactory: (gateway: GatewayModuleOptions, metrics: GatewayMetrics) =>
+            new GatewayAdmission({ maxInFlight: gateway.maxInFlight, bodyLimit: gateway.bodyLimit, rateLimit: gateway.rateLimit, bodyTimeoutMs: gateway.requestTimeoutMs }, metrics),
+        },
         {
           provide: RelayForwarder,
           inject: [GATEWAY_OPTIONS],
           useFactory: (gateway: GatewayModuleOptions) =>
+            gateway.forwarder ??
             new RelayForwarder(gateway.relayUrl, {
               connections: gateway.relayConnections,
               timeoutMs: gateway.requestTimeoutMs,
@@ -85,7 +96,7 @@ export class GatewayModule {
               batchConcurrency: gateway.relayBatchConcurrency,
             }),
         },
-        GatewayRoutes,
+        GatewayService,
       ],
     };
   }

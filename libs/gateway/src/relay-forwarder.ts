@@ -48,6 +48,7 @@ export class RelayForwarder {
   private readonly timeoutMs: number;
   private readonly batchMax: number;
   private readonly batchConcurrency: number;
+  private closing?: Promise<void>;
 
   constructor(relayUrl: string, options: RelayForwarderOptions) {
     this.timeoutMs = options.timeoutMs;
@@ -103,7 +104,9 @@ export class RelayForwarder {
     });
   }
 
+  /** Closes the pool once; later calls wait for the same close. */
   close(): Promise<void> {
-    return this.pool.close();
+    this.closing ??= this.pool.close();
+    return this.closing;
   }
 }

@@ -1,15 +1,13 @@
-import { Inject, Injectable, Module, type DynamicModule, type FactoryProvider, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
-import { LOGGER, METRICS, type Logger, type Metrics } from '@oleada/shared';
-import type { FastifyInstance } from 'fastify';
-import { registerRelayRoutes } from './relay.routes';
+import { METRICS, type Metrics } from '@oleada/shared';
+import { RelayCapacity } from './relay-capacity';
+import { RELAY_OPTIONS, WRITER_CALLER } from './relay.constants';
+import { RelayMetrics } from './relay.metrics';
+import { RelayService } from './relay.service';
+import { scenarioRelayController } from './scenario-relay.controller';
 import { WriterClients } from './writer-clients';
 import { WriterFanout, type WriterCaller } from './writer-fanout';
-
-export const RELAY_OPTIONS = 'RELAY_OPTIONS';
-/** The writers the relay calls (a WriterCaller): one group, or a fan-out to several. */
-export const WRITER_CALLER = 'WRITER_CALLER';
 
 export interface RelayModuleOptions {
   readonly scenarios: readonly AnyScenario[];
@@ -21,48 +19,52 @@ export interface RelayModuleOptions {
   readonly maxInFlight: number;
   /** Most events in one batch request. */
   readonly batchMax: number;
+  /** Writers made elsewhere (a test's fakes), closed by the module on shutdown; by default channels to `writerGroups`. */
+  readonly writers?: WriterCaller;
 }
 
-/** Registers the scenario routes on the app's Fastify instance; closes the channels on shutdown. */
-@Injectable()
-class RelayRoutes implements OnModuleInit, OnApplicationShutdown {
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    @Inject(RELAY_OPTIONS) private readonly options: RelayModuleOptions,
-    @Inject(WRITER_CALLER) private readonly clients: WriterCaller,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) private readonly metrics: Metrics,
-  ) {}
+/** A config namespace (`registerAs`): called, it gives the validated configuration; `KEY` injects it. */
+export type RelayConfigNamespace<C> = (() => C | Promise<C>) & { readonly KEY: string | symbol };
 
-  async onModuleInit(): Promise<void> {
-    const { scenarios, maxInFlight, batchMax } = this.options;
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    await registerRelayRoutes(fastify, { scenarios, clients: this.clients, logger: this.logger, metrics: this.metrics, maxInFlight, batchMax });
-  }
-
-  onApplicationShutdown(): void {
-    this.clients.close();
-  }
-}
-
-/** The relay's REST-in, gRPC-out hop, its providers built from the options the factory reads (the app's validated configuration). */
+/** The relay's REST-in, gRPC-out hop: a controller per served scenario, its guard and pipes, the service, and the writer client. */
 @Module({})
 export class RelayModule {
-  static forRootAsync(options: Pick<FactoryProvider<RelayModuleOptions>, 'inject' | 'useFactory'>): DynamicModule {
+  /**
+   * The module from the app's config namespace: `useFactory` maps the validated configuration to
+   * the options every provider is built from. Nest needs a module's controllers when it scans it,
+   * before any provider exists, so the routes of the served scenarios are made here from the same
+   * namespace and factory; the providers get the options by injection.
+   */
+  static async forRootAsync<C>(options: { readonly config: RelayConfigNamespace<C>; readonly useFactory: (config: C) => RelayModuleOptions }): Promise<DynamicModule> {
+    const { scenarios } = options.useFactory(await options.config());
+    return RelayModule.with(scenarios, { provide: RELAY_OPTIONS, inject: [options.config.KEY], useFactory: options.useFactory });
+  }
+
+  /** The module from options at hand (tests). */
+  static forRoot(options: RelayModuleOptions): DynamicModule {
+    return RelayModule.with(options.scenarios, { provide: RELAY_OPTIONS, useValue: options });
+  }
+
+  private static with(scenarios: readonly AnyScenario[], optionsProvider: Provider): DynamicModule {
     return {
       module: RelayModule,
+      controllers: scenarios.map(scenarioRelayController),
       providers: [
-        { provide: RELAY_OPTIONS, inject: options.inject, useFactory: options.useFactory },
+        optionsProvider,
+        { provide: RelayMetrics, inject: [METRICS], useFactory: (metrics: Metrics) => new RelayMetrics(metrics) },
         {
-          // Long-lived channels with per-call round-robin and retry on another writer (WriterClients).
+          // Long-lived channels with per-call round-robin and retry on another writer (WriterClients):
+          // Nest's ClientGrpc has no retry of just the refused events of a batch on the next target.
           provide: WRITER_CALLER,
           inject: [RELAY_OPTIONS],
           useFactory: (relay: RelayModuleOptions): WriterCaller => {
+            if (relay.writers) return relay.writers;
             const groups = relay.writerGroups.map((targets) => new WriterClients(targets, relay.deadlineMs));
             return groups.length === 1 ? groups[0] : new WriterFanout(groups);
           },
         },
-        RelayRoutes,
+        RelayCapacity,
+        RelayService,
       ],
     };
   }

@@ -4,10 +4,25 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import type { DynamicModule, Type } from '@nestjs/common';
 import type { MicroserviceOptions } from '@nestjs/microservices';
 import type { Logger } from 'pino';
-import { clientErrorHandler, ErrorShapeFilter } from './error-shape';
+import { clientErrorHandler, ErrorShapeFilter, requestErrorException } from './error-shape';
 import type { Health } from './health';
+import { installRouteBodyLimits, installStrictJsonParser } from './http';
 import { HEALTH, LOGGER } from './ops.module';
 import { closeOnSignals } from './shutdown';
+
+/**
+ * Fastify as Nest's adapter, with one change: Fastify's own request errors (a body too large, of
+ * the wrong type, not JSON) become ErrorShapeExceptions before Nest's exception layer gets them —
+ * Nest would otherwise turn them into bare HttpExceptions and drop the code that says which it was.
+ * From there they take the one path every error takes: the global ErrorShapeFilter.
+ */
+class ShapedFastifyAdapter extends FastifyAdapter {
+  override setErrorHandler(handler: Parameters<FastifyAdapter['setErrorHandler']>[0]): ReturnType<FastifyAdapter['setErrorHandler']> {
+    return super.setErrorHandler(function (this: unknown, error, request, reply) {
+      return handler.call(this as never, requestErrorException(error) ?? error, request, reply);
+    });
+  }
+}
 
 export interface HttpAppOptions {
   /** @default the module's LOGGER provider (OpsModule.forRootAsync) */
@@ -34,13 +49,15 @@ export interface HttpAppOptions {
 }
 
 /**
- * Creates a Nest application on Fastify, listens, and closes it cleanly on SIGTERM/SIGINT: the
- * process reports not-ready first, then Nest runs the modules' shutdown hooks (drain, flush,
- * commit) and stops the HTTP server once in-flight requests are answered.
+ * Creates a Nest application on Fastify and initializes it (modules' init hooks, routes, the
+ * transports of a hybrid app), without listening: what startHttpApp serves, and what a test can
+ * `inject()` requests into. Every app gets the same HTTP edge: the strict JSON parser (the only body
+ * parser), per-route body limits (BODY_LIMIT), the one error shape (ErrorShapeFilter, also for
+ * requests Node or Fastify refused).
  */
-export async function startHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
+export async function createHttpApp(module: DynamicModule | Type<unknown>, options: Omit<HttpAppOptions, 'port' | 'host' | 'shutdownTimeoutMs'>): Promise<NestFastifyApplication> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
-  const adapter = new FastifyAdapter({
+  const adapter = new ShapedFastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     keepAliveTimeout: 65_000,
     // Fastify's default 0 turns Node's request deadline off. It must also reach the server's
@@ -56,15 +73,28 @@ export async function startHttpApp(module: DynamicModule | Type<unknown>, option
     // Requests Node cannot parse get the one error shape too, not Fastify's own.
     clientErrorHandler,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, bufferLogs: false, abortOnError: false });
+  installStrictJsonParser(adapter.getInstance());
+  installRouteBodyLimits(adapter.getInstance());
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, bufferLogs: false, abortOnError: false, bodyParser: false });
   const logger = options.logger ?? app.get<Logger>(LOGGER);
-  const health = options.health ?? app.get<Health>(HEALTH);
   app.useGlobalFilters(new ErrorShapeFilter(adapter.getInstance(), logger));
   for (const microservice of options.microservices ?? []) {
     // A function gets the transport from the app's own providers (a custom transport strategy).
     app.connectMicroservice<MicroserviceOptions>(typeof microservice === 'function' ? microservice(app) : microservice, { inheritAppConfig: false });
   }
   await app.init(); // modules' init hooks (connections, health checks) run before any port opens
+  return app;
+}
+
+/**
+ * Creates a Nest application on Fastify (createHttpApp), listens, and closes it cleanly on
+ * SIGTERM/SIGINT: the process reports not-ready first, then Nest runs the modules' shutdown hooks
+ * (drain, flush, commit) and stops the HTTP server once in-flight requests are answered.
+ */
+export async function startHttpApp(module: DynamicModule | Type<unknown>, options: HttpAppOptions): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(module, options);
+  const logger = options.logger ?? app.get<Logger>(LOGGER);
+  const health = options.health ?? app.get<Health>(HEALTH);
   await app.startAllMicroservices();
   await app.listen(options.port, options.host ?? '0.0.0.0');
   logger.info({ port: options.port }, 'listening');

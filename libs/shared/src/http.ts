@@ -1,6 +1,5 @@
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import secureJson from 'secure-json-parse';
-import type { Logger } from 'pino';
 import type { ZodError } from 'zod';
 import type { ErrorBody } from './errors';
 
@@ -26,6 +25,20 @@ export function installSecurityHeaders(instance: FastifyInstance): void {
     void reply.headers(SECURITY_HEADERS);
     reply.removeHeader('x-powered-by');
     return payload;
+  });
+}
+
+/**
+ * Key of a route's Fastify config (`@RouteConfig({ [BODY_LIMIT]: bytes })`): the route's own body
+ * limit, which Nest's route decorators cannot set (installRouteBodyLimits applies it).
+ */
+export const BODY_LIMIT = 'oleadaBodyLimit';
+
+/** Gives every route registered from now on whose config carries BODY_LIMIT that body limit. */
+export function installRouteBodyLimits(instance: FastifyInstance): void {
+  instance.addHook('onRoute', (route) => {
+    const limit = (route.config as Record<string, unknown> | undefined)?.[BODY_LIMIT];
+    if (typeof limit === 'number') route.bodyLimit = limit;
   });
 }
 
@@ -63,8 +76,10 @@ export class ForbiddenKeyError extends Error {
 }
 
 /**
- * Strict JSON for a scope: prototype-poisoning keys are refused (never merged), and the error
- * names the key. Bodies are parsed from a string whose size Fastify already bounded.
+ * Strict JSON for an instance: prototype-poisoning keys are refused (never merged), and the error
+ * names the key; every other content type is refused (415). Bodies are parsed from a string whose
+ * size Fastify already bounded (the route's bodyLimit). Errors carry Fastify's codes, which
+ * requestErrorException (error-shape.ts) turns into the one error shape.
  */
 export function installStrictJsonParser(scope: FastifyInstance): void {
   scope.removeAllContentTypeParsers();
@@ -79,36 +94,7 @@ export function installStrictJsonParser(scope: FastifyInstance): void {
     } catch (error) {
       const message = (error as Error).message;
       if (/prototype/i.test(message)) done(new ForbiddenKeyError(/"constructor"\s*:/.test(text) && !/"__proto__"\s*:/.test(text) ? 'constructor' : '__proto__'), undefined);
-      else done(Object.assign(new SyntaxError('body is not valid JSON'), { statusCode: 400 }), undefined);
+      else done(Object.assign(new Error('body is not valid JSON'), { code: 'FST_ERR_CTP_INVALID_JSON_BODY', statusCode: 400 }), undefined);
     }
-  });
-}
-
-/**
- * Maps Fastify's own request errors (body parsing, limits, content type) to JSON errors naming the
- * culprit. Anything unexpected is a 500 that reveals no internals.
- */
-export function installErrorHandler(scope: FastifyInstance, logger: Logger): void {
-  scope.setErrorHandler((error: FastifyError, request: FastifyRequest, reply: FastifyReply) => {
-    switch (error.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return sendError(reply, 413, { error: 'payload_too_large', message: 'request body exceeds the size limit', field: '(body)' });
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return sendError(reply, 415, { error: 'unsupported_media_type', message: 'send application/json', field: 'content-type' });
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return sendError(reply, 400, { error: 'malformed_json', message: 'request body is empty', field: '(body)' });
-      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-        return sendError(reply, 400, { error: 'bad_request', message: 'content-length does not match the body', field: 'content-length' });
-    }
-    if (error instanceof ForbiddenKeyError) {
-      return sendError(reply, 400, { error: 'forbidden_key', message: error.message, field: error.key });
-    }
-    if (error instanceof SyntaxError || error.code === 'FST_ERR_CTP_INVALID_JSON_BODY') {
-      return sendError(reply, 400, { error: 'malformed_json', message: 'body is not valid JSON', field: '(body)' });
-    }
-    const status = error.statusCode ?? 500;
-    if (status < 500) return sendError(reply, status, { error: 'bad_request', message: error.message });
-    logger.error({ err: error, url: request.url }, 'unhandled error');
-    return sendError(reply, 500, { error: 'internal', message: 'internal error' });
   });
 }

@@ -8,6 +8,7 @@ export * from './metric-names';
 export * from './ops.module';
 export * from './shutdown';
 export * from './bootstrap';
+export * from './error-shape';
 export * from './http';
 export * from './ids';
 export * from './micro-batcher';

@@ -1,7 +1,7 @@
 import { Controller, Get, Header, HttpCode, HttpStatus, Inject, Module, type DynamicModule, type FactoryProvider, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { Health } from './health';
-import { createLogger } from './logger';
+import { createLogger, type Logger } from './logger';
 import { Metrics } from './metrics';
 
 export const HEALTH = 'OLEADA_HEALTH';
@@ -65,16 +65,18 @@ export class OpsModule {
     };
   }
 
-  static forRoot(health: Health, metrics: Metrics): DynamicModule {
+  /** The same from objects at hand (tests); the logger is silent unless given. */
+  static forRoot(health: Health, metrics: Metrics, logger: Logger = createLogger('test', 'silent')): DynamicModule {
     return {
       module: OpsModule,
       global: true,
       controllers: [OpsController],
       providers: [
+        { provide: LOGGER, useValue: logger },
         { provide: HEALTH, useValue: health },
         { provide: METRICS, useValue: metrics },
       ],
-      exports: [HEALTH, METRICS],
+      exports: [LOGGER, HEALTH, METRICS],
     };
   }
 }

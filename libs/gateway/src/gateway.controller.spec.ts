@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
 import { connect, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { blackfridayScenario as scenario, canonicalRoute } from '@oleada/scenarios';
-import { createLogger, Metrics, SECURITY_HEADERS } from '@oleada/shared';
-import Fastify, { type FastifyInstance, type LightMyRequestResponse } from 'fastify';
-import { registerGatewayRoutes } from './gateway.routes';
+import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { batchRoute, blackfridayScenario as scenario, canonicalRoute } from '@oleada/scenarios';
+import { createHttpApp, createLogger, Health, idempotentEventId, METRIC_NAMES, Metrics, OpsModule, SECURITY_HEADERS, UUID_PATTERN, validationError } from '@oleada/shared';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { GatewayModule } from './gateway.module';
 import { RateLimiter } from './rate-limiter';
 import { RelayForwarder, type ForwardResult } from './relay-forwarder';
 
@@ -15,35 +17,47 @@ function fakeForwarder(next: () => ForwardResult = () => ({ status: 202, body: {
   return { forward: async () => next(), close: async () => undefined } as unknown as RelayForwarder;
 }
 
+@Module({})
+class TestRoot {}
+
+/** The gateway as its app runs it (createHttpApp: Nest on Fastify, the one error shape), with the ops routes beside it. */
 async function gateway(
   options: {
     forwarder?: RelayForwarder;
     maxInFlight?: number;
     rateLimit?: { perSecond: number; burst?: number };
     bodyTimeoutMs?: number;
-    /** Hooks of the test's own, added before the gateway's. */
+    /** Hooks of the test's own, on the root instance. */
     hooks?: (fastify: FastifyInstance) => void;
   } = {},
-): Promise<FastifyInstance> {
-  const fastify = Fastify({ bodyLimit: 1024 * 1024 });
-  options.hooks?.(fastify);
-  fastify.get('/health/live', async () => ({ status: 'live' }));
-  await registerGatewayRoutes(fastify, {
-    scenarios: [scenario],
-    forwarder: options.forwarder ?? fakeForwarder(),
-    logger: createLogger('gateway-test', 'silent'),
-    metrics: new Metrics('gateway-test'),
-    maxInFlight: options.maxInFlight ?? 64,
-    bodyLimit: 1024,
-    batchMax: 10,
-    rateLimit: options.rateLimit,
-    bodyTimeoutMs: options.bodyTimeoutMs,
-  });
-  await fastify.ready();
-  return fastify;
+): Promise<NestFastifyApplication> {
+  const app = await createHttpApp(
+    {
+      module: TestRoot,
+      imports: [
+        OpsModule.forRoot(new Health(), new Metrics('gateway-test')),
+        GatewayModule.forRoot({
+          scenarios: [scenario],
+          forwarder: options.forwarder ?? fakeForwarder(),
+          relayUrl: 'http://127.0.0.1:1',
+          relayConnections: 1,
+          relayBatchMax: 10,
+          relayBatchConcurrency: 1,
+          requestTimeoutMs: options.bodyTimeoutMs ?? 10_000,
+          maxInFlight: options.maxInFlight ?? 64,
+          bodyLimit: 1024,
+          batchMax: 10,
+          rateLimit: options.rateLimit,
+        }),
+      ],
+    },
+    { logger: createLogger('gateway-test', 'silent'), health: new Health() },
+  );
+  options.hooks?.(app.getHttpAdapter().getInstance());
+  return app;
 }
 
-function post(fastify: FastifyInstance, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, remoteAddress?: string) {
+function post(fastify: NestFastifyApplication, payload: string, headers: Record<string, string> = { 'content-type': 'application/json' }, remoteAddress?: string) {
   return fastify.inject({ method: 'POST', url: canonicalRoute(scenario), payload, headers, remoteAddress });
 }
 
@@ -53,7 +67,7 @@ function assertSecurityHeaders(response: LightMyRequestResponse, what: string): 
 }
 
 describe('gateway answers', () => {
-  let fastify: FastifyInstance;
+  let fastify: NestFastifyApplication;
   before(async () => {
     fastify = await gateway();
   });
@@ -68,7 +82,7 @@ describe('gateway answers', () => {
       ['oversized', await post(fastify, JSON.stringify({ ...valid, producto_id: 'x'.repeat(2000) })), 413],
       ['wrong content type', await post(fastify, 'x', { 'content-type': 'text/plain' }), 415],
       ['unknown route', await fastify.inject({ method: 'GET', url: '/nope' }), 404],
-      ['route outside the gateway scope', await fastify.inject({ method: 'GET', url: '/health/live' }), 200],
+      ['route outside the gateway (health)', await fastify.inject({ method: 'GET', url: '/health/live' }), 200],
     ];
     for (const [what, response, status] of answers) {
       assert.equal(response.statusCode, status, `${what}: ${response.body}`);
@@ -93,6 +107,64 @@ describe('gateway answers', () => {
       await unreachable.close();
       await forwarder.close();
     }
+  });
+});
+
+describe('gateway routes', () => {
+  let app: NestFastifyApplication;
+  before(async () => {
+    app = await gateway();
+  });
+  after(() => app.close());
+
+  const json = { 'content-type': 'application/json' };
+  const send = (url: string, body: unknown, headers: Record<string, string> = json) => app.inject({ method: 'POST', url, payload: JSON.stringify(body), headers });
+
+  it('serve the canonical route, every alias of the scenario and its batch route', async () => {
+    for (const url of [canonicalRoute(scenario), ...scenario.aliases]) {
+      const response = await send(url, valid);
+      assert.equal(response.statusCode, 202, `${url}: ${response.body}`);
+      assert.match(response.json().id, UUID_PATTERN, url);
+    }
+    const batch = await send(batchRoute(scenario), [valid, valid]);
+    assert.equal(batch.statusCode, 202, batch.body);
+    assert.equal(batch.json().ids.length, 2);
+    const get = await app.inject({ method: 'GET', url: canonicalRoute(scenario) });
+    assert.equal(get.statusCode, 405);
+    assert.equal(get.headers.allow, 'POST');
+  });
+
+  it('answer an invalid event 422 with every problem the scenario schema found, and count it', async () => {
+    const bad = { ...valid, precio: -1, extra: 1 };
+    const response = await send(canonicalRoute(scenario), bad);
+    assert.equal(response.statusCode, 422);
+    const parsed = scenario.body.safeParse(bad);
+    assert.ok(!parsed.success);
+    assert.deepEqual(response.json(), validationError(parsed.error));
+    const metrics = (await app.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, new RegExp(`${METRIC_NAMES.gatewayEvents}\\{[^}]*outcome="invalid"[^}]*\\} [1-9]`));
+    assert.match(metrics, new RegExp(`${METRIC_NAMES.gatewayRequests}\\{[^}]*kind="single"[^}]*status="422"[^}]*\\} [1-9]`));
+  });
+
+  it('check the Idempotency-Key before the body of one event, after the body of a batch', async () => {
+    const badKey = { ...json, 'idempotency-key': 'has space' };
+    const single = await send(canonicalRoute(scenario), { ...valid, precio: -1 }, badKey);
+    assert.equal(single.statusCode, 400);
+    assert.equal(single.json().field, 'idempotency-key');
+    const batch = await send(batchRoute(scenario), [{ ...valid, precio: -1 }], badKey);
+    assert.equal(batch.statusCode, 422);
+    assert.equal(batch.json().field, '[0].precio');
+    assert.equal((await send(batchRoute(scenario), [valid], badKey)).statusCode, 400);
+  });
+
+  it('derive event ids from the Idempotency-Key: the same key, the same id; a batch numbers its events', async () => {
+    const headers = { ...json, 'idempotency-key': 'order-42' };
+    const first = await send(canonicalRoute(scenario), valid, headers);
+    const again = await send(canonicalRoute(scenario), valid, headers);
+    assert.equal(first.json().id, idempotentEventId(scenario.name, 'order-42'));
+    assert.equal(again.json().id, first.json().id);
+    const batch = await send(batchRoute(scenario), [valid, valid], headers);
+    assert.deepEqual(batch.json().ids, [0, 1].map((i) => idempotentEventId(scenario.name, 'order-42', i)));
   });
 });
 
@@ -141,8 +213,8 @@ describe('gateway body deadline', () => {
       hooks: (f) => f.addHook('preParsing', async (request) => void (request.headers['x-stalled'] && holdsSlot())),
     });
     try {
-      await fastify.listen({ port: 0, host: '127.0.0.1' });
-      const { port } = fastify.server.address() as AddressInfo;
+      await fastify.listen(0, '127.0.0.1');
+      const { port } = fastify.getHttpServer().address() as AddressInfo;
       const socket = connect(port, '127.0.0.1');
       socket.on('error', () => undefined);
       const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));

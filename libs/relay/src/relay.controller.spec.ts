@@ -1,11 +1,30 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
-import { blackfridayScenario, relayBatchRoute, seededRandom } from '@oleada/scenarios';
-import { createLogger, Metrics } from '@oleada/shared';
-import Fastify, { type FastifyInstance } from 'fastify';
-import { httpStatusFor, registerRelayRoutes } from './relay.routes';
+import { blackfridayScenario, relayBatchRoute, relayRoute, seededRandom } from '@oleada/scenarios';
+import { Module } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createHttpApp, createLogger, Health, Metrics, OpsModule } from '@oleada/shared';
+import { RelayModule } from './relay.module';
+import { httpStatusFor } from './relay.service';
 import type { BatchEvent, EventOutcome, WriterCaller } from './writer-fanout';
+
+@Module({})
+class TestRoot {}
+
+/** The relay as its app runs it (createHttpApp: Nest on Fastify, the one error shape), its writers faked. */
+function relayApp(writers: WriterCaller, options: { name: string; maxInFlight: number }): Promise<NestFastifyApplication> {
+  return createHttpApp(
+    {
+      module: TestRoot,
+      imports: [
+        OpsModule.forRoot(new Health(), new Metrics(options.name)),
+        RelayModule.forRoot({ scenarios: [blackfridayScenario], writers, writerGroups: [], deadlineMs: 1000, maxInFlight: options.maxInFlight, batchMax: 10 }),
+      ],
+    },
+    { logger: createLogger('test', 'silent'), health: new Health() },
+  );
+}
 
 describe('gRPC status → HTTP', () => {
   it('maps caller errors to 422, transient faults to 503/504, the rest to 502', () => {
@@ -31,11 +50,10 @@ describe('relay batch route', () => {
       callBatch: async (_scenario, events) => (calls.push([...events]), events.map(decide)),
       close: () => undefined,
     };
-    const fastify = Fastify();
-    await registerRelayRoutes(fastify, { scenarios: [scenario], clients, logger: createLogger('test', 'silent'), metrics: new Metrics('relay-test'), maxInFlight, batchMax: 10 });
+    const fastify = await relayApp(clients, { name: 'relay-test', maxInFlight });
     return { fastify, calls };
   }
-  const post = (fastify: FastifyInstance, body: unknown) =>
+  const post = (fastify: NestFastifyApplication, body: unknown) =>
     fastify.inject({ method: 'POST', url: relayBatchRoute(scenario), headers: { 'content-type': 'application/json' }, payload: JSON.stringify(body) });
 
   it('hands every valid event to the writers in one call and answers each in order', async () => {
@@ -105,8 +123,7 @@ describe('relay batch route', () => {
       },
       close: () => undefined,
     };
-    const fastify = Fastify();
-    await registerRelayRoutes(fastify, { scenarios: [scenario], clients, logger: createLogger('test', 'silent'), metrics: new Metrics('relay-shed'), maxInFlight: 5, batchMax: 10 });
+    const fastify = await relayApp(clients, { name: 'relay-shed', maxInFlight: 5 });
     const batch = (from: number, n: number) => ({ events: Array.from({ length: n }, (_, i) => ({ id: id(from + i), acceptedAt: 1, event: valid })) });
     const first = post(fastify, batch(0, 4));
     while (calls.length === 0) await new Promise((resolve) => setImmediate(resolve));
@@ -117,5 +134,50 @@ describe('relay batch route', () => {
     assert.equal((await first).statusCode, 200);
     assert.equal((await post(fastify, batch(20, 2))).statusCode, 200, 'accepted again once the first batch finished');
     await fastify.close();
+  });
+});
+
+describe('relay single-event route', () => {
+  const scenario = blackfridayScenario;
+  const valid = scenario.sample(seededRandom(7));
+  const eventId = '01930000-0000-7000-8000-000000000001';
+
+  it('answers 202 once the writer acknowledged, 400 without a UUID id, 422 naming the id, 503 at capacity before checking', async () => {
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const calls: string[] = [];
+    const writers: WriterCaller = {
+      call: async (_scenario, _message, id) => {
+        calls.push(id);
+        if (calls.length === 2) await held;
+      },
+      callBatch: () => Promise.reject(new Error('unused')),
+      close: () => undefined,
+    };
+    const app = await relayApp(writers, { name: 'relay-single', maxInFlight: 1 });
+    const send = (body: unknown, id?: string) =>
+      app.inject({ method: 'POST', url: relayRoute(scenario), headers: { 'content-type': 'application/json', ...(id ? { 'x-event-id': id } : {}) }, payload: JSON.stringify(body) });
+    try {
+      const accepted = await send(valid, eventId);
+      assert.equal(accepted.statusCode, 202, accepted.body);
+      assert.deepEqual(accepted.json(), { id: eventId });
+      const noId = await send(valid);
+      assert.equal(noId.statusCode, 400);
+      assert.equal(noId.json().field, 'x-event-id');
+      const invalid = await send({ ...valid, cantidad_vendida: -1 }, eventId);
+      assert.equal(invalid.statusCode, 422);
+      assert.equal(invalid.json().id, eventId);
+      assert.equal(invalid.json().field, 'cantidad_vendida');
+      const holding = send(valid, eventId);
+      while (calls.length < 2) await new Promise((resolve) => setImmediate(resolve));
+      const shed = await send({ not: 'checked' });
+      assert.equal(shed.statusCode, 503, 'capacity is checked before the id and the body');
+      assert.equal(shed.headers['retry-after'], '1');
+      release();
+      assert.equal((await holding).statusCode, 202);
+      assert.deepEqual(calls, [eventId, eventId], 'neither the invalid event nor the shed one reached a writer');
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -1,0 +1,104 @@
+import { createParamDecorator, Inject, Injectable, type ArgumentMetadata, type ExecutionContext, type PipeTransform } from '@nestjs/common';
+import type { AnyScenario } from '@oleada/scenarios';
+import { ErrorShapeException, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, uuidv7, validationError } from '@oleada/shared';
+import type { FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { GATEWAY_OPTIONS } from './gateway.constants';
+import { GatewayMetrics } from './gateway.metrics';
+
+/** What an event request brings, unchecked: its body and its Idempotency-Key header. */
+export interface EventRequest {
+  readonly body: unknown;
+  readonly idempotencyKey: string | string[] | undefined;
+}
+
+/** One event, valid, with its id. */
+export interface AcceptedEvent {
+  readonly event: unknown;
+  readonly id: string;
+}
+
+/** A batch of events, each valid, with their ids (same order). */
+export interface AcceptedBatch {
+  readonly events: readonly unknown[];
+  readonly ids: string[];
+}
+
+/**
+ * The body and Idempotency-Key of an event request, for SingleEventPipe or BatchEventPipe, which
+ * check both in the order the answer depends on; the decorator's data is the scenario's name.
+ */
+export const EventInput = createParamDecorator((_scenario: string, context: ExecutionContext): EventRequest => {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  return { body: request.body, idempotencyKey: request.headers[IDEMPOTENCY_KEY_HEADER] };
+});
+
+/** The client's Idempotency-Key, if it sent a valid one; 400 if it sent one that is not. */
+function idempotencyKey(request: EventRequest): string | undefined {
+  const key = request.idempotencyKey;
+  if (key === undefined) return undefined;
+  if (typeof key !== 'string' || !IDEMPOTENCY_KEY_PATTERN.test(key)) {
+    throw new ErrorShapeException(400, { error: 'bad_request', message: 'Idempotency-Key must be 1-200 printable ASCII characters', field: IDEMPOTENCY_KEY_HEADER });
+  }
+  return key;
+}
+
+interface PipeOptions {
+  readonly scenarios: readonly AnyScenario[];
+  readonly batchMax: number;
+}
+
+/**
+ * One event: the Idempotency-Key (400), then the body against the scenario's schema (422, counted
+ * as an invalid event); its id derives from the key, or is a fresh UUIDv7.
+ */
+@Injectable()
+export class SingleEventPipe implements PipeTransform<EventRequest, AcceptedEvent> {
+  private readonly schemas: ReadonlyMap<string, z.ZodType>;
+
+  constructor(
+    @Inject(GATEWAY_OPTIONS) options: PipeOptions,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.schemas = new Map(options.scenarios.map((s) => [s.name, s.body as z.ZodType]));
+  }
+
+  transform(request: EventRequest, { data: scenario }: ArgumentMetadata): AcceptedEvent {
+    const key = idempotencyKey(request);
+    const parsed = this.schemas.get(scenario as string)!.safeParse(request.body);
+    if (!parsed.success) {
+      this.metrics.events.inc({ scenario, outcome: 'invalid' });
+      this.metrics.requests.inc({ scenario, kind: 'single', status: 422 });
+      throw new ErrorShapeException(422, validationError(parsed.error));
+    }
+    return { event: parsed.data, id: key === undefined ? uuidv7() : idempotentEventId(scenario as string, key) };
+  }
+}
+
+/**
+ * A batch: the JSON array against the scenario's schema, 1 to `batchMax` events (422), then the
+ * Idempotency-Key (400); event i's id derives from the key and i, or is a fresh UUIDv7.
+ */
+@Injectable()
+export class BatchEventPipe implements PipeTransform<EventRequest, AcceptedBatch> {
+  private readonly schemas: ReadonlyMap<string, z.ZodType<unknown[]>>;
+
+  constructor(
+    @Inject(GATEWAY_OPTIONS) options: PipeOptions,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.schemas = new Map(options.scenarios.map((s) => [s.name, z.array(s.body as z.ZodType).min(1).max(options.batchMax)]));
+  }
+
+  transform(request: EventRequest, { data: scenario }: ArgumentMetadata): AcceptedBatch {
+    const parsed = this.schemas.get(scenario as string)!.safeParse(request.body);
+    if (!parsed.success) {
+      this.metrics.requests.inc({ scenario, kind: 'batch', status: 422 });
+      throw new ErrorShapeException(422, validationError(parsed.error));
+    }
+    const key = idempotencyKey(request);
+    const events = parsed.data;
+    const ids = key === undefined ? events.map(() => uuidv7()) : events.map((_, i) => idempotentEventId(scenario as string, key, i));
+    return { events, ids };
+  }
+}

@@ -1,0 +1,105 @@
+import { installSecurityHeaders, sendError } from '@oleada/shared';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import { EVENT_ROUTE, type EventRouteKind } from './gateway.constants';
+import type { GatewayMetrics } from './gateway.metrics';
+import { RateLimiter, type RateLimitOptions } from './rate-limiter';
+
+export interface AdmissionOptions {
+  /** Requests in flight before new ones get a fast 503. */
+  readonly maxInFlight: number;
+  /** Largest body of a single event, in bytes; a batch may take up to 1 MiB (or this, if larger). */
+  readonly bodyLimit: number;
+  /** Requests per second per client address before 429; unlimited when absent. */
+  readonly rateLimit?: RateLimitOptions;
+  /**
+   * How long a request may take to deliver its body; then its connection is closed and its
+   * in-flight slot freed, so clients that never finish (slowloris) cannot hold the gateway.
+   */
+  readonly bodyTimeoutMs: number;
+}
+
+const COUNTED = Symbol('oleada.inFlight');
+const BODY_DEADLINE = Symbol('oleada.bodyDeadline');
+type CountedRequest = FastifyRequest & { [COUNTED]?: boolean; [BODY_DEADLINE]?: NodeJS.Timeout };
+
+/** A route option that takes one hook or several, as an array to add to. */
+function hooks<H>(value: H | H[] | undefined): H[] {
+  return value === undefined ? [] : Array.isArray(value) ? value : [value];
+}
+
+/**
+ * Admission of the scenario routes: rate limit (429), in-flight bound (fast 503), and the deadline
+ * for a body to arrive (the connection is closed, 408 in the metrics), each before the body is read.
+ *
+ * These stay Fastify hooks of the routes (onRequest), not a Nest guard or interceptor: those run
+ * after Fastify read and parsed the body, so a client over its rate or a gateway at capacity would
+ * still pay for receiving and parsing every body it refuses, and a body that never arrives would
+ * hold no slot while it trickles in. The hooks and the routes' body limits are attached when Nest
+ * registers a route marked `@RouteConfig({ [EVENT_ROUTE]: kind })` (Fastify's onRoute), so health
+ * and metrics, which carry no mark, are never limited or shed.
+ */
+export class GatewayAdmission {
+  private readonly limiter?: RateLimiter;
+  private inFlight = 0;
+
+  constructor(
+    private readonly options: AdmissionOptions,
+    private readonly metrics: GatewayMetrics,
+  ) {
+    this.limiter = options.rateLimit ? new RateLimiter(options.rateLimit) : undefined;
+  }
+
+  /**
+   * Installs the hooks on the app's root Fastify instance: the security headers on every answer
+   * (routes, 404s, errors, answers sent from hooks), and the admission of every event route
+   * registered from now on. Call it before Nest registers the routes.
+   */
+  install(fastify: FastifyInstance): void {
+    installSecurityHeaders(fastify);
+    fastify.addHook('onRoute', (route: RouteOptions) => {
+      const kind = (route.config as Record<string, unknown> | undefined)?.[EVENT_ROUTE] as EventRouteKind | undefined;
+      if (kind === undefined) return;
+      route.bodyLimit = kind === 'batch' ? Math.max(this.options.bodyLimit, 1024 * 1024) : this.options.bodyLimit;
+      route.onRequest = [...hooks(route.onRequest), this.admit];
+      // The body is in: from here on the chain's own deadline (REQUEST_TIMEOUT_MS) applies.
+      route.preValidation = [...hooks(route.preValidation), this.bodyArrived];
+      route.onResponse = [...hooks(route.onResponse), this.released];
+      route.onRequestAbort = [...hooks(route.onRequestAbort), this.released];
+    });
+  }
+
+  private readonly admit = async (request: CountedRequest, reply: FastifyReply): Promise<FastifyReply | undefined> => {
+    const wait = this.limiter?.take(request.ip) ?? 0;
+    if (wait > 0) {
+      this.metrics.requests.inc({ scenario: 'any', kind: 'rate_limited', status: 429 });
+      const seconds = Math.max(1, Math.ceil(wait));
+      return sendError(reply, 429, { error: 'rate_limited', message: `too many requests from this client; retry in ${seconds} s` }, seconds);
+    }
+    if (this.inFlight >= this.options.maxInFlight) {
+      this.metrics.requests.inc({ scenario: 'any', kind: 'shed', status: 503 });
+      return sendError(reply, 503, { error: 'overloaded', message: 'gateway is at capacity; retry later' }, 1);
+    }
+    this.inFlight++;
+    this.metrics.inFlight.set(this.inFlight);
+    request[COUNTED] = true;
+    request[BODY_DEADLINE] = setTimeout(() => {
+      this.metrics.requests.inc({ scenario: 'any', kind: 'body_timeout', status: 408 });
+      this.release(request);
+      request.raw.destroy();
+    }, this.options.bodyTimeoutMs);
+    return undefined;
+  };
+
+  private readonly bodyArrived = async (request: CountedRequest): Promise<void> => clearTimeout(request[BODY_DEADLINE]);
+
+  private readonly released = async (request: CountedRequest): Promise<void> => this.release(request);
+
+  private release(request: CountedRequest): void {
+    clearTimeout(request[BODY_DEADLINE]);
+    if (request[COUNTED]) {
+      request[COUNTED] = false;
+      this.inFlight--;
+      this.metrics.inFlight.set(this.inFlight);
+    }
+  }
+}

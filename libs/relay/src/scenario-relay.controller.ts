@@ -1,0 +1,40 @@
+import { Body, Controller, HttpCode, HttpStatus, Post, SetMetadata, UseGuards, type Type } from '@nestjs/common';
+import { RouteConfig } from '@nestjs/platform-fastify';
+import { relayBatchRoute, relayRoute, type AnyScenario } from '@oleada/scenarios';
+import { BODY_LIMIT } from '@oleada/shared';
+import { RelayCapacityGuard } from './relay-capacity';
+import { RelayBatchPipe, RelayEventInput, RelayEventPipe, type RelayBatchRequest, type RelayEvent } from './relay-input.pipe';
+import { RELAY_BATCH_BODY_LIMIT, SCENARIO_NAME } from './relay.constants';
+import { RelayService, type RelayBatchResult } from './relay.service';
+
+/**
+ * The relay's internal routes of one scenario, made from its definition: one event
+ * (`POST /internal/v1/<name>/events`: capacity guard, then the id header and the body checked by
+ * RelayEventPipe, then the scenario's unary gRPC method) and a gateway's batch
+ * (`…/events:batch`: the envelope checked by RelayBatchPipe, then one EventBatchService call; 200
+ * with one status per event).
+ */
+export function scenarioRelayController(scenario: AnyScenario): Type<unknown> {
+  @Controller()
+  @SetMetadata(SCENARIO_NAME, scenario.name)
+  class ScenarioRelayController {
+    constructor(private readonly relay: RelayService) {}
+
+    @Post(relayRoute(scenario))
+    @UseGuards(RelayCapacityGuard)
+    @HttpCode(HttpStatus.ACCEPTED)
+    single(@RelayEventInput(scenario.name, RelayEventPipe) event: RelayEvent): Promise<{ id: string }> {
+      return this.relay.sendOne(scenario, event);
+    }
+
+    @Post(relayBatchRoute(scenario))
+    @RouteConfig({ [BODY_LIMIT]: RELAY_BATCH_BODY_LIMIT })
+    @HttpCode(HttpStatus.OK)
+    batch(@Body(RelayBatchPipe) batch: RelayBatchRequest): Promise<{ results: RelayBatchResult[] }> {
+      return this.relay.sendBatch(scenario, batch);
+    }
+  }
+  const name = `${scenario.name[0].toUpperCase()}${scenario.name.slice(1)}RelayController`;
+  Object.defineProperty(ScenarioRelayController, 'name', { value: name });
+  return ScenarioRelayController;
+}

@@ -1,0 +1,117 @@
+/**
+ * The gateway's own cost, alone: CPU-ms per request of the gateway process under a fixed offered
+ * rate and at saturation, against a fake relay that accepts every batch at once (no writer, no
+ * broker), so the figure is the gateway's per-request path and nothing else.
+ *
+ *   node tools/bench/dist/cli/gateway-cpu.js [--port 21080] [--rate 1000] [--seconds 10] [--connections 32] [--node-args=--cpu-prof]
+ *
+ * The fake relay and the load run in this process; only the gateway's CPU (/proc/<pid>/stat) is
+ * counted, so what else the machine runs matters less than for `npm run bench` — still compare runs
+ * taken close together.
+ */
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { loadavg } from 'node:os';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import autocannon from 'autocannon';
+import { blackfridayScenario, canonicalRoute, seededRandom } from '@oleada/scenarios';
+import { readProcess } from '../measure/processes';
+
+const { values: args } = parseArgs({
+  options: {
+    port: { type: 'string', default: '21080' },
+    rate: { type: 'string', default: '1000' },
+    seconds: { type: 'string', default: '10' },
+    connections: { type: 'string', default: '32' },
+    gateway: { type: 'string', default: resolve(__dirname, '../../../../apps/gateway/dist/main.js') },
+    'node-args': { type: 'string', default: '' },
+  },
+});
+const port = Number(args.port);
+const relayPort = port + 1;
+const seconds = Number(args.seconds);
+
+/** Answers every batch of the gateway 200, every event 202. */
+function fakeRelay(): Promise<() => Promise<void>> {
+  const server = createServer({ keepAliveTimeout: 30_000 }, (request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const { events } = JSON.parse(Buffer.concat(chunks).toString()) as { events: Array<{ id: string }> };
+      const body = JSON.stringify({ results: events.map((e) => ({ id: e.id, status: 202 })) });
+      response.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+      response.end(body);
+    });
+  });
+  return new Promise((ready) => server.listen(relayPort, '127.0.0.1', () => ready(() => new Promise((done) => server.close(() => done())))));
+}
+
+async function waitReady(url: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      if ((await fetch(url)).ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`${url} never answered`);
+}
+
+interface Run {
+  readonly label: string;
+  readonly requests: number;
+  readonly accepted: number;
+  readonly cpuMsPerRequest: number;
+  readonly perSecond: number;
+}
+
+async function load(pid: number, label: string, options: { connections: number; overallRate?: number; duration: number }): Promise<Run> {
+  const body = JSON.stringify(blackfridayScenario.sample(seededRandom(1)));
+  const before = readProcess(pid);
+  const started = performance.now();
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}`,
+    connections: options.connections,
+    duration: options.duration,
+    ...(options.overallRate ? { overallRate: options.overallRate } : {}),
+    requests: [{ method: 'POST', path: canonicalRoute(blackfridayScenario), headers: { 'content-type': 'application/json' }, body }],
+  });
+  const elapsed = (performance.now() - started) / 1000;
+  const after = readProcess(pid);
+  if (!before || !after) throw new Error('gateway process vanished');
+  const requests = result.requests.total;
+  const accepted = result['2xx'];
+  return { label, requests, accepted, cpuMsPerRequest: ((after.cpuSeconds - before.cpuSeconds) * 1000) / Math.max(1, requests), perSecond: requests / elapsed };
+}
+
+async function main(): Promise<void> {
+  const closeRelay = await fakeRelay();
+  const nodeArgs = (args['node-args'] as string).split(' ').filter(Boolean);
+  const gateway = spawn(process.execPath, [...nodeArgs, args.gateway], {
+    env: { ...process.env, PORT: String(port), RELAY_URL: `http://127.0.0.1:${relayPort}`, SCENARIOS: 'blackfriday', LOG_LEVEL: 'warn', MAX_IN_FLIGHT: '100000' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  try {
+    await waitReady(`http://127.0.0.1:${port}/health/ready`);
+    const pid = gateway.pid ?? 0;
+    await load(pid, 'warm-up', { connections: Number(args.connections), overallRate: Number(args.rate), duration: 3 });
+    const runs = [
+      await load(pid, `offered ${args.rate}/s`, { connections: Number(args.connections), overallRate: Number(args.rate), duration: seconds }),
+      await load(pid, `saturation, ${args.connections} connections`, { connections: Number(args.connections), duration: seconds }),
+    ];
+    process.stdout.write(`gateway alone (fake relay), load average ${loadavg().map((v) => v.toFixed(2)).join(' ')}\n`);
+    for (const run of runs) {
+      process.stdout.write(`${run.label.padEnd(32)} ${run.perSecond.toFixed(0).padStart(6)} req/s  ${run.accepted}/${run.requests} accepted  ${run.cpuMsPerRequest.toFixed(3)} CPU-ms/request\n`);
+    }
+  } finally {
+    gateway.kill('SIGTERM');
+    await closeRelay();
+  }
+}
+
+void main().catch((error: unknown) => {
+  process.stderr.write(`${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
