@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type NestModule, type Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AnyScenario } from '@oleada/scenarios';
-import { METRICS, type Metrics } from '@oleada/shared';
+import { METRICS, type ConfigNamespace, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
 import { GatewayAdmission } from './gateway-admission';
 import { GATEWAY_OPTIONS } from './gateway.constants';
@@ -34,9 +34,6 @@ export interface GatewayModuleOptions {
   /** A forwarder made elsewhere (a test's fake relay), closed by the module on shutdown; by default one for `relayUrl`. */
   readonly forwarder?: RelayForwarder;
 }
-
-/** A config namespace (`registerAs`): called, it gives the validated configuration; `KEY` injects it. */
-export type ConfigNamespace<C> = (() => C | Promise<C>) & { readonly KEY: string | symbol };
 
 /**
  * The public REST hop: a controller per served scenario (scenarioEventsController), its pipes, the

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
-import { METRICS, type Metrics } from '@oleada/shared';
+import { METRICS, type ConfigNamespace, type Metrics } from '@oleada/shared';
 import { RelayCapacity } from './relay-capacity';
 import { RELAY_OPTIONS, WRITER_CALLER } from './relay.constants';
 import { RelayMetrics } from './relay.metrics';
@@ -23,9 +23,6 @@ export interface RelayModuleOptions {
   readonly writers?: WriterCaller;
 }
 
-/** A config namespace (`registerAs`): called, it gives the validated configuration; `KEY` injects it. */
-export type RelayConfigNamespace<C> = (() => C | Promise<C>) & { readonly KEY: string | symbol };
-
 /** The relay's REST-in, gRPC-out hop: a controller per served scenario, its guard and pipes, the service, and the writer client. */
 @Module({})
 export class RelayModule {
@@ -35,7 +32,7 @@ export class RelayModule {
    * before any provider exists, so the routes of the served scenarios are made here from the same
    * namespace and factory; the providers get the options by injection.
    */
-  static async forRootAsync<C>(options: { readonly config: RelayConfigNamespace<C>; readonly useFactory: (config: C) => RelayModuleOptions }): Promise<DynamicModule> {
+  static async forRootAsync<C>(options: { readonly config: ConfigNamespace<C>; readonly useFactory: (config: C) => RelayModuleOptions }): Promise<DynamicModule> {
     const { scenarios } = options.useFactory(await options.config());
     return RelayModule.with(scenarios, { provide: RELAY_OPTIONS, inject: [options.config.KEY], useFactory: options.useFactory });
   }

@@ -2,6 +2,13 @@ import { ConfigModule, type ConfigFactory, type ConfigFactoryKeyHost } from '@ne
 import type { DynamicModule } from '@nestjs/common';
 import { OpsModule } from './ops.module';
 
+/**
+ * A config namespace (`registerAs`) as a feature module takes it: called, it gives the validated
+ * configuration (the module's routes are made from it when Nest scans the module); `KEY` injects
+ * the same to the module's providers.
+ */
+export type ConfigNamespace<C> = (() => C | Promise<C>) & { readonly KEY: string | symbol };
+
 /** What every app's configuration namespace carries (baseConfigShape). */
 interface BaseConfig {
   readonly SERVICE_NAME?: string;
