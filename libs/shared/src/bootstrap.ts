@@ -75,6 +75,7 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   });
   installStrictJsonParser(adapter.getInstance());
   installRouteBodyLimits(adapter.getInstance());
+  // bodyParser: false — the strict parser above is the only one; Nest must not add its own.
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: false, bufferLogs: false, abortOnError: false, bodyParser: false });
   const logger = options.logger ?? app.get<Logger>(LOGGER);
   app.useGlobalFilters(new ErrorShapeFilter(adapter.getInstance(), logger));
