@@ -3,7 +3,8 @@
  * npm run bench [-- --quick] — the local stack under load, the technology comparisons, and the
  * report in docs/performance (README.md, SVG charts, results.json). See docs/performance/README.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -20,6 +21,8 @@ import { readProfileOf, summarizeProfile } from '../measure/cpu-profile';
 import { pidListeningOn, ProcessSampler } from '../measure/processes';
 import { describeMachine, loadAverages } from '../machine';
 import { reportCharts, renderSvg } from '../report/charts';
+import { flameTree, isOwnOrPackageFrame, renderFlameGraph, widestFrames } from '../report/flame-graph';
+import { regressionRows } from '../report/regression';
 import { checkTargets, renderMarkdown } from '../report/markdown';
 import type { AppProfile, BareResult, BenchReport } from '../report/model';
 import { ChildServer } from '../servers/child';
@@ -48,6 +51,8 @@ const { values: args } = parseArgs({
     /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
     'profile-dir': { type: 'string' },
     only: { type: 'string' },
+    /** The results.json to compare with; by default the one this run replaces in --out. */
+    baseline: { type: 'string' },
   },
 });
 
@@ -178,6 +183,8 @@ async function main(): Promise<void> {
   const brokers: StackRunResult[] = [];
   let brokersPending: string | undefined;
   let profile: AppProfile[] = [];
+  /** Flame graph SVGs by file name, written beside the report. */
+  const flameGraphs = new Map<string, string>();
   let profileRun: StackRunResult | undefined;
   /** Closed-loop load on the stack's gateway for `seconds`, every outcome known. */
   const saturation = (stack: { gatewayUrl: string }, seconds: number) => () =>
@@ -291,7 +298,13 @@ async function main(): Promise<void> {
         });
         profile = [...pids].flatMap(([app, pid]) => {
           const cpuProfile = readProfileOf(dir, pid);
-          return cpuProfile ? [{ app, summary: summarizeProfile(cpuProfile, window) }] : [];
+          if (!cpuProfile) return [];
+          const tree = flameTree(cpuProfile, window);
+          const file = `flame-${app}.svg`;
+          const events = profileRun ? Math.max(profileRun.counted, profileRun.load.accepted) : 0;
+          const perEvent = events > 0 ? `, ${((tree.total / 1000) / events).toFixed(3)} CPU-ms per counted event` : '';
+          flameGraphs.set(file, renderFlameGraph(tree, { title: `${app}: CPU profile of ${profileRun?.label ?? 'the profiled run'}${perEvent}` }));
+          return [{ app, summary: summarizeProfile(cpuProfile, window), flameGraph: file, widest: widestFrames(tree, 8, isOwnOrPackageFrame) }];
         });
         if (profile.length === 0) throw new Error(`no CPU profiles were written to ${dir}`);
         for (const p of profile) log(`profile ${p.app}: ${p.summary.components.slice(0, 4).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ')}`);
@@ -301,10 +314,12 @@ async function main(): Promise<void> {
     });
 
     const loadAfter = loadAverages();
+    const previous = readBaseline((args.baseline as string | undefined) ?? join(outDir, 'results.json'));
     const partial = { sweep, sustained, sustainedOffered, writers, brokers, quick };
     const report: BenchReport = {
       generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, ''),
+      commit: gitCommit(),
       quick,
       minutes: (Date.now() - began) / 60_000,
       scenario: scenario.name,
@@ -323,9 +338,16 @@ async function main(): Promise<void> {
       profile,
       profileRun,
       targets: checkTargets(partial),
+      baseline: previous && {
+        generatedAt: previous.generatedAt,
+        command: previous.command,
+        commit: previous.commit,
+        loadAverageBefore: previous.loadAverage.before,
+      },
+      regression: previous && regressionRows(previous, { sustained, sustainedOffered, profileRun, sweep, bare }),
       failures,
     };
-    await writeReport(report, outDir);
+    await writeReport(report, outDir, flameGraphs);
     printSummary(report, outDir);
     if (failures.length) process.exitCode = 1;
   } finally {
@@ -343,9 +365,35 @@ function safeValkeyBinary(): string | undefined {
   }
 }
 
-async function writeReport(report: BenchReport, outDir: string): Promise<void> {
+/** The results.json of an earlier run, if there is one to compare with. */
+function readBaseline(path: string): BenchReport | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
+  } catch (error) {
+    log(`cannot read the previous results (${path}): ${(error as Error).message}; no comparison`);
+    return undefined;
+  }
+}
+
+/** The measured commit, marked when the tree had uncommitted changes. */
+function gitCommit(): string | undefined {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: repoRoot(), encoding: 'utf8' }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${head} + uncommitted changes` : head;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeReport(report: BenchReport, outDir: string, flameGraphs: ReadonlyMap<string, string>): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const charts: string[] = [];
+  for (const [file, svg] of flameGraphs) {
+    writeFileSync(join(outDir, file), svg);
+    charts.push(file);
+  }
   for (const { file, spec } of reportCharts(report)) {
     writeFileSync(join(outDir, file), await renderSvg(spec));
     writeFileSync(join(outDir, file.replace(/\.svg$/, '.vl.json')), `${JSON.stringify(spec, null, 2)}\n`);
