@@ -17,7 +17,8 @@ import { compareHops } from '../compare/hops';
 import { compareValkeyReplicas } from '../compare/valkey-replicas';
 import { pacedLoad } from '../load/paced';
 import { saturate, saturateFor } from '../load/saturate';
-import { readProfileOf, summarizeProfile } from '../measure/cpu-profile';
+import { writeBatchLoad } from '../load/write-batches';
+import { readProfileOf, summarizeProfile, type CpuProfile } from '../measure/cpu-profile';
 import { pidListeningOn, ProcessSampler } from '../measure/processes';
 import { describeMachine, loadAverages } from '../machine';
 import { reportCharts, renderSvg } from '../report/charts';
@@ -29,7 +30,7 @@ import { ChildServer } from '../servers/child';
 import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
 import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
 
-const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile'] as const;
+const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -51,6 +52,14 @@ const { values: args } = parseArgs({
     /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
     'profile-dir': { type: 'string' },
     only: { type: 'string' },
+    /** The direct section: events per EventBatchService call, calls in flight, seconds. */
+    'direct-batch': { type: 'string', default: '50' },
+    'direct-concurrency': { type: 'string', default: '16' },
+    'direct-seconds': { type: 'string', default: '20' },
+    /** Events/s the direct section offers (open loop); closed loop without it. */
+    'direct-rate': { type: 'string' },
+    /** Writer processes of the direct section (3, as npm start runs them, by default). */
+    'direct-writers': { type: 'string' },
     /** The results.json to compare with; by default the one this run replaces in --out. */
     baseline: { type: 'string' },
   },
@@ -74,7 +83,8 @@ const plan = {
   valkeySeconds: quick ? 3 : 8,
   profileSeconds: 20,
 };
-const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => !(s === 'profile' && (quick || args['no-profile']))));
+// `direct` is a tool for the writer path, run when asked for (--only direct).
+const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => s !== 'direct' && !(s === 'profile' && (quick || args['no-profile']))));
 for (const section of only) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (known: ${SECTIONS.join(', ')})`);
 
 const nodeArgs = (args['node-args'] as string).trim();
@@ -181,6 +191,7 @@ async function main(): Promise<void> {
   let sustainedOffered: StackRunResult | undefined;
   const writers: StackRunResult[] = [];
   const brokers: StackRunResult[] = [];
+  const direct: StackRunResult[] = [];
   let brokersPending: string | undefined;
   let profile: AppProfile[] = [];
   /** Flame graph SVGs by file name, written beside the report. */
@@ -296,21 +307,39 @@ async function main(): Promise<void> {
           });
           window.toUs = Number(process.hrtime.bigint() / 1000n);
         });
-        profile = [...pids].flatMap(([app, pid]) => {
-          const cpuProfile = readProfileOf(dir, pid);
-          if (!cpuProfile) return [];
-          const tree = flameTree(cpuProfile, window);
-          const file = `flame-${app}.svg`;
-          const events = profileRun ? Math.max(profileRun.counted, profileRun.load.accepted) : 0;
-          const perEvent = events > 0 ? `, ${((tree.total / 1000) / events).toFixed(3)} CPU-ms per counted event` : '';
-          flameGraphs.set(file, renderFlameGraph(tree, { title: `${app}: CPU profile of ${profileRun?.label ?? 'the profiled run'}${perEvent}` }));
-          return [{ app, summary: summarizeProfile(cpuProfile, window), flameGraph: file, widest: widestFrames(tree, 8, isOwnOrPackageFrame) }];
-        });
+        profile = profilesOf(dir, pids, window, profileRun, '', flameGraphs);
         if (profile.length === 0) throw new Error(`no CPU profiles were written to ${dir}`);
         for (const p of profile) log(`profile ${p.app}: ${p.summary.components.slice(0, 4).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ')}`);
       } finally {
         if (!keep) rmSync(dir, { recursive: true, force: true });
       }
+    });
+
+    await section('direct', failures, async () => {
+      const keep = args['profile-dir'] as string | undefined;
+      const dir = keep ? resolve(keep, 'direct') : undefined;
+      if (dir) mkdirSync(dir, { recursive: true });
+      const batchSize = Number(args['direct-batch']);
+      const concurrency = Number(args['direct-concurrency']);
+      const rate = args['direct-rate'] ? Number(args['direct-rate']) : undefined;
+      const seconds = Number(args['direct-seconds']);
+      const window = { fromUs: 0, toUs: 0 };
+      const pids = new Map<string, number>();
+      const writerCount = args['direct-writers'] ? Number(args['direct-writers']) : undefined;
+      const variant: StackVariant = writerCount ? { label: `${writerCount} writers`, writers: writerCount, broker: 'kafka', options: { writerCount } } : variants.default;
+      await startBenchStack(env, { ...variant, nodeArgs: [nodeArgs, dir ? `--cpu-prof --cpu-prof-dir=${dir}` : ''].filter(Boolean).join(' ') || undefined }, async (stack) => {
+        const targets = stack.writers.map((w) => `127.0.0.1:${w.spec.env.GRPC_PORT}`);
+        const drive = (s: number) => () => writeBatchLoad({ scenario, targets, batchSize, concurrency, seconds: s, rate });
+        await drive(plan.warmupSeconds)();
+        for (const app of stack.apps) if (app.pid) pids.set(app.spec.name, app.pid);
+        window.fromUs = Number(process.hrtime.bigint() / 1000n);
+        const label = `WriteBatch of ${batchSize}, ${rate ? `${rate} events/s offered, at most ` : ''}${concurrency} calls in flight, straight to ${variant.label}${dir ? ', profiled' : ''}`;
+        const run = await measureStackRun(env, stack, label, drive(seconds), { connections: concurrency, offeredRate: rate });
+        log(`direct: ${run.hops.recordsPerProduce?.toFixed(1) ?? '?'} records per produce request`);
+        direct.push(run);
+        window.toUs = Number(process.hrtime.bigint() / 1000n);
+      });
+      if (dir) profile.push(...profilesOf(dir, pids, window, direct[direct.length - 1], ' (direct)', flameGraphs));
     });
 
     const loadAfter = loadAverages();
@@ -335,6 +364,7 @@ async function main(): Promise<void> {
       writers,
       brokers,
       brokersPending,
+      direct,
       profile,
       profileRun,
       targets: checkTargets(partial),
@@ -344,7 +374,7 @@ async function main(): Promise<void> {
         commit: previous.commit,
         loadAverageBefore: previous.loadAverage.before,
       },
-      regression: previous && regressionRows(previous, { sustained, sustainedOffered, profileRun, sweep, bare }),
+      regression: previous && regressionRows(previous, { sustained, sustainedOffered, profileRun, sweep, bare, direct }),
       failures,
     };
     await writeReport(report, outDir, flameGraphs);
@@ -363,6 +393,23 @@ function safeValkeyBinary(): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Each app's profile summary and flame graph (`flame-<app><suffix>.svg`, kept in `flameGraphs`),
+ * from the samples inside `window`; `run` gives the events, for the cost per event in the title.
+ */
+function profilesOf(dir: string, pids: ReadonlyMap<string, number>, window: { fromUs: number; toUs: number }, run: StackRunResult | undefined, suffix: string, flameGraphs: Map<string, string>): AppProfile[] {
+  return [...pids].flatMap(([app, pid]) => {
+    const cpuProfile: CpuProfile | undefined = readProfileOf(dir, pid);
+    if (!cpuProfile) return [];
+    const tree = flameTree(cpuProfile, window);
+    const file = `flame-${app}${suffix.replace(/\W+/g, '-').replace(/-$/, '')}.svg`;
+    const events = run ? Math.max(run.counted, run.load.accepted) : 0;
+    const perEvent = events > 0 ? `, ${(tree.total / 1000 / events).toFixed(3)} CPU-ms per counted event` : '';
+    flameGraphs.set(file, renderFlameGraph(tree, { title: `${app}: CPU profile of ${run?.label ?? 'the profiled run'}${perEvent}` }));
+    return [{ app: `${app}${suffix}`, summary: summarizeProfile(cpuProfile, window), flameGraph: file, widest: widestFrames(tree, 8, isOwnOrPackageFrame) }];
+  });
 }
 
 /** The results.json of an earlier run, if there is one to compare with. */

@@ -118,6 +118,7 @@ function costRuns(report: BenchReport): Array<{ label: string; run: StackRunResu
   for (const run of report.writers) if (run !== report.sustained && !run.label.endsWith('(default)')) runs.push({ label: run.label, run });
   for (const run of report.brokers) runs.push({ label: `broker ${run.label}`, run });
   if (report.profileRun) runs.push({ label: `${report.profileRun.label} (profiler overhead included)`, run: report.profileRun });
+  for (const run of report.direct ?? []) runs.push({ label: `direct: ${run.label}`, run });
   return runs;
 }
 

@@ -64,6 +64,8 @@ export interface BenchReport {
   readonly brokers: readonly StackRunResult[];
   /** Why the broker comparison has no rows, when it has none. */
   readonly brokersPending?: string;
+  /** EventBatchService calls straight to the writers (the `direct` section): writers, broker and consumer alone. */
+  readonly direct?: readonly StackRunResult[];
   readonly profile: readonly AppProfile[];
   /** CPU and RSS during the profiled run (the profiler's own overhead included). */
   readonly profileRun?: StackRunResult;

@@ -36,11 +36,12 @@ function runFigures(label: string, run: StackRunResult, withRate: boolean): Arra
   return rows;
 }
 
-function figuresOf(report: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 'profileRun' | 'sweep' | 'bare'>) {
+function figuresOf(report: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 'profileRun' | 'sweep' | 'bare' | 'direct'>) {
   const rows: Array<Omit<RegressionRow, 'previous' | 'current'> & { value: number | undefined }> = [];
   if (report.sustained) rows.push(...runFigures('saturation', report.sustained, true));
   if (report.sustainedOffered) rows.push(...runFigures(`sustained ${report.sustainedOffered.offeredRate ?? '?'}/s offered`, report.sustainedOffered, true));
   if (report.profileRun) rows.push(...runFigures('profiled saturation', report.profileRun, true));
+  for (const run of report.direct ?? []) rows.push(...runFigures(`direct (${run.label})`, run, true));
   for (const step of report.sweep) {
     rows.push({ figure: `${step.offeredRate}/s offered: p99 ms`, value: step.load.latency.p99, better: 'lower', digits: 1 });
     rows.push({ figure: `${step.offeredRate}/s offered: CPU-ms per event, apps + broker + Valkey`, value: stackCpuMsPerEvent(step), better: 'lower', digits: 3 });
@@ -51,8 +52,8 @@ function figuresOf(report: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 
 
 /** Every figure both reports measured, this run's beside the previous one's. Older results.json files lack some figures; those rows are left out. */
 export function regressionRows(
-  previous: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 'profileRun' | 'sweep' | 'bare'>,
-  current: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 'profileRun' | 'sweep' | 'bare'>,
+  previous: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 'profileRun' | 'sweep' | 'bare' | 'direct'>,
+  current: Pick<BenchReport, 'sustained' | 'sustainedOffered' | 'profileRun' | 'sweep' | 'bare' | 'direct'>,
 ): RegressionRow[] {
   const before = new Map(figuresOf(previous).map((r) => [r.figure, r.value]));
   return figuresOf(current).flatMap(({ value, ...row }) => {
