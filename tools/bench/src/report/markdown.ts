@@ -66,8 +66,18 @@ export function checkTargets(report: Pick<BenchReport, 'sweep' | 'sustained' | '
     measured: worst ? `highest: ${worst[0]} ${n(worst[1])} MiB = ${n(worst[1] * 1.048576)} MB (peaks in MiB: ${[...peaks].map(([k, v]) => `${k} ${n(v)}`).join(', ')})` : 'not measured',
     met: worst ? worst[1] * 1.048576 <= 200 : undefined,
   });
+  // Issue #15: the machine-independent figure, judged at saturation (the closed-loop run).
+  const cost = s && stackCpuMsPerEvent(s);
+  out.push({
+    target: `≤ ${CPU_MS_PER_EVENT_TARGET} CPU-ms per counted event at saturation (apps + broker + Valkey)`,
+    measured: cost !== undefined && s ? `${n(cost, 3)} CPU-ms per event at ${n(s.endToEndRate)} counted events/s (${[...costByRole(s.processes)].map(([role, ms]) => `${role} ${n(ms, 3)}`).join(', ')})` : 'not measured',
+    met: cost !== undefined && s ? cost <= CPU_MS_PER_EVENT_TARGET && s.lost === 0 && s.duplicates === 0 : undefined,
+  });
   return out;
 }
+
+/** CPU the whole stack may spend per counted event (issue #15). */
+export const CPU_MS_PER_EVENT_TARGET = 0.35;
 
 function verdict(met: boolean | undefined): string {
   return met === undefined ? 'not measured' : met ? '**met**' : '**missed**';

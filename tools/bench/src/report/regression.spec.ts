@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { repoRoot } from '@oleada/local';
 import type { StackRunResult } from '../stack-run';
 import { costByRole, roleOf, stackCpuMsPerEvent } from './cost';
-import { renderMarkdown } from './markdown';
+import { checkTargets, renderMarkdown } from './markdown';
 import type { BenchReport } from './model';
 import { changeOf, regressionRows } from './regression';
 
@@ -58,6 +58,18 @@ describe('cost per event and the regression table', () => {
     assert.match(changeOf(row('250/s offered: p99 ms')), /^±0\.0 % ≈$/);
     assert.ok(!rows.some((r) => r.figure.startsWith('1,000/s') || r.figure.startsWith('1000/s')), 'steps only one run measured are left out');
     assert.ok(!rows.some((r) => r.figure.startsWith('sustained 3000/s')), 'runs only one report has are left out');
+  });
+
+  it('judges the cost per event at saturation against 0.35 CPU-ms', () => {
+    const previous = committedResults();
+    const judge = (sustained: StackRunResult) => checkTargets({ sweep: [], sustained, sustainedOffered: undefined, writers: [], brokers: [], quick: false }).find((t) => t.target.includes('CPU-ms per counted event'));
+    const now = judge(previous.sustained!);
+    assert.equal(now?.met, false, 'the committed run (≈0.59 ms) misses it');
+    assert.match(now!.measured, /^0\.59\d CPU-ms per event at 2,403 counted events\/s \(gateway 0\.195, relay 0\.103, writers 0\.16\d, consumer 0\.043, kafka 0\.069, valkey 0\.021\)$/);
+    const half = changed(previous.sustained!, { gateway: 0.3, relay: 0.3, 'writer-1': 0.5, 'writer-2a': 0.5, 'writer-2b': 0.5, kafka: 0.5 }, 2);
+    assert.equal(judge(half)?.met, true, `${stackCpuMsPerEvent(half)} ms per event meets it`);
+    assert.equal(judge({ ...half, lost: 1 })?.met, false, 'not with a lost event');
+    assert.equal(checkTargets({ sweep: [], sustained: undefined, writers: [], brokers: [], quick: true }).find((t) => t.target.includes('CPU-ms'))?.met, undefined);
   });
 
   it('puts the cost table, the comparison and the flame graphs in the report', () => {
