@@ -58,6 +58,8 @@ const { values: args } = parseArgs({
     'direct-seconds': { type: 'string', default: '20' },
     /** Events/s the direct section offers (open loop); closed loop without it. */
     'direct-rate': { type: 'string' },
+    /** Extra environment for every app of the direct section, `NAME=value,NAME=value` (e.g. LINGER_MS=5). */
+    'app-env': { type: 'string' },
     /** Writer processes of the direct section (3, as npm start runs them, by default). */
     'direct-writers': { type: 'string' },
     /** The results.json to compare with; by default the one this run replaces in --out. */
@@ -326,7 +328,10 @@ async function main(): Promise<void> {
       const window = { fromUs: 0, toUs: 0 };
       const pids = new Map<string, number>();
       const writerCount = args['direct-writers'] ? Number(args['direct-writers']) : undefined;
-      const variant: StackVariant = writerCount ? { label: `${writerCount} writers`, writers: writerCount, broker: 'kafka', options: { writerCount } } : variants.default;
+      const appEnv = Object.fromEntries(((args['app-env'] as string | undefined) ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+      const base: StackVariant = writerCount ? { label: `${writerCount} writers`, writers: writerCount, broker: 'kafka', options: { writerCount } } : variants.default;
+      const envLabel = Object.entries(appEnv).map(([k, v]) => `${k}=${v}`).join(' ');
+      const variant: StackVariant = envLabel ? { ...base, label: `${base.label} (${envLabel})`, options: { ...base.options, env: appEnv } } : base;
       await startBenchStack(env, { ...variant, nodeArgs: [nodeArgs, dir ? `--cpu-prof --cpu-prof-dir=${dir}` : ''].filter(Boolean).join(' ') || undefined }, async (stack) => {
         const targets = stack.writers.map((w) => `127.0.0.1:${w.spec.env.GRPC_PORT}`);
         const drive = (s: number) => () => writeBatchLoad({ scenario, targets, batchSize, concurrency, seconds: s, rate });
