@@ -21,6 +21,9 @@ interface Outcome {
   readonly detail: string;
 }
 
+/** The `outcome` label of the writer's metrics. */
+type OutcomeLabel = 'accepted' | 'invalid' | 'unavailable';
+
 const ACCEPTED: Outcome = { code: GrpcStatus.OK, detail: '' };
 const UNAVAILABLE_DRAINING: Outcome = { code: GrpcStatus.UNAVAILABLE, detail: 'writer is shutting down' };
 const UNAVAILABLE_BROKER: Outcome = { code: GrpcStatus.UNAVAILABLE, detail: 'broker unavailable' };
@@ -63,6 +66,7 @@ export class WriterService {
   private readonly random: () => number;
   private readonly byName: ReadonlyMap<string, AnyScenario>;
   private readonly byPath: ReadonlyMap<string, AnyScenario>;
+  private readonly labels = new Map<string, Readonly<Record<OutcomeLabel, { scenario: string; outcome: OutcomeLabel }>>>();
 
   constructor(
     @Inject(WRITER_OPTIONS) private readonly options: WriterOptions,
@@ -82,22 +86,35 @@ export class WriterService {
     return this.byPath.get(path);
   }
 
+  /** The label sets of a scenario's outcomes, made once: prom-client reads them on every event. */
+  private labelsOf(scenario: AnyScenario): Readonly<Record<OutcomeLabel, { scenario: string; outcome: OutcomeLabel }>> {
+    let labels = this.labels.get(scenario.name);
+    if (!labels) {
+      const of = (outcome: OutcomeLabel) => ({ scenario: scenario.name, outcome });
+      labels = { accepted: of('accepted'), invalid: of('invalid'), unavailable: of('unavailable') };
+      this.labels.set(scenario.name, labels);
+    }
+    return labels;
+  }
+
+  /** Counts one event's outcome and the time since its RPC arrived (`arrivedAt`, performance.now()). */
+  private finish(scenario: AnyScenario, outcome: OutcomeLabel, arrivedAt: number, result: Outcome): Outcome {
+    const labels = this.labelsOf(scenario)[outcome];
+    this.events.inc(labels);
+    this.latency.observe(labels, (performance.now() - arrivedAt) / 1000);
+    return result;
+  }
+
   /**
    * Checks one event and publishes it; resolves with its outcome once the broker acknowledged it
    * (OK) or refused it (UNAVAILABLE), or at once when the event is wrong (INVALID_ARGUMENT).
-   * Never rejects.
+   * Never rejects. `arrivedAt` is when its RPC arrived (performance.now()), shared by a batch's events.
    */
-  private write(scenario: AnyScenario, eventId: string | undefined, acceptedAt: number, message: unknown, encoded?: Buffer): Promise<Outcome> | Outcome {
-    const stop = this.latency.startTimer({ scenario: scenario.name });
-    const finish = (outcome: string, result: Outcome): Outcome => {
-      this.events.inc({ scenario: scenario.name, outcome });
-      stop({ outcome });
-      return result;
-    };
-    if (!eventId || !UUID_PATTERN.test(eventId)) return finish('invalid', { code: GrpcStatus.INVALID_ARGUMENT, detail: `event id ${EVENT_ID_HEADER} must be a UUID` });
-    if (this.draining) return finish('unavailable', UNAVAILABLE_DRAINING);
+  private write(scenario: AnyScenario, eventId: string | undefined, acceptedAt: string, arrivedAt: number, message: unknown, encoded?: Buffer): Promise<Outcome> | Outcome {
+    if (!eventId || !UUID_PATTERN.test(eventId)) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: `event id ${EVENT_ID_HEADER} must be a UUID` });
+    if (this.draining) return this.finish(scenario, 'unavailable', arrivedAt, UNAVAILABLE_DRAINING);
     const problem = scenario.checkMessage(message);
-    if (problem) return finish('invalid', { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
+    if (problem) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
     return this.publisher
       .publish({
         topic: scenario.route(message, this.random),
@@ -106,16 +123,16 @@ export class WriterService {
         value: encoded ?? Buffer.from(scenario.encode(message)),
         headers: {
           [EVENT_ID_HEADER]: eventId,
-          [ACCEPTED_AT_HEADER]: String(acceptedAt || Date.now()),
+          [ACCEPTED_AT_HEADER]: acceptedAt,
           [SCENARIO_HEADER]: scenario.name,
           'x-writer': this.options.name,
         },
       })
       .then(
-        () => finish('accepted', ACCEPTED),
+        () => this.finish(scenario, 'accepted', arrivedAt, ACCEPTED),
         (error: unknown) => {
           this.logger.warn({ err: error, eventId, scenario: scenario.name }, 'event not made durable');
-          return finish('unavailable', UNAVAILABLE_BROKER);
+          return this.finish(scenario, 'unavailable', arrivedAt, UNAVAILABLE_BROKER);
         },
       );
   }
@@ -128,14 +145,15 @@ export class WriterService {
    * Resolves with the scenario's answer once durable; rejects with an RpcException otherwise.
    */
   async unary(scenario: AnyScenario, request: unknown, metadata: Metadata): Promise<unknown> {
+    const arrivedAt = performance.now();
     const given = metadataValue(metadata, EVENT_ID_HEADER);
     const eventId = given ?? unaryEventId(scenario, metadata);
     if (eventId === undefined) {
-      this.events.inc({ scenario: scenario.name, outcome: 'invalid' });
+      this.events.inc(this.labelsOf(scenario).invalid);
       throw rpcError({ code: GrpcStatus.INVALID_ARGUMENT, detail: `${IDEMPOTENCY_KEY_HEADER} must be 1-200 printable ASCII characters` });
     }
     const acceptedAt = Number(metadataValue(metadata, ACCEPTED_AT_HEADER));
-    const outcome = await this.track(this.write(scenario, eventId, acceptedAt, request));
+    const outcome = await this.track(this.write(scenario, eventId, String(acceptedAt || Date.now()), arrivedAt, request));
     if (outcome.code !== GrpcStatus.OK) throw rpcError(outcome);
     return scenario.acceptedResponse(eventId);
   }
@@ -149,16 +167,18 @@ export class WriterService {
     const scenario = this.byName.get(name);
     if (!scenario) throw rpcError({ code: GrpcStatus.INVALID_ARGUMENT, detail: `scenario ${JSON.stringify(name)} is not served by this writer` });
     if (this.draining) throw rpcError(UNAVAILABLE_DRAINING);
+    const arrivedAt = performance.now();
+    const now = String(Date.now());
     const decode = scenario.grpc.service[scenario.grpc.method].requestDeserialize;
     const outcomes = events.map((event) => {
       let message: unknown;
       try {
         message = decode(event.payload);
       } catch {
-        this.events.inc({ scenario: scenario.name, outcome: 'invalid' });
+        this.events.inc(this.labelsOf(scenario).invalid);
         return { code: GrpcStatus.INVALID_ARGUMENT, detail: 'payload is not a valid message' };
       }
-      return this.write(scenario, event.eventId, event.acceptedAt, message, event.payload);
+      return this.write(scenario, event.eventId, event.acceptedAt ? String(event.acceptedAt) : now, arrivedAt, message, event.payload);
     });
     const results = await this.track(Promise.all(outcomes));
     return { outcomes: results.map((outcome, i) => ({ eventId: events[i].eventId, code: outcome.code, detail: outcome.detail })) };

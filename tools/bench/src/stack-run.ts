@@ -64,6 +64,8 @@ export interface HopLatencies {
   readonly produce: HopLatency;
   /** Consumer: one batch applied to Valkey. */
   readonly valkeyApply: HopLatency;
+  /** Writers: records per produce request (Kafka) or confirmed batch (RabbitMQ), mean over the run. */
+  readonly recordsPerProduce?: number;
 }
 
 export interface StackRunResult {
@@ -126,6 +128,10 @@ function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLat
     writerRpc: delta(writers, METRIC_NAMES.writerRpcDuration, { outcome: 'accepted' }),
     produce: delta(writers, METRIC_NAMES.produceDuration, { outcome: 'ok' }),
     valkeyApply: delta([stack.consumer.spec.name], METRIC_NAMES.valkeyApplyDuration),
+    recordsPerProduce: (() => {
+      const h = histogramDelta(histogramOf(of(after, writers), METRIC_NAMES.produceBatchRecords), histogramOf(of(before, writers), METRIC_NAMES.produceBatchRecords));
+      return h.count > 0 ? h.sum / h.count : undefined;
+    })(),
   };
 }
 

@@ -3,7 +3,8 @@
  * npm run bench [-- --quick] — the local stack under load, the technology comparisons, and the
  * report in docs/performance (README.md, SVG charts, results.json). See docs/performance/README.md.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,17 +17,20 @@ import { compareHops } from '../compare/hops';
 import { compareValkeyReplicas } from '../compare/valkey-replicas';
 import { pacedLoad } from '../load/paced';
 import { saturate, saturateFor } from '../load/saturate';
-import { readProfileOf, summarizeProfile } from '../measure/cpu-profile';
+import { writeBatchLoad } from '../load/write-batches';
+import { readProfileOf, summarizeProfile, type CpuProfile } from '../measure/cpu-profile';
 import { pidListeningOn, ProcessSampler } from '../measure/processes';
 import { describeMachine, loadAverages } from '../machine';
 import { reportCharts, renderSvg } from '../report/charts';
+import { flameTree, isOwnOrPackageFrame, renderFlameGraph, widestFrames } from '../report/flame-graph';
+import { regressionRows } from '../report/regression';
 import { checkTargets, renderMarkdown } from '../report/markdown';
 import type { AppProfile, BareResult, BenchReport } from '../report/model';
 import { ChildServer } from '../servers/child';
 import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
 import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
 
-const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile'] as const;
+const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct'] as const;
 type Section = (typeof SECTIONS)[number];
 
 const { values: args } = parseArgs({
@@ -48,6 +52,18 @@ const { values: args } = parseArgs({
     /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
     'profile-dir': { type: 'string' },
     only: { type: 'string' },
+    /** The direct section: events per EventBatchService call, calls in flight, seconds. */
+    'direct-batch': { type: 'string', default: '50' },
+    'direct-concurrency': { type: 'string', default: '16' },
+    'direct-seconds': { type: 'string', default: '20' },
+    /** Events/s the direct section offers (open loop); closed loop without it. */
+    'direct-rate': { type: 'string' },
+    /** Extra environment for every app of the direct section, `NAME=value,NAME=value` (e.g. LINGER_MS=5). */
+    'app-env': { type: 'string' },
+    /** Writer processes of the direct section (3, as npm start runs them, by default). */
+    'direct-writers': { type: 'string' },
+    /** The results.json to compare with; by default the one this run replaces in --out. */
+    baseline: { type: 'string' },
   },
 });
 
@@ -69,7 +85,8 @@ const plan = {
   valkeySeconds: quick ? 3 : 8,
   profileSeconds: 20,
 };
-const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => !(s === 'profile' && (quick || args['no-profile']))));
+// `direct` is a tool for the writer path, run when asked for (--only direct).
+const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => s !== 'direct' && !(s === 'profile' && (quick || args['no-profile']))));
 for (const section of only) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (known: ${SECTIONS.join(', ')})`);
 
 const nodeArgs = (args['node-args'] as string).trim();
@@ -176,8 +193,11 @@ async function main(): Promise<void> {
   let sustainedOffered: StackRunResult | undefined;
   const writers: StackRunResult[] = [];
   const brokers: StackRunResult[] = [];
+  const direct: StackRunResult[] = [];
   let brokersPending: string | undefined;
   let profile: AppProfile[] = [];
+  /** Flame graph SVGs by file name, written beside the report. */
+  const flameGraphs = new Map<string, string>();
   let profileRun: StackRunResult | undefined;
   /** Closed-loop load on the stack's gateway for `seconds`, every outcome known. */
   const saturation = (stack: { gatewayUrl: string }, seconds: number) => () =>
@@ -289,10 +309,7 @@ async function main(): Promise<void> {
           });
           window.toUs = Number(process.hrtime.bigint() / 1000n);
         });
-        profile = [...pids].flatMap(([app, pid]) => {
-          const cpuProfile = readProfileOf(dir, pid);
-          return cpuProfile ? [{ app, summary: summarizeProfile(cpuProfile, window) }] : [];
-        });
+        profile = profilesOf(dir, pids, window, profileRun, '', flameGraphs);
         if (profile.length === 0) throw new Error(`no CPU profiles were written to ${dir}`);
         for (const p of profile) log(`profile ${p.app}: ${p.summary.components.slice(0, 4).map((c) => `${c.name} ${(c.share * 100).toFixed(0)}%`).join(', ')}`);
       } finally {
@@ -300,11 +317,43 @@ async function main(): Promise<void> {
       }
     });
 
+    await section('direct', failures, async () => {
+      const keep = args['profile-dir'] as string | undefined;
+      const dir = keep ? resolve(keep, 'direct') : undefined;
+      if (dir) mkdirSync(dir, { recursive: true });
+      const batchSize = Number(args['direct-batch']);
+      const concurrency = Number(args['direct-concurrency']);
+      const rate = args['direct-rate'] ? Number(args['direct-rate']) : undefined;
+      const seconds = Number(args['direct-seconds']);
+      const window = { fromUs: 0, toUs: 0 };
+      const pids = new Map<string, number>();
+      const writerCount = args['direct-writers'] ? Number(args['direct-writers']) : undefined;
+      const appEnv = Object.fromEntries(((args['app-env'] as string | undefined) ?? '').split(',').filter(Boolean).map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+      const base: StackVariant = writerCount ? { label: `${writerCount} writers`, writers: writerCount, broker: 'kafka', options: { writerCount } } : variants.default;
+      const envLabel = Object.entries(appEnv).map(([k, v]) => `${k}=${v}`).join(' ');
+      const variant: StackVariant = envLabel ? { ...base, label: `${base.label} (${envLabel})`, options: { ...base.options, env: appEnv } } : base;
+      await startBenchStack(env, { ...variant, nodeArgs: [nodeArgs, dir ? `--cpu-prof --cpu-prof-dir=${dir}` : ''].filter(Boolean).join(' ') || undefined }, async (stack) => {
+        const targets = stack.writers.map((w) => `127.0.0.1:${w.spec.env.GRPC_PORT}`);
+        const drive = (s: number) => () => writeBatchLoad({ scenario, targets, batchSize, concurrency, seconds: s, rate });
+        await drive(plan.warmupSeconds)();
+        for (const app of stack.apps) if (app.pid) pids.set(app.spec.name, app.pid);
+        window.fromUs = Number(process.hrtime.bigint() / 1000n);
+        const label = `WriteBatch of ${batchSize}, ${rate ? `${rate} events/s offered, at most ` : ''}${concurrency} calls in flight, straight to ${variant.label}${dir ? ', profiled' : ''}`;
+        const run = await measureStackRun(env, stack, label, drive(seconds), { connections: concurrency, offeredRate: rate });
+        log(`direct: ${run.hops.recordsPerProduce?.toFixed(1) ?? '?'} records per produce request`);
+        direct.push(run);
+        window.toUs = Number(process.hrtime.bigint() / 1000n);
+      });
+      if (dir) profile.push(...profilesOf(dir, pids, window, direct[direct.length - 1], ' (direct)', flameGraphs));
+    });
+
     const loadAfter = loadAverages();
+    const previous = readBaseline((args.baseline as string | undefined) ?? join(outDir, 'results.json'));
     const partial = { sweep, sustained, sustainedOffered, writers, brokers, quick };
     const report: BenchReport = {
       generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
       command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.replace(/ -- $/, ''),
+      commit: gitCommit(),
       quick,
       minutes: (Date.now() - began) / 60_000,
       scenario: scenario.name,
@@ -320,12 +369,20 @@ async function main(): Promise<void> {
       writers,
       brokers,
       brokersPending,
+      direct,
       profile,
       profileRun,
       targets: checkTargets(partial),
+      baseline: previous && {
+        generatedAt: previous.generatedAt,
+        command: previous.command,
+        commit: previous.commit,
+        loadAverageBefore: previous.loadAverage.before,
+      },
+      regression: previous && regressionRows(previous, { sustained, sustainedOffered, profileRun, sweep, bare, direct }),
       failures,
     };
-    await writeReport(report, outDir);
+    await writeReport(report, outDir, flameGraphs);
     printSummary(report, outDir);
     if (failures.length) process.exitCode = 1;
   } finally {
@@ -343,9 +400,52 @@ function safeValkeyBinary(): string | undefined {
   }
 }
 
-async function writeReport(report: BenchReport, outDir: string): Promise<void> {
+/**
+ * Each app's profile summary and flame graph (`flame-<app><suffix>.svg`, kept in `flameGraphs`),
+ * from the samples inside `window`; `run` gives the events, for the cost per event in the title.
+ */
+function profilesOf(dir: string, pids: ReadonlyMap<string, number>, window: { fromUs: number; toUs: number }, run: StackRunResult | undefined, suffix: string, flameGraphs: Map<string, string>): AppProfile[] {
+  return [...pids].flatMap(([app, pid]) => {
+    const cpuProfile: CpuProfile | undefined = readProfileOf(dir, pid);
+    if (!cpuProfile) return [];
+    const tree = flameTree(cpuProfile, window);
+    const file = `flame-${app}${suffix.replace(/\W+/g, '-').replace(/-$/, '')}.svg`;
+    const events = run ? Math.max(run.counted, run.load.accepted) : 0;
+    const perEvent = events > 0 ? `, ${(tree.total / 1000 / events).toFixed(3)} CPU-ms per counted event` : '';
+    flameGraphs.set(file, renderFlameGraph(tree, { title: `${app}: CPU profile of ${run?.label ?? 'the profiled run'}${perEvent}` }));
+    return [{ app: `${app}${suffix}`, summary: summarizeProfile(cpuProfile, window), flameGraph: file, widest: widestFrames(tree, 8, isOwnOrPackageFrame) }];
+  });
+}
+
+/** The results.json of an earlier run, if there is one to compare with. */
+function readBaseline(path: string): BenchReport | undefined {
+  if (!existsSync(path)) return undefined;
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')) as BenchReport;
+  } catch (error) {
+    log(`cannot read the previous results (${path}): ${(error as Error).message}; no comparison`);
+    return undefined;
+  }
+}
+
+/** The measured commit, marked when the tree had uncommitted changes. */
+function gitCommit(): string | undefined {
+  try {
+    const git = (...a: string[]) => execFileSync('git', a, { cwd: repoRoot(), encoding: 'utf8' }).trim();
+    const head = git('rev-parse', '--short', 'HEAD');
+    return git('status', '--porcelain', '--untracked-files=no') ? `${head} + uncommitted changes` : head;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeReport(report: BenchReport, outDir: string, flameGraphs: ReadonlyMap<string, string>): Promise<void> {
   mkdirSync(outDir, { recursive: true });
   const charts: string[] = [];
+  for (const [file, svg] of flameGraphs) {
+    writeFileSync(join(outDir, file), svg);
+    charts.push(file);
+  }
   for (const { file, spec } of reportCharts(report)) {
     writeFileSync(join(outDir, file), await renderSvg(spec));
     writeFileSync(join(outDir, file.replace(/\.svg$/, '.vl.json')), `${JSON.stringify(spec, null, 2)}\n`);

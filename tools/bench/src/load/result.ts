@@ -16,7 +16,8 @@ export interface LoadResult {
   readonly latency: LatencySummary;
 }
 
-export function tally(statuses: Record<string, number>, status: number | 'error'): void {
+/** Counts one answer: an HTTP status, 'error', or another outcome's name. */
+export function tally(statuses: Record<string, number>, status: number | string): void {
   const key = String(status);
   statuses[key] = (statuses[key] ?? 0) + 1;
 }

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 /** The parts of a V8 .cpuprofile (what `node --cpu-prof` writes) this summary reads. */
 export interface CpuProfile {
-  readonly nodes: ReadonlyArray<{ readonly id: number; readonly callFrame: { readonly functionName: string; readonly url: string; readonly lineNumber: number } }>;
+  readonly nodes: ReadonlyArray<{ readonly id: number; readonly callFrame: CallFrame; readonly children?: readonly number[] }>;
   /** Microseconds on the system's monotonic clock (the one `process.hrtime` reads). */
   readonly startTime: number;
   readonly samples: readonly number[];
@@ -17,6 +17,18 @@ export interface ProfileSummary {
   readonly components: ReadonlyArray<{ readonly name: string; readonly share: number }>;
   /** Functions with the most self time, highest first. */
   readonly functions: ReadonlyArray<{ readonly name: string; readonly share: number }>;
+}
+
+export interface CallFrame {
+  readonly functionName: string;
+  readonly url: string;
+  readonly lineNumber: number;
+}
+
+/** `function package/path.js:line` (the path from the package or the lib/app folder on), for tables and flame graphs. */
+export function frameName(frame: CallFrame): string {
+  const where = frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(libs|apps)\//, '$1/');
+  return `${frame.functionName || '(anonymous)'} ${where ? `${where}:${frame.lineNumber + 1}` : ''}`.trim();
 }
 
 /** What part of the process a sampled frame belongs to: a package, a Node subsystem, GC, our code. */
@@ -60,8 +72,7 @@ export function summarizeProfile(profile: CpuProfile, window: { fromUs?: number;
     if (component === '(idle)') continue;
     busy += delta;
     byComponent.set(component, (byComponent.get(component) ?? 0) + delta);
-    const where = frame.url.replace(/^.*node_modules\//, '').replace(/^.*\/(libs|apps)\//, '$1/');
-    const name = `${frame.functionName || '(anonymous)'} ${where ? `${where}:${frame.lineNumber + 1}` : ''}`.trim();
+    const name = frameName(frame);
     byFunction.set(name, (byFunction.get(name) ?? 0) + delta);
   }
   const ranked = (map: Map<string, number>) =>

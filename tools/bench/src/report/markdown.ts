@@ -1,5 +1,7 @@
 import type { EventLoopUsage, StackRunResult } from '../stack-run';
+import { costByRole, generatorCpuMsPerEvent, stackCpuMsPerEvent } from './cost';
 import type { BenchReport, TargetCheck } from './model';
+import { changeOf, NOISE_SHARE } from './regression';
 
 const NODE_APPS = /^(gateway|relay|writer|consumer)/;
 
@@ -64,8 +66,18 @@ export function checkTargets(report: Pick<BenchReport, 'sweep' | 'sustained' | '
     measured: worst ? `highest: ${worst[0]} ${n(worst[1])} MiB = ${n(worst[1] * 1.048576)} MB (peaks in MiB: ${[...peaks].map(([k, v]) => `${k} ${n(v)}`).join(', ')})` : 'not measured',
     met: worst ? worst[1] * 1.048576 <= 200 : undefined,
   });
+  // Issue #15: the machine-independent figure, judged at saturation (the closed-loop run).
+  const cost = s && stackCpuMsPerEvent(s);
+  out.push({
+    target: `≤ ${CPU_MS_PER_EVENT_TARGET} CPU-ms per counted event at saturation (apps + broker + Valkey)`,
+    measured: cost !== undefined && s ? `${n(cost, 3)} CPU-ms per event at ${n(s.endToEndRate)} counted events/s (${[...costByRole(s.processes)].map(([role, ms]) => `${role} ${n(ms, 3)}`).join(', ')})` : 'not measured',
+    met: cost !== undefined && s ? cost <= CPU_MS_PER_EVENT_TARGET && s.lost === 0 && s.duplicates === 0 : undefined,
+  });
   return out;
 }
+
+/** CPU the whole stack may spend per counted event (issue #15). */
+export const CPU_MS_PER_EVENT_TARGET = 0.35;
 
 function verdict(met: boolean | undefined): string {
   return met === undefined ? 'not measured' : met ? '**met**' : '**missed**';
@@ -94,14 +106,92 @@ function runTable(runs: readonly StackRunResult[], first: string, label: (r: Sta
 }
 
 function processTable(run: StackRunResult): string {
+  const stack = run.processes.filter((p) => p.name !== 'load generator');
   return table(
     ['process', 'CPU % of one core', 'CPU ms per event', 'RSS peak MiB', 'RSS mean MiB', 'V8 heap used / reserved at end, MiB'],
-    run.processes.map((p) => {
-      const heap = run.heaps?.[p.name];
-      return [p.name, n(p.cpuPercent), n(p.cpuMsPerEvent, 3), n(p.rssMaxMiB), n(p.rssMeanMiB), heap ? `${n(heap.usedMiB)} / ${n(heap.totalMiB)}` : '—'];
-    }),
+    [
+      ...run.processes.map((p) => {
+        const heap = run.heaps?.[p.name];
+        return [p.name, n(p.cpuPercent), n(p.cpuMsPerEvent, 3), n(p.rssMaxMiB), n(p.rssMeanMiB), heap ? `${n(heap.usedMiB)} / ${n(heap.totalMiB)}` : '—'];
+      }),
+      ['**stack (apps + broker + Valkey)**', n(stack.reduce((sum, p) => sum + p.cpuPercent, 0)), `**${n(stackCpuMsPerEvent(run), 3)}**`, '', '', ''],
+    ],
     [false, true, true, true, true, true],
   );
+}
+
+/** Every measured run of the report, labelled, for the cost table. */
+function costRuns(report: BenchReport): Array<{ label: string; run: StackRunResult }> {
+  const runs: Array<{ label: string; run: StackRunResult }> = report.sweep.map((run) => ({ label: `${n(run.offeredRate)}/s offered`, run }));
+  if (report.sustainedOffered) runs.push({ label: `sustained: ${report.sustainedOffered.label}`, run: report.sustainedOffered });
+  if (report.sustained) runs.push({ label: `saturation: ${report.sustained.label}`, run: report.sustained });
+  for (const run of report.writers) if (run !== report.sustained && !run.label.endsWith('(default)')) runs.push({ label: run.label, run });
+  for (const run of report.brokers) runs.push({ label: `broker ${run.label}`, run });
+  if (report.profileRun) runs.push({ label: `${report.profileRun.label} (profiler overhead included)`, run: report.profileRun });
+  for (const run of report.direct ?? []) runs.push({ label: `direct: ${run.label}`, run });
+  return runs;
+}
+
+/**
+ * CPU milliseconds per counted event of each role and of the whole stack, per run: the figure that
+ * does not depend on how much of the machine was free, and that the stack's ceiling follows from.
+ */
+export function costSection(report: BenchReport): string[] {
+  const runs = costRuns(report);
+  if (runs.length === 0) return [];
+  const roles = [...new Set(runs.flatMap(({ run }) => [...costByRole(run.processes).keys()]))];
+  const cores = report.machine.nproc;
+  return [
+    '## Cost per event',
+    '',
+    `CPU milliseconds per counted event (\`/proc/<pid>/stat\` CPU time over the run ÷ events counted in Valkey), per role (replicas summed) and for the whole stack: every app, the broker and Valkey, the load generator not included (shown apart). ` +
+      `This is the figure to compare across machines and busy periods; the stack's ceiling on ${cores} free cores is ${cores} × 1000 ÷ it events/s.`,
+    '',
+    table(
+      ['run', 'counted', ...roles.map((r) => `${r} ms`), '**stack ms**', `ceiling on ${cores} cores, events/s`, 'load generator ms', 'load avg (1 min) start → end'],
+      runs.map(({ label, run }) => {
+        const byRole = costByRole(run.processes);
+        const total = stackCpuMsPerEvent(run);
+        return [
+          label,
+          n(run.counted),
+          ...roles.map((r) => n(byRole.get(r), 3)),
+          `**${n(total, 3)}**`,
+          total ? n((cores * 1000) / total) : '—',
+          n(generatorCpuMsPerEvent(run), 3),
+          run.loadAverage ? `${run.loadAverage[0].toFixed(1)} → ${run.loadAverage[1].toFixed(1)}` : '—',
+        ];
+      }),
+      [false, true, ...roles.map(() => true), true, true, true, true],
+    ),
+    '',
+  ];
+}
+
+/** This run's figures beside the previous results.json's, each change judged against the noise. */
+export function regressionSection(report: BenchReport): string[] {
+  const base = report.baseline;
+  if (!base) return [];
+  const rows = report.regression ?? [];
+  const out = [
+    '## Against the previous run',
+    '',
+    `Compared with the \`results.json\` written on ${base.generatedAt}${base.commit ? ` at ${base.commit}` : ''} by \`${base.command}\` (load average before it ${base.loadAverageBefore.map((v) => v.toFixed(2)).join(', ')}; ` +
+      `this run: ${report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')}). Changes under ${n(NOISE_SHARE * 100)} % are marked ≈ and not judged. ` +
+      'Throughput and latency follow the CPU left free; CPU-ms per event much less so.',
+    '',
+  ];
+  if (rows.length === 0) out.push('The two runs measured no figure in common.');
+  else
+    out.push(
+      table(
+        ['figure', 'previous', 'this run', 'change'],
+        rows.map((r) => [r.figure, n(r.previous, r.digits), n(r.current, r.digits), changeOf(r)]),
+        [false, true, true, false],
+      ),
+    );
+  out.push('');
+  return out;
 }
 
 /** Facts the profile and the process figures support, stated without guessing beyond them. */
@@ -110,7 +200,7 @@ function profileVerdict(report: BenchReport): string[] {
   const run = report.sustained;
   if (run) {
     const total = run.processes.reduce((s, p) => s + p.cpuPercent, 0);
-    const perEvent = run.processes.reduce((s, p) => s + (p.cpuMsPerEvent ?? 0), 0);
+    const perEvent = stackCpuMsPerEvent(run) ?? Number.NaN;
     const capacity = report.machine.nproc * 100;
     const ranked = [...run.processes].sort((a, b) => (b.cpuMsPerEvent ?? 0) - (a.cpuMsPerEvent ?? 0));
     lines.push(
@@ -119,8 +209,8 @@ function profileVerdict(report: BenchReport): string[] {
         `other work on the machine is included in the load average, not in the process figures).`,
     );
     lines.push(
-      `- The chain costs **${n(perEvent, 2)} CPU-ms per event** summed over every process (generator included), so ${report.machine.nproc} cores can carry at most ` +
-        `≈ ${n((report.machine.nproc * 1000) / perEvent)} events/s even if nothing else ran. The target of 3,000 events/s needs ≤ ${n((report.machine.nproc * 1000) / 3000, 2)} ms per event.`,
+      `- The chain costs **${n(perEvent, 2)} CPU-ms per event** summed over the apps, the broker and Valkey (the load generator adds ${n(generatorCpuMsPerEvent(run), 2)} ms), so ${report.machine.nproc} cores can carry at most ` +
+        `≈ ${n((report.machine.nproc * 1000) / perEvent)} events/s even if nothing else ran.`,
     );
     lines.push(`- Heaviest per event: ${ranked.slice(0, 4).map((p) => `${p.name} ${n(p.cpuMsPerEvent, 2)} ms`).join(', ')}.`);
     const biggest = [...run.processes].filter((p) => NODE_APPS.test(p.name)).sort((a, b) => b.rssMaxMiB - a.rssMaxMiB)[0];
@@ -185,7 +275,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
   out.push('# Oleada performance');
   out.push('');
   out.push(
-    `Written by \`${report.command}\` on ${report.generatedAt} (${report.quick ? 'quick run' : 'full run'}, ${n(report.minutes, 1)} min, scenario \`${report.scenario}\`). ` +
+    `Written by \`${report.command}\` on ${report.generatedAt}${report.commit ? ` at ${report.commit}` : ''} (${report.quick ? 'quick run' : 'full run'}, ${n(report.minutes, 1)} min, scenario \`${report.scenario}\`). ` +
       'Every figure below comes from that run; run it again to regenerate this page, its charts and `results.json`.',
   );
   out.push('');
@@ -199,6 +289,8 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     for (const f of report.failures) out.push(`- ${f.section}: \`${f.error.split('\n')[0]}\``);
     out.push('');
   }
+  out.push(...costSection(report));
+  out.push(...regressionSection(report));
   out.push('## Machine');
   out.push('');
   out.push(
@@ -430,6 +522,26 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       ),
     );
     out.push('');
+    const drawn = report.profile.filter((p) => p.flameGraph && has(p.flameGraph));
+    if (drawn.length) {
+      out.push('### Flame graphs');
+      out.push('');
+      out.push(
+        'One per app, drawn from its profile (the same samples as the table): each frame is as wide as the time spent in it and in what it called, callers below callees. ' +
+          'Open an SVG on its own to read a frame\'s figures on hover. Under each, the frames with the most time in and below them.',
+      );
+      out.push('');
+      for (const p of drawn) {
+        out.push(`#### ${p.app}`);
+        out.push('');
+        out.push(`![flame graph of ${p.app}](${p.flameGraph})`);
+        out.push('');
+        if (p.widest?.length) {
+          out.push(`Widest: ${p.widest.map((f) => `\`${f.name}\` ${n(f.share * 100, 1)} %`).join(', ')}.`);
+          out.push('');
+        }
+      }
+    }
   }
 
   out.push('## Commands');
@@ -443,7 +555,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
   out.push(
     'Options: `--rates 500,1000,1500` (offered rates of the sweep), `--connections 64` (saturation), `--scenario`, `--port-offset 3000` (app ports), ' +
       '`--kafka-port`/`--valkey-port` (servers to start or reuse; `KAFKA_BROKERS` and `VALKEY_URL` point it at running ones), `--out <dir>`, `--no-profile`, `--profile-dir <dir>` (keep the .cpuprofile files), ' +
-      '`--only sweep,valkey,hops,writers,brokers,profile,bare`.',
+      '`--only sweep,valkey,hops,writers,brokers,profile,bare`, `--baseline <results.json>` (compare with that run instead of the previous one in `--out`).',
   );
   out.push('');
   return out.join('\n');

@@ -5,6 +5,7 @@ import type { ProfileSummary } from '../measure/cpu-profile';
 import type { ProcessUsage } from '../measure/processes';
 import type { MachineInfo } from '../machine';
 import type { StackRunResult } from '../stack-run';
+import type { Baseline, RegressionRow } from './regression';
 
 export interface BareResult {
   readonly connections: number;
@@ -16,6 +17,10 @@ export interface BareResult {
 export interface AppProfile {
   readonly app: string;
   readonly summary: ProfileSummary;
+  /** The app's flame graph (an SVG beside the report), when one was drawn. */
+  readonly flameGraph?: string;
+  /** Frames with the most time in and below them (inclusive), widest first. */
+  readonly widest?: ReadonlyArray<{ readonly name: string; readonly share: number }>;
 }
 
 export interface TargetCheck {
@@ -29,6 +34,8 @@ export interface TargetCheck {
 export interface BenchReport {
   readonly generatedAt: string;
   readonly command: string;
+  /** `git rev-parse --short HEAD` of the measured tree, marked when it had uncommitted changes. */
+  readonly commit?: string;
   readonly quick: boolean;
   readonly minutes: number;
   readonly scenario: string;
@@ -57,10 +64,16 @@ export interface BenchReport {
   readonly brokers: readonly StackRunResult[];
   /** Why the broker comparison has no rows, when it has none. */
   readonly brokersPending?: string;
+  /** EventBatchService calls straight to the writers (the `direct` section): writers, broker and consumer alone. */
+  readonly direct?: readonly StackRunResult[];
   readonly profile: readonly AppProfile[];
   /** CPU and RSS during the profiled run (the profiler's own overhead included). */
   readonly profileRun?: StackRunResult;
   readonly targets: readonly TargetCheck[];
+  /** The results.json this run is compared with (the previous one in the output folder, or --baseline). */
+  readonly baseline?: Baseline;
+  /** Figures both runs measured, side by side. */
+  readonly regression?: readonly RegressionRow[];
   /** Sections that failed, with the error, so a partial report says what is missing. */
   readonly failures: ReadonlyArray<{ readonly section: string; readonly error: string }>;
 }
