@@ -6,8 +6,9 @@
 #   writers; the real clients can) → Locust headless on 127.0.0.1 for a fixed time, a consumer and
 #   a writer pod deleted mid-run, the gateway HPA's replicas recorded → Valkey's count == the
 #   events Locust had accepted → docs/deploy/local.md written with what was measured.
-# Fails (non-zero) on any check. The cluster is left up (npm run cluster -- down stops it);
-# OLEADA_K8S_DOWN=1 stops it at the end.
+# Fails (non-zero, with a message) on any check and whenever it cannot run (not root, no cluster):
+# it never skips. The cluster is left up (npm run cluster -- down stops it); OLEADA_K8S_DOWN=1
+# (CI) stops it at the end, pass or fail.
 # Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
 # rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions.
 # Environment: LOAD_SECONDS (90, the Kafka phase), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
@@ -29,6 +30,15 @@ OUT="$STATE_DIR/test-k8s"
 RESULTS="$OUT/results.env"
 FAILURES=()
 T0=$(date +%s)
+
+[[ "$(id -u)" == 0 ]] || die "test:k8s needs root (the cluster needs netfilter, mounts and cgroups): it cannot run here, and does not skip"
+finish() {
+  local rc=$?
+  if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down || rc=1; fi
+  ((rc == 0)) || log "test:k8s FAILED (exit $rc): see the messages above and $OUT"
+  exit "$rc"
+}
+trap finish EXIT
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 : >"$RESULTS"
@@ -65,7 +75,16 @@ for ns in oleada oleada-monitoring; do k delete namespace "$ns" --ignore-not-fou
 bash "$here/cluster.sh" volumes
 rm -rf "$ROOT/dist"
 
-# --- 3. one phase per broker: synth, bootstrap, apply, rollouts, checks, load ----------------------
+# --- 3. server-side dry runs of every profile × broker, on the clean slate (creates, not patches) -----
+t=$(date +%s)
+bash "$here/dry-run.sh" "$OUT/dry-run" >"$OUT/dry-run.log" 2>&1 || {
+  cat "$OUT/dry-run.log" >&2
+  die "server-side dry runs failed (see $OUT/dry-run)"
+}
+record DRY_RUN_SECONDS "$(($(date +%s) - t))"
+log "server-side dry runs: every variant accepted ($(($(date +%s) - t)) s)"
+
+# --- 4. one phase per broker: synth, bootstrap, apply, rollouts, checks, load ----------------------
 # The Kafka phase first; then the broker is switched to RabbitMQ as a user would: synth again,
 # bootstrap (it adds RabbitMQ's Secret), apply, and delete what the new dist/ no longer has.
 # shellcheck source=tools/cluster/lib/netcheck.sh
@@ -162,12 +181,11 @@ run_phase kafka "$LOAD_SECONDS" hpa
 check "a pod short of the restricted standard is refused (server dry run)" psa_probe
 run_phase rabbitmq "$LOAD_SECONDS_RABBITMQ"
 
-# --- 8. the report ----------------------------------------------------------------------------------
+# --- 5. the report ----------------------------------------------------------------------------------
 record TOTAL_SECONDS "$(($(date +%s) - T0))"
 bash "$here/write-report.sh" "$OUT"
-if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down; fi
 if ((${#FAILURES[@]})); then
-  log "FAILED: ${FAILURES[*]}"
+  log "FAILED checks: ${FAILURES[*]}"
   exit 1
 fi
 log "test:k8s passed in $(($(date +%s) - T0)) s"

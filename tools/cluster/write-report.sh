@@ -48,6 +48,7 @@ pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 |---|---|
 | cluster up (binaries cached) | $CLUSTER_UP_SECONDS |
 | images (base images cached unless changed; apps rebuilt) | $IMAGES_SECONDS |
+| server-side dry runs (every profile × broker, below) | ${DRY_RUN_SECONDS:-?} |
 | whole test:k8s | $TOTAL_SECONDS |
 
 Each phase below ran on the same cluster: first \`OLEADA_BROKER=kafka\`, then the broker switched
@@ -103,5 +104,9 @@ $(cat "$OUT/checks.md")
 
 MD
   cat "$here/manifest-problems.md"
+  if [[ -f "$OUT/dry-run/summary.md" ]]; then
+    printf '\nThis run (%s s):\n\n| variant | result | objects |\n|---|---|---|\n' "${DRY_RUN_SECONDS:-?}"
+    cat "$OUT/dry-run/summary.md"
+  fi
 } >"$DOC"
 log "wrote $DOC"
