@@ -102,7 +102,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kafkaReplicas: 1,
     kafkaStorageSize: '5Gi',
     rabbitmqStorageSize: '5Gi',
-    // Tags as tools/cluster/images.env builds them (checked by policy.spec).
+    // Tags as tools/cluster/images.env builds them (checked by local-images.spec).
     standalone: {
       kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`,
       valkeyImage: 'oleada-local/valkey:8.1-trixie',
