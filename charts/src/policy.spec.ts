@@ -145,9 +145,17 @@ for (const variant of VARIANT_NAMES) {
         const tag = imageTag(image.replace(/^docker:\/\//, ''));
         assert.ok(tag && tag !== 'latest', `image ${image} has no explicit tag`);
       }
-      for (const container of statefulSet(s, 'rabbitmq')?.spec.template.spec.containers ?? []) {
-        assert.match(container.image, /^docker\.io\/library\/rabbitmq:\d+\.\d+\.\d+$/, 'RabbitMQ: the official image, pinned to a release');
+      const rabbitmqPod = statefulSet(s, 'rabbitmq')?.spec.template.spec;
+      for (const container of [...(rabbitmqPod?.containers ?? []), ...(rabbitmqPod?.initContainers ?? [])]) {
+        const standalone = config.profile.standalone;
+        if (standalone) {
+          // built by tools/cluster/images.sh from Debian's package, pulled from the project's registry
+          assert.equal(container.image, `${config.registry}/${standalone.rabbitmqImage}`);
+        } else {
+          assert.match(container.image, /^docker\.io\/library\/rabbitmq:\d+\.\d+\.\d+$/, 'RabbitMQ: the official image, pinned to a release');
+        }
       }
+      if (rabbitmqPod && config.profile.standalone) assert.deepEqual(rabbitmqPod.imagePullSecrets, [{ name: config.secrets.registry }]);
       assert.equal(bootstrapEnv(s).OLEADA_REGISTRY_SECRET, config.secrets.registry);
     });
 

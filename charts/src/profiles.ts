@@ -38,6 +38,14 @@ export interface Profile {
   readonly standalone?: {
     readonly kafkaImage: string;
     readonly valkeyImage: string;
+    /** RabbitMQ from Debian's rabbitmq-server package (the official image's registry is out of reach there). */
+    readonly rabbitmqImage: string;
+    /**
+     * CPU request of the app, Valkey and RabbitMQ pods. One node's two cores hold the control plane's
+     * pods' requests too: at the cloud profiles' 200m–250m the HPAs' added replicas and a rolling
+     * update's surge pods stay Pending for `Insufficient cpu`.
+     */
+    readonly cpuRequest: string;
     readonly entryNodePort: number;
   };
 }
@@ -94,7 +102,13 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     kafkaReplicas: 1,
     kafkaStorageSize: '5Gi',
     rabbitmqStorageSize: '5Gi',
-    // Tags as tools/cluster/images.env builds them (checked by profiles.spec).
-    standalone: { kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`, valkeyImage: 'oleada-local/valkey:8.1-trixie', entryNodePort: 30080 },
+    // Tags as tools/cluster/images.env builds them (checked by local-images.spec).
+    standalone: {
+      kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`,
+      valkeyImage: 'oleada-local/valkey:8.1-trixie',
+      rabbitmqImage: 'oleada-local/rabbitmq:4.0-trixie',
+      cpuRequest: '100m',
+      entryNodePort: 30080,
+    },
   },
 };

@@ -135,6 +135,11 @@ cmd_up() {
   wait_for "node $NODE_NAME Ready" 120 node_ready
   if [[ -x "$BIN_DIR/metrics-server" ]]; then wait_for "metrics API" 120 kctl get --raw /apis/metrics.k8s.io/v1beta1/nodes; fi
   for b in metrics-server kube-router; do [[ -x "$BIN_DIR/$b" ]] || log "warning: $b not built yet: run up again once it is"; done
+  # every component still alive (one that exited right after "already running" is caught here)
+  local c
+  for c in registry containerd dockerd etcd kube-apiserver kube-controller-manager kube-scheduler kubelet kube-proxy coredns; do
+    pid_of "$c" >/dev/null || die "$c is not running: see $LOGS/$c.log"
+  done
   log "cluster up in $(($(date +%s) - t0)) s"
   printf '%s\n' "$(($(date +%s) - t0))" >"$STATE_DIR/last-up-seconds"
   printf 'KUBECONFIG=%s\n' "$ADMIN_KUBECONFIG"

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Server-side dry runs of what the local cluster cannot run, for every profile and broker: synth
 # each variant and `kubectl apply --dry-run=server -f` it against the running local cluster with
-# the CRDs installed from the repository (Strimzi 1.2.0; Gateway API v1.7.0 from the Go module
-# sigs.k8s.io/gateway-api; KubeVirt's VirtualMachine generated from its v1.9.0 OpenAPI by
-# charts/scripts/kubevirt-crd.mjs). The CRDs are removed again at the end.
+# the CRDs installed: Strimzi 1.2.0 and KubeVirt's VirtualMachine (generated from its v1.9.0
+# OpenAPI by charts/scripts/kubevirt-crd.mjs) from the repository; Gateway API at the version the
+# project pins (libs/k8s/src/versions.json, what the bootstrap installs), its standard-channel CRDs
+# from the Go module sigs.k8s.io/gateway-api fetched through the Go module proxy (the module cache
+# keeps it). The CRDs are removed again at the end, and so are the namespaces it made (waiting
+# for them to go, so that a real apply may follow at once).
 #   bash tools/cluster/dry-run.sh            (the cluster must be up: npm run cluster -- up)
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -16,10 +19,18 @@ k() { "$BIN_DIR/kubectl" "$@"; }
 k get --raw /readyz >/dev/null || die "the cluster is not up: npm run cluster -- up"
 [[ -f charts/dist/main.js ]] || npx tsc -b charts
 
-CRDS=(charts/schemas/strimzi-1.2.0/*.yaml charts/schemas/gateway-api-v1.7.0/*.yaml charts/schemas/kubevirt-v1.9.0/virtualmachine-crd.yaml)
+GATEWAY_API_VERSION="$(node -p "require('./libs/k8s/src/versions.json').components.find((c) => c.id === 'gateway-api').version")"
+gateway_api_dir="$(cd /tmp && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).Dir))')" ||
+  die "could not fetch sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION through the Go module proxy"
+gateway_api_crds=()
+for f in "$gateway_api_dir"/config/crd/standard/*.yaml; do
+  grep -q '^kind: CustomResourceDefinition' "$f" && gateway_api_crds+=("$f")
+done
+((${#gateway_api_crds[@]} > 0)) || die "no CRDs in $gateway_api_dir/config/crd/standard"
+CRDS=(charts/schemas/strimzi-1.2.0/*.yaml "${gateway_api_crds[@]}" charts/schemas/kubevirt-v1.9.0/virtualmachine-crd.yaml)
 OUT="${1:-$STATE_DIR/dry-run}"
 rm -rf "$OUT" && mkdir -p "$OUT"
-log "installing CRDs: ${CRDS[*]}"
+log "installing CRDs: Strimzi 1.2.0, Gateway API $GATEWAY_API_VERSION (standard), KubeVirt v1.9.0 VirtualMachine"
 for crd in "${CRDS[@]}"; do k apply --server-side --force-conflicts -f "$crd" >/dev/null; done
 for crd in "${CRDS[@]}"; do k wait --for=condition=Established --timeout=60s -f "$crd" >/dev/null; done
 created_ns=()
@@ -30,8 +41,7 @@ for ns in oleada oleada-monitoring oleada-edge; do
   fi
 done
 
-failed=0
-: >"$OUT/summary.md"
+variants=()
 for profile in gke eks kind local; do
   for broker in kafka rabbitmq both; do
     case "$profile" in
@@ -39,23 +49,45 @@ for profile in gke eks kind local; do
     kind) combos="kubevirt:ingress kubevirt:gateway-api statefulset:ingress statefulset:gateway-api" ;;
     local) combos="statefulset:ingress" ;;
     esac
-    for combo in $combos; do
-      valkey="${combo%%:*}" entry="${combo#*:}"
-      name="$profile-$broker-$valkey-$entry"
-      dir="$OUT/$name"
-      OLEADA_PROFILE="$profile" OLEADA_BROKER="$broker" OLEADA_VALKEY="$valkey" OLEADA_ENTRY="$entry" \
-        REGISTRY=zot.oleada.test:5000 TAG=dry-run CDK8S_OUTDIR="$dir" node charts/dist/main.js >/dev/null
-      kinds="$(grep -h '^kind:' "$dir"/*.yaml | awk '{print $2}' | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}')"
-      if k apply --dry-run=server -f "$dir/" >"$dir.log" 2>&1; then
-        printf '| %s | ok | %s |\n' "$name" "$kinds" >>"$OUT/summary.md"
-      else
-        failed=$((failed + 1))
-        printf '| %s | FAILED: %s | %s |\n' "$name" "$(grep -m1 -i error "$dir.log" | cut -c1-200)" "$kinds" >>"$OUT/summary.md"
-      fi
-    done
+    for combo in $combos; do variants+=("$profile $broker ${combo%%:*} ${combo#*:}"); done
   done
 done
-for ns in ${created_ns[@]+"${created_ns[@]}"}; do k delete ns "$ns" --wait=false >/dev/null; done
+name_of() { tr ' ' - <<<"$1"; }
+
+# Every variant synthesized by one node process (a process per variant costs seconds each).
+t=$(date +%s)
+# shellcheck disable=SC2016 # JavaScript, not shell
+printf '%s\n' "${variants[@]}" | node -e '
+const { synthesize } = require("./charts/dist/app");
+const { loadConfig } = require("./charts/dist/config");
+for (const line of require("node:fs").readFileSync(0, "utf8").trim().split("\n")) {
+  const [profile, broker, valkey, entry] = line.split(" ");
+  const env = { ...process.env, OLEADA_PROFILE: profile, OLEADA_BROKER: broker, OLEADA_VALKEY: valkey, OLEADA_ENTRY: entry, REGISTRY: "zot.oleada.test:5000", TAG: "dry-run" };
+  synthesize(loadConfig(env), `${process.argv[1]}/${line.replaceAll(" ", "-")}`);
+}' "$OUT"
+log "synthesized ${#variants[@]} variants in $(($(date +%s) - t)) s"
+
+# The dry runs, three at a time (each waits mostly on the API server; nothing is persisted).
+dry_run_one() {
+  local name="$1" dir="$OUT/$1" kinds
+  kinds="$(grep -h '^kind:' "$dir"/*.yaml | awk '{print $2}' | sort | uniq -c | awk '{printf "%s×%s ", $1, $2}')"
+  if k apply --dry-run=server -f "$dir/" >"$dir.log" 2>&1; then
+    printf '| %s | ok | %s |\n' "$name" "$kinds" >"$dir.result"
+  else
+    printf '| %s | FAILED: %s | %s |\n' "$name" "$(grep -m1 -i error "$dir.log" | cut -c1-200)" "$kinds" >"$dir.result"
+  fi
+}
+t=$(date +%s)
+for v in "${variants[@]}"; do
+  dry_run_one "$(name_of "$v")" &
+  while (($(jobs -rp | wc -l) >= 3)); do wait -n || true; done
+done
+wait
+log "server-side dry runs of ${#variants[@]} variants in $(($(date +%s) - t)) s"
+: >"$OUT/summary.md"
+for v in "${variants[@]}"; do cat "$OUT/$(name_of "$v").result" >>"$OUT/summary.md"; done
+failed="$(grep -c '| FAILED' "$OUT/summary.md" || true)"
+for ns in ${created_ns[@]+"${created_ns[@]}"}; do k delete ns "$ns" --wait=true --timeout=180s >/dev/null; done
 for crd in "${CRDS[@]}"; do k delete -f "$crd" --ignore-not-found >/dev/null; done
 cat "$OUT/summary.md"
 ((failed == 0)) || die "$failed variants failed the server-side dry run (logs in $OUT)"

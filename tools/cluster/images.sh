@@ -8,8 +8,9 @@
 #   oleada/<app>:<TAG>         each app from its OWN Dockerfile with the two above as build args
 #   oleada-local/valkey        Debian's valkey-server (sh, sed, sha256sum as the charts expect)
 #   oleada-local/kafka         Debian's JRE + the Apache Kafka jars from Maven Central (tools/local/kafka/pom.xml)
+#   oleada-local/rabbitmq      Debian's rabbitmq-server (Erlang from Debian too), run as uid 999 `rabbitmq`
 #
-#   bash tools/cluster/images.sh base|apps|services|all
+#   bash tools/cluster/images.sh base|apps|services|rabbitmq|all
 # Environment: TAG (default: the git commit, 12 hex, -dirty when the tree has changes).
 # Base images are rebuilt only when their inputs change (a stamp in the cache).
 set -euo pipefail
@@ -227,14 +228,51 @@ build_services() {
   fi
 }
 
+# RabbitMQ: Debian's rabbitmq-server with its Erlang, shaped like the official image the charts
+# otherwise run: the `rabbitmq` user is uid/gid 999 with HOME /var/lib/rabbitmq (the Erlang cookie
+# lives there), the Prometheus plugin is enabled (the charts' rabbitmq.conf configures its agent),
+# and the upstream scripts come first on PATH, so `rabbitmq-server` logs to the console and the
+# probes' `rabbitmq-diagnostics` run as the pod's user (Debian's wrappers insist on su or redirect
+# the log to a file).
+build_rabbitmq() {
+  local key t0 r="$WORK/rabbitmq" ver
+  key="$(printf '%s\n' "$RABBITMQ_IMAGE" "$RABBITMQ_SUITE" "$SERVICES_RECIPE" | sha256sum | cut -c1-16)"
+  if stamp_ok rabbitmq "$key" && pushed "$REGISTRY/$RABBITMQ_IMAGE"; then
+    log "rabbitmq image: cached"
+    return 0
+  fi
+  t0=$(date +%s)
+  rm -rf "$r"
+  mmdebstrap --quiet --variant=minbase --include=rabbitmq-server "$RABBITMQ_SUITE" "$r"
+  # shellcheck disable=SC2016 # dpkg-query expands ${Version}
+  ver="$(chroot "$r" dpkg-query -W -f '${Version}' rabbitmq-server)"
+  [[ "$RABBITMQ_IMAGE" == *":${ver%%.*}.$(cut -d. -f2 <<<"$ver")-$RABBITMQ_SUITE" ]] ||
+    die "Debian $RABBITMQ_SUITE has rabbitmq-server $ver; $RABBITMQ_IMAGE names another version (tools/cluster/images.env)"
+  log "rabbitmq-server $ver ($RABBITMQ_SUITE)"
+  chroot "$r" sh -ec 'usermod -u 999 rabbitmq; groupmod -g 999 rabbitmq; usermod -d /var/lib/rabbitmq rabbitmq
+    chown -R rabbitmq:rabbitmq /var/lib/rabbitmq /var/log/rabbitmq /etc/rabbitmq'
+  printf '[rabbitmq_prometheus].\n' >"$r/etc/rabbitmq/enabled_plugins"
+  rm -rf "$r/var/cache/apt"/* "$r/var/lib/apt/lists"/* "$r/usr/share/doc" "$r/usr/share/man"
+  import_rootfs "$r" "$REGISTRY/$RABBITMQ_IMAGE" 'USER 999:999' 'WORKDIR /var/lib/rabbitmq' \
+    'ENV PATH=/usr/lib/rabbitmq/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/var/lib/rabbitmq' \
+    'EXPOSE 5672' 'CMD ["rabbitmq-server"]'
+  printf '%s\n' "$key" >"$WORK/rabbitmq.stamp"
+  log "rabbitmq image built in $(($(date +%s) - t0)) s"
+}
+
 case "${1:-all}" in
 base) build_base ;;
 apps) build_apps ;;
-services) build_services ;;
+services)
+  build_services
+  build_rabbitmq
+  ;;
+rabbitmq) build_rabbitmq ;;
 all)
   build_base
   build_services
+  build_rabbitmq
   build_apps
   ;;
-*) die "usage: images.sh base|apps|services|all" ;;
+*) die "usage: images.sh base|apps|services|rabbitmq|all" ;;
 esac

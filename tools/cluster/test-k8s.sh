@@ -6,9 +6,13 @@
 #   writers; the real clients can) → Locust headless on 127.0.0.1 for a fixed time, a consumer and
 #   a writer pod deleted mid-run, the gateway HPA's replicas recorded → Valkey's count == the
 #   events Locust had accepted → docs/deploy/local.md written with what was measured.
-# Fails (non-zero) on any check. The cluster is left up (npm run cluster -- down stops it);
-# OLEADA_K8S_DOWN=1 stops it at the end.
-# Environment: LOAD_SECONDS (90), LOCUST_USERS (60), OLEADA_SCENARIO (blackfriday).
+# Fails (non-zero, with a message) on any check and whenever it cannot run (not root, no cluster):
+# it never skips. The cluster is left up (npm run cluster -- down stops it); OLEADA_K8S_DOWN=1
+# (CI) stops it at the end, pass or fail.
+# Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
+# rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions.
+# Environment: LOAD_SECONDS (90, the Kafka phase), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
+# OLEADA_SCENARIO (blackfriday).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -18,6 +22,7 @@ ROOT="$(cd "$here/../.." && pwd)"
 cd "$ROOT"
 
 LOAD_SECONDS="${LOAD_SECONDS:-90}"
+LOAD_SECONDS_RABBITMQ="${LOAD_SECONDS_RABBITMQ:-45}"
 LOCUST_USERS="${LOCUST_USERS:-60}"
 SCENARIO="${OLEADA_SCENARIO:-blackfriday}"
 NS=oleada
@@ -25,6 +30,15 @@ OUT="$STATE_DIR/test-k8s"
 RESULTS="$OUT/results.env"
 FAILURES=()
 T0=$(date +%s)
+
+[[ "$(id -u)" == 0 ]] || die "test:k8s needs root (the cluster needs netfilter, mounts and cgroups): it cannot run here, and does not skip"
+finish() {
+  local rc=$?
+  if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down || rc=1; fi
+  ((rc == 0)) || log "test:k8s FAILED (exit $rc): see the messages above and $OUT"
+  exit "$rc"
+}
+trap finish EXIT
 
 rm -rf "$OUT" && mkdir -p "$OUT"
 : >"$RESULTS"
@@ -59,70 +73,119 @@ record TAG "$TAG"
 # --- 2. a clean slate: the previous run's namespaces and volumes go --------------------------------
 for ns in oleada oleada-monitoring; do k delete namespace "$ns" --ignore-not-found --wait=true --timeout=180s >/dev/null; done
 bash "$here/cluster.sh" volumes
+rm -rf "$ROOT/dist"
 
-# --- 3. synth, bootstrap, apply ---------------------------------------------------------------------
-OLEADA_PROFILE=local REGISTRY="$REGISTRY_ADDR" TAG="$TAG" CDK8S_OUTDIR="$ROOT/dist" node charts/dist/main.js
-PATH="$BIN_DIR:$PATH" ZOT_USERNAME=oleada ZOT_PASSWORD="$(cat "$SECRETS/registry-password")" DIST="$ROOT/dist" \
-  bash tools/bootstrap/bootstrap.sh >"$OUT/bootstrap.log"
-t_apply=$(date +%s)
-k apply -f dist/ >"$OUT/apply.log"
+# --- 3. server-side dry runs of every profile × broker, on the clean slate (creates, not patches) -----
+t=$(date +%s)
+bash "$here/dry-run.sh" "$OUT/dry-run" >"$OUT/dry-run.log" 2>&1 || {
+  cat "$OUT/dry-run.log" >&2
+  die "server-side dry runs failed (see $OUT/dry-run)"
+}
+record DRY_RUN_SECONDS "$(($(date +%s) - t))"
+log "server-side dry runs: every variant accepted ($(($(date +%s) - t)) s)"
 
-# --- 4. rollouts: seconds from apply until each workload is fully available -----------------------
-log "waiting for every rollout"
-declare -A ready_at=()
-workloads="$(k -n "$NS" get deploy,statefulset -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}')"
-deadline=$((t_apply + 600))
-while :; do
-  pending=0
-  for w in $workloads; do
-    [[ -n "${ready_at[$w]:-}" ]] && continue
-    read -r want have < <(k -n "$NS" get "$w" -o jsonpath='{.spec.replicas} {.status.readyReplicas}{"\n"}')
-    if [[ -n "$have" && "$have" == "$want" ]]; then
-      ready_at[$w]=$(($(date +%s) - t_apply))
-      log "$w ready after ${ready_at[$w]} s"
-    else
-      pending=$((pending + 1))
+# --- 4. one phase per broker: synth, bootstrap, apply, rollouts, checks, load ----------------------
+# The Kafka phase first; then the broker is switched to RabbitMQ as a user would: synth again,
+# bootstrap (it adds RabbitMQ's Secret), apply, and delete what the new dist/ no longer has.
+# shellcheck source=tools/cluster/lib/netcheck.sh
+. "$here/lib/netcheck.sh"
+# shellcheck source=tools/cluster/lib/load.sh
+. "$here/lib/load.sh"
+
+# "ns kind/name" of every object in a dist directory (that exists in the cluster)
+objects_of() {
+  k get -f "$1" --ignore-not-found -o jsonpath='{range .items[*]}{.metadata.namespace} {.kind}/{.metadata.name}{"\n"}{end}' | sort
+}
+
+wait_rollouts() { # seconds since t_apply until every Deployment/StatefulSet is fully ready
+  local workloads deadline pending w gen seen want have updated total
+  declare -A ready_at=()
+  workloads="$(k -n "$NS" get deploy,statefulset -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}')"
+  deadline=$((t_apply + 600))
+  while :; do
+    pending=0
+    for w in $workloads; do
+      [[ -n "${ready_at[$w]:-}" ]] && continue
+      # ready means: every replica ready and on the applied template (no old pod left)
+      read -r gen seen want have updated total < <(k -n "$NS" get "$w" -o jsonpath='{.metadata.generation} {.status.observedGeneration} {.spec.replicas} {.status.readyReplicas} {.status.updatedReplicas} {.status.replicas}{"\n"}')
+      if [[ "$seen" == "$gen" && -n "$have" && "$have" == "$want" && "$updated" == "$want" && "$total" == "$want" ]]; then
+        ready_at[$w]=$(($(date +%s) - t_apply))
+        log "[$PHASE] $w ready after ${ready_at[$w]} s"
+      else
+        pending=$((pending + 1))
+      fi
+    done
+    ((pending == 0)) && break
+    if (($(date +%s) > deadline)); then
+      k -n "$NS" get pods -o wide >&2 || true
+      k -n "$NS" get events --sort-by=.lastTimestamp | tail -30 >&2 || true
+      die "[$PHASE] rollouts incomplete after 600 s"
     fi
+    sleep 2
   done
-  ((pending == 0)) && break
-  if (($(date +%s) > deadline)); then
-    k -n "$NS" get pods -o wide >&2 || true
-    k -n "$NS" get events --sort-by=.lastTimestamp | tail -30 >&2 || true
-    die "rollouts incomplete after 600 s"
-  fi
-  sleep 2
-done
-for w in $workloads; do printf '| %s | %s |\n' "$w" "${ready_at[$w]}"; done >"$OUT/rollouts.md"
-k -n "$NS" get pods -o wide >"$OUT/pods.txt"
+  for w in $workloads; do printf '| %s | %s |\n' "$w" "${ready_at[$w]}"; done >"$PHASE_OUT/rollouts.md"
+}
 
-# --- 5. PodSecurity: restricted enforced; every pod was admitted under it --------------------------
-check "namespace $NS enforces PodSecurity restricted" \
-  test "$(k get ns "$NS" -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')" = restricted
+run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale out
+  local broker="$1" seconds="$2" want_hpa="${3:-}" previous=""
+  PHASE="$(tr '[:lower:]' '[:upper:]' <<<"$broker")"
+  PHASE_OUT="$OUT/$broker"
+  mkdir -p "$PHASE_OUT"
+  log "=== phase $PHASE: OLEADA_BROKER=$broker"
+  if [[ -d "$ROOT/dist" ]] && compgen -G "$ROOT/dist/*.yaml" >/dev/null; then
+    previous="$OUT/dist-before-$broker"
+    rm -rf "$previous" && cp -r "$ROOT/dist" "$previous"
+  fi
+  rm -rf "$ROOT/dist"
+  OLEADA_PROFILE=local OLEADA_BROKER="$broker" REGISTRY="$REGISTRY_ADDR" TAG="$TAG" CDK8S_OUTDIR="$ROOT/dist" node charts/dist/main.js
+  PATH="$BIN_DIR:$PATH" ZOT_USERNAME=oleada ZOT_PASSWORD="$(cat "$SECRETS/registry-password")" DIST="$ROOT/dist" \
+    bash tools/bootstrap/bootstrap.sh >"$PHASE_OUT/bootstrap.log"
+  t_apply=$(date +%s)
+  k apply -f dist/ >"$PHASE_OUT/apply.log"
+  if [[ -n "$previous" ]]; then
+    # objects of the previous broker that this dist/ no longer has (its StatefulSet, Services, policies)
+    local gone ns obj
+    gone="$(comm -23 <(objects_of "$previous") <(objects_of "$ROOT/dist"))"
+    while read -r ns obj; do
+      [[ -n "$obj" ]] || continue
+      k -n "$ns" delete "$obj" --wait=false >>"$PHASE_OUT/apply.log"
+    done <<<"$gone"
+    printf '%s\n' "$gone" >"$PHASE_OUT/pruned.txt"
+  fi
+  record "${PHASE}_APPLIED_OBJECTS" "$(grep -c . "$PHASE_OUT/apply.log")"
+
+  log "[$PHASE] waiting for every rollout"
+  wait_rollouts
+  k -n "$NS" get pods -o wide >"$PHASE_OUT/pods.txt"
+
+  # PodSecurity: restricted enforced; every pod was admitted under it
+  check "[$PHASE] namespace $NS enforces PodSecurity restricted" \
+    test "$(k get ns "$NS" -o jsonpath='{.metadata.labels.pod-security\.kubernetes\.io/enforce}')" = restricted
+  check "[$PHASE] every pod of $NS is running (all admitted under restricted)" \
+    test -z "$(k -n "$NS" get pods --no-headers | awk '$3 != "Running"')"
+
+  if [[ "$broker" == rabbitmq ]]; then
+    record RABBITMQ_VERSION "$(k -n "$NS" exec rabbitmq-0 -c rabbitmq -- rabbitmqctl -q version 2>/dev/null | tail -1)"
+  fi
+  netpolicy_checks "$broker"
+  run_load "$seconds" "$want_hpa"
+}
+
 psa_probe() {
   # a pod without the restricted settings must be refused by the API server
   k -n "$NS" run psa-probe --image="$REGISTRY_ADDR/oleada-base/node-runtime:probe" --restart=Never --dry-run=server -o name >"$OUT/psa.txt" 2>&1 && return 1
   grep -q 'violates PodSecurity "restricted' "$OUT/psa.txt"
 }
+
+run_phase kafka "$LOAD_SECONDS" hpa
 check "a pod short of the restricted standard is refused (server dry run)" psa_probe
-check "every pod of $NS is running (all admitted under restricted)" \
-  test -z "$(k -n "$NS" get pods --no-headers | awk '$3 != "Running"')"
+run_phase rabbitmq "$LOAD_SECONDS_RABBITMQ"
 
-# --- 6. NetworkPolicies: outsiders blocked, real clients through ------------------------------------
-# shellcheck source=tools/cluster/lib/netcheck.sh
-. "$here/lib/netcheck.sh"
-netpolicy_checks
-
-# --- 7. load: Locust through the NodePort on loopback; a consumer and a writer pod deleted mid-run --
-# shellcheck source=tools/cluster/lib/load.sh
-. "$here/lib/load.sh"
-run_load
-
-# --- 8. the report ----------------------------------------------------------------------------------
+# --- 5. the report ----------------------------------------------------------------------------------
 record TOTAL_SECONDS "$(($(date +%s) - T0))"
 bash "$here/write-report.sh" "$OUT"
-if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down; fi
 if ((${#FAILURES[@]})); then
-  log "FAILED: ${FAILURES[*]}"
+  log "FAILED checks: ${FAILURES[*]}"
   exit 1
 fi
 log "test:k8s passed in $(($(date +%s) - T0)) s"

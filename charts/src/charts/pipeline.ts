@@ -120,7 +120,7 @@ export class PipelineChart extends Chart {
     const common = { namespace, imagePullSecret: config.secrets.registry };
     // Container memory and the Node heap inside it come from one table (APP_MEMORY).
     const runtime = (kind: AppKind) => ({
-      resources: { cpuRequest: '200m', cpuLimit: '1', memoryRequest: `${APP_MEMORY[kind].requestMiB}Mi`, memoryLimit: `${APP_MEMORY[kind].limitMiB}Mi` },
+      resources: { cpuRequest: config.profile.standalone?.cpuRequest ?? '200m', cpuLimit: '1', memoryRequest: `${APP_MEMORY[kind].requestMiB}Mi`, memoryLimit: `${APP_MEMORY[kind].limitMiB}Mi` },
       env: { NODE_OPTIONS: nodeHeapFlags(kind) },
     });
     const base = (serviceName: string): Record<string, EnvValue> => ({

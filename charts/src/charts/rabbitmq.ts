@@ -15,6 +15,12 @@ export class RabbitMQChart extends Chart {
       storageClass: config.profile.storageClass,
       dataSize: config.profile.rabbitmqStorageSize,
       clusterDomain: config.clusterDomain,
+      // A standalone cluster pulls RabbitMQ (built there from Debian's package) from the project's registry.
+      ...(config.profile.standalone && {
+        image: `${config.registry}/${config.profile.standalone.rabbitmqImage}`,
+        imagePullSecret: config.secrets.registry,
+        cpuRequest: config.profile.standalone.cpuRequest,
+      }),
     });
   }
 }

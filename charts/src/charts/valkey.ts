@@ -24,6 +24,7 @@ export class ValkeyChart extends Chart {
             ...(config.profile.standalone && {
               image: `${config.registry}/${config.profile.standalone.valkeyImage}`,
               imagePullSecret: config.secrets.registry,
+              cpuRequest: config.profile.standalone.cpuRequest,
             }),
           });
   }

@@ -13,6 +13,7 @@ export const VARIANTS = {
   'kind-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'rabbitmq' },
   'gke-kubevirt-ingress-both': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'both' },
   'local-statefulset-nodeport': { OLEADA_PROFILE: 'local' },
+  'local-statefulset-nodeport-rabbitmq': { OLEADA_PROFILE: 'local', OLEADA_BROKER: 'rabbitmq' },
 } as const;
 export type VariantName = keyof typeof VARIANTS;
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];

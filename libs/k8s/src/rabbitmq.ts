@@ -88,6 +88,8 @@ export interface RabbitMQProps {
   readonly dataSize?: string;
   /** @default RABBITMQ_IMAGE */
   readonly image?: string;
+  /** Secret for pulling `image` from a private registry. @default - none (a public image) */
+  readonly imagePullSecret?: string;
   /** @default '250m' */
   readonly cpuRequest?: string;
   /** @default '1' */
@@ -168,6 +170,7 @@ export class RabbitMQ extends Construct {
           spec: {
             automountServiceAccountToken: false,
             enableServiceLinks: false,
+            imagePullSecrets: props.imagePullSecret ? [{ name: props.imagePullSecret }] : undefined,
             // Ownership of the data volume is fixed once, not re-applied to every quorum segment at each start.
             securityContext: { ...restrictedPodSecurityContext(RABBITMQ_UID), fsGroupChangePolicy: 'OnRootMismatch' },
             terminationGracePeriodSeconds: 60,

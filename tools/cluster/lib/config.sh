@@ -171,9 +171,24 @@ EOF
 EOF
 }
 
+# stdin to FILE, leaving FILE untouched when its content is the same: kube-proxy watches its
+# configuration file and exits on any write ("content of the proxy server's configuration file was
+# updated"), so a second `up` on a running cluster must not rewrite it.
+write_if_changed() {
+  local file="$1" tmp
+  tmp="$(mktemp "$file.XXXXXX")"
+  cat >"$tmp"
+  if [[ -f "$file" ]] && cmp -s "$tmp" "$file"; then
+    rm -f "$tmp"
+  else
+    chmod 644 "$tmp"
+    mv -f "$tmp" "$file"
+  fi
+}
+
 write_component_configs() {
   mkdir -p "$STATE_DIR/kubelet/root" "$STATE_DIR/coredns" "$STATE_DIR/metrics-server"
-  cat >"$STATE_DIR/kubelet/config.yaml" <<EOF
+  write_if_changed "$STATE_DIR/kubelet/config.yaml" <<EOF
 apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 address: $NODE_IP
@@ -205,8 +220,8 @@ imageGCHighThresholdPercent: 95
 imageGCLowThresholdPercent: 90
 EOF
   # pods with dnsPolicy Default get no resolver at all: nothing outside the cluster to resolve
-  printf 'nameserver %s\n' "$DNS_SERVICE_IP" >"$STATE_DIR/kubelet/resolv.conf"
-  cat >"$STATE_DIR/kube-proxy.yaml" <<EOF
+  printf 'nameserver %s\n' "$DNS_SERVICE_IP" | write_if_changed "$STATE_DIR/kubelet/resolv.conf"
+  write_if_changed "$STATE_DIR/kube-proxy.yaml" <<EOF
 apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: iptables
@@ -226,7 +241,7 @@ conntrack:
   tcpCloseWaitTimeout: 0s
 EOF
   # CoreDNS serves cluster.local only (no forward plugin): pods resolve nothing outside the cluster.
-  cat >"$STATE_DIR/coredns/Corefile" <<EOF
+  write_if_changed "$STATE_DIR/coredns/Corefile" <<EOF
 cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
     bind $NODE_IP
     errors

@@ -38,7 +38,7 @@ record_baseline() {
   iptables-save 2>/dev/null | grep -v '^#' | sed 's/\[[0-9]*:[0-9]*\]//' >"$BASELINE/iptables" || true
   ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//' | sort >"$BASELINE/links"
   awk '{print $2}' /proc/self/mounts | sort >"$BASELINE/mounts"
-  ls /var/run/netns 2>/dev/null | sort >"$BASELINE/netns" || true
+  find /var/run/netns -mindepth 1 -maxdepth 1 -printf '%f\n' 2>/dev/null | sort >"$BASELINE/netns" || true
   [[ -d /var/run/netns ]] && touch "$BASELINE/netns-dir-existed"
   cgroup_dirs >"$BASELINE/cgroups"
   uplink >"$BASELINE/uplink"
@@ -49,13 +49,13 @@ record_baseline() {
 # Pod and service ranges must not contain the machine's resolvers (a rule on them would cut DNS).
 check_ranges() {
   local ns
-  for ns in $(awk '$1 == "nameserver" {print $2}' /etc/resolv.conf); do
+  while read -r ns; do
     python3 - "$ns" "$POD_CIDR" "$SERVICE_CIDR" <<'EOF' || die "resolver $ns lies in the pod or service range: pick other ranges"
 import ipaddress, sys
 ip = ipaddress.ip_address(sys.argv[1])
 sys.exit(1 if any(ip in ipaddress.ip_network(n) for n in sys.argv[2:]) else 0)
 EOF
-  done
+  done < <(awk '$1 == "nameserver" {print $2}' /etc/resolv.conf)
 }
 
 apply_host_changes() {
@@ -135,7 +135,7 @@ restore_host() {
   while read -r link; do
     grep -qxF "$link" "$BASELINE/links" && continue
     case "$link" in "$BRIDGE" | veth*) ;; *) continue ;; esac
-    ip link delete "$link" 2>/dev/null && log "removed link $link" || true
+    if ip link delete "$link" 2>/dev/null; then log "removed link $link"; fi
   done < <(ip -o link show | awk -F': ' '{print $2}' | sed 's/@.*//')
   ip route del "$SERVICE_CIDR" 2>/dev/null || true
   # cgroups made by kubelet and containerd (kubepods, …), deepest first

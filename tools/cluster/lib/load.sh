@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# The load phase of test-k8s.sh: Locust headless against the gateway's NodePort on 127.0.0.1, the
-# HPAs sampled every 5 s, a consumer pod and a writer pod deleted mid-run, then Valkey's count of
-# the scenario compared with the events Locust saw accepted (202).
+# The load of one test-k8s.sh phase (one broker): Locust headless against the gateway's NodePort on
+# 127.0.0.1, the HPAs sampled every 5 s, a consumer pod and a writer pod deleted mid-run, then
+# Valkey's count of the scenario compared with the events Locust saw accepted (202). Files go to
+# $PHASE_OUT, results are recorded as <PHASE>_<NAME>.
 
 ENTRY_URL="http://127.0.0.1:30080"
 
@@ -13,6 +14,7 @@ counter_key() {
 valkey_get() {
   local pw
   pw="$(k -n "$NS" get secret valkey-auth -o jsonpath='{.data.consumer-password}' | base64 -d)"
+  # shellcheck disable=SC2016 # $p and $1 expand in the pod's shell
   printf '%s\n' "$pw" | k -n "$NS" exec -i valkey-primary-0 -c valkey -- sh -c 'read -r p; REDISCLI_AUTH="$p" valkey-cli --no-auth-warning --user consumer GET "$1"' _ "$1" | tr -d '\r'
 }
 
@@ -20,39 +22,42 @@ sample_hpas() {
   local t0="$1"
   while :; do
     k -n "$NS" get hpa -o jsonpath='{range .items[*]}{.metadata.name} {.status.currentReplicas} {.status.desiredReplicas} {.status.currentMetrics[0].resource.current.averageUtilization}{"\n"}{end}' 2>/dev/null |
-      while read -r name cur want util; do printf '%s %s %s %s %s\n' "$(($(date +%s) - t0))" "$name" "$cur" "$want" "${util:-?}"; done >>"$OUT/hpa.txt"
+      while read -r name cur want util; do printf '%s %s %s %s %s\n' "$(($(date +%s) - t0))" "$name" "$cur" "$want" "${util:-?}"; done >>"$PHASE_OUT/hpa.txt"
     sleep 5
   done
 }
 
-run_load() {
-  local key before t0 sampler locust_pid accepted requests failures counted after i
+run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in this phase
+  local seconds="$1" want_hpa="${2:-}" key before t0 sampler locust_pid accepted requests failures counted after i
   key="$(counter_key)"
   before="$(valkey_get "$key")"
   before="${before:-0}"
   record VALKEY_KEY "$key"
-  log "Locust: $LOCUST_USERS users for $LOAD_SECONDS s against $ENTRY_URL (scenario $SCENARIO); $key=$before before"
+  record "${PHASE}_VALKEY_BEFORE" "$before"
+  record "${PHASE}_LOAD_SECONDS" "$seconds"
+  log "[$PHASE] Locust: $LOCUST_USERS users for $seconds s against $ENTRY_URL (scenario $SCENARIO); $key=$before before"
   t0=$(date +%s)
-  : >"$OUT/hpa.txt"
+  : >"$PHASE_OUT/hpa.txt"
+  : >"$PHASE_OUT/deletions.txt"
   sample_hpas "$t0" &
   sampler=$!
-  .cache/venv/bin/locust -f locust/locustfile.py --headless -u "$LOCUST_USERS" -r 20 -t "${LOAD_SECONDS}s" \
+  .cache/venv/bin/locust -f locust/locustfile.py --headless -u "$LOCUST_USERS" -r 20 -t "${seconds}s" \
     --host "$ENTRY_URL" --scenario "$SCENARIO" --think-time 0 --stop-timeout 10 \
-    --csv "$OUT/locust" --json-file "$OUT/locust" --only-summary >"$OUT/locust.log" 2>&1 &
+    --csv "$PHASE_OUT/locust" --json-file "$PHASE_OUT/locust" --only-summary >"$PHASE_OUT/locust.log" 2>&1 &
   locust_pid=$!
   # mid-run: one consumer pod and one writer pod deleted (their replacements take over)
-  sleep $((LOAD_SECONDS / 3))
+  sleep $((seconds / 3))
   local victim
   victim="$(first_pod consumer)"
   k -n "$NS" delete pod "$victim" --wait=false >/dev/null
-  printf '%s deleted pod %s\n' "$(($(date +%s) - t0))" "$victim" >>"$OUT/deletions.txt"
-  sleep $((LOAD_SECONDS / 6))
+  printf '%s deleted pod %s\n' "$(($(date +%s) - t0))" "$victim" >>"$PHASE_OUT/deletions.txt"
+  sleep $((seconds / 6))
   victim="$(first_pod writer-1)"
   k -n "$NS" delete pod "$victim" --wait=false >/dev/null
-  printf '%s deleted pod %s\n' "$(($(date +%s) - t0))" "$victim" >>"$OUT/deletions.txt"
-  wait "$locust_pid" || log "locust exited non-zero (failed requests count as not accepted; see $OUT/locust.log)"
+  printf '%s deleted pod %s\n' "$(($(date +%s) - t0))" "$victim" >>"$PHASE_OUT/deletions.txt"
+  wait "$locust_pid" || log "locust exited non-zero (failed requests count as not accepted; see $PHASE_OUT/locust.log)"
   # accepted = requests that got their 202 (Locust counts anything else as a failure)
-  read -r requests failures < <(python3 - "$OUT/locust.json" <<'PY'
+  read -r requests failures < <(python3 - "$PHASE_OUT/locust.json" <<'PY'
 import json, sys
 stats = json.load(open(sys.argv[1]))
 stats = stats if isinstance(stats, list) else stats.get("stats", [])
@@ -62,10 +67,10 @@ print(req, fail)
 PY
   )
   accepted=$((requests - failures))
-  record LOCUST_REQUESTS "$requests"
-  record LOCUST_FAILURES "$failures"
-  record ACCEPTED "$accepted"
-  log "Locust: $requests requests, $failures failures, $accepted accepted; waiting for Valkey"
+  record "${PHASE}_LOCUST_REQUESTS" "$requests"
+  record "${PHASE}_LOCUST_FAILURES" "$failures"
+  record "${PHASE}_ACCEPTED" "$accepted"
+  log "[$PHASE] Locust: $requests requests, $failures failures, $accepted accepted; waiting for Valkey"
   counted=0
   for i in $(seq 1 90); do
     after="$(valkey_get "$key")"
@@ -80,12 +85,12 @@ PY
   done
   kill "$sampler" 2>/dev/null || true
   wait "$sampler" 2>/dev/null || true
-  record COUNTED "$counted"
-  record COUNT_SECONDS_AFTER_LOAD "$((i * 2))"
-  check "Valkey counted exactly the accepted events ($counted counted, $accepted accepted)" test "$counted" -eq "$accepted"
-  check "Locust sent load ($requests requests)" test "$requests" -gt 0
+  record "${PHASE}_COUNTED" "$counted"
+  record "${PHASE}_COUNT_SECONDS_AFTER_LOAD" "$((i * 2))"
+  check "[$PHASE] Valkey counted exactly the accepted events ($counted counted, $accepted accepted)" test "$counted" -eq "$accepted"
+  check "[$PHASE] Locust sent load ($requests requests)" test "$requests" -gt 0
   local peak
-  peak="$(awk '$2 == "gateway" && $3 > max {max = $3} END {print max + 0}' "$OUT/hpa.txt")"
-  record GATEWAY_PEAK_REPLICAS "$peak"
-  check "the gateway HPA scaled out under load (peak $peak replicas)" test "$peak" -gt 1
+  peak="$(awk '$2 == "gateway" && $3 > max {max = $3} END {print max + 0}' "$PHASE_OUT/hpa.txt")"
+  record "${PHASE}_GATEWAY_PEAK_REPLICAS" "$peak"
+  if [[ "$want_hpa" == hpa ]]; then check "[$PHASE] the gateway HPA scaled out under load (peak $peak replicas)" test "$peak" -gt 1; fi
 }

@@ -1,7 +1,8 @@
 # shellcheck shell=bash
-# NetworkPolicy checks for test-k8s.sh: a pod whose labels no policy names cannot open Valkey,
-# Kafka, the writers or the relay; the real clients (consumer → Valkey and Kafka, writer → Kafka,
-# relay → writers) can. A TCP connect with a 3 s limit decides.
+# NetworkPolicy checks for one test-k8s.sh phase: a pod whose labels no policy names cannot open
+# Valkey, the phase's broker (Kafka or RabbitMQ), the writers or the relay; the real clients
+# (consumer → Valkey and the broker, writer → the broker, relay → writers) can. A TCP connect with
+# a 3 s limit decides.
 
 # node one-liner: "open" or "blocked <reason>" for host:port
 PROBE_JS='const [h,p]=process.argv[1].split(":");const s=require("net").connect({host:h,port:+p});const t=setTimeout(()=>{console.log("blocked timeout");process.exit(0)},3000);s.on("connect",()=>{clearTimeout(t);console.log("open");s.destroy();process.exit(0)});s.on("error",e=>{clearTimeout(t);console.log("blocked "+e.code);process.exit(0)})'
@@ -34,23 +35,29 @@ YAML
 
 first_pod() { k -n "$NS" get pods -l "app.kubernetes.io/name=$1" -o jsonpath='{.items[0].metadata.name}'; }
 
-netpolicy_checks() {
+netpolicy_checks() { # broker: kafka | rabbitmq
+  local broker_target
+  case "$1" in
+  kafka) broker_target=oleada-kafka-bootstrap:9092 ;;
+  rabbitmq) broker_target=rabbitmq:5672 ;;
+  *) die "netpolicy_checks: unknown broker $1" ;;
+  esac
   outsider_pod
   local target result writer_ip
   writer_ip="$(k -n "$NS" get pods -l app.kubernetes.io/name=writer-1 -o jsonpath='{.items[0].status.podIP}')"
-  : >"$OUT/netpol.md"
-  for target in valkey:6379 valkey-replica:6379 oleada-kafka-bootstrap:9092 "$writer_ip:50051" relay:8080 gateway:8080; do
+  : >"$PHASE_OUT/netpol.md"
+  for target in valkey:6379 valkey-replica:6379 "$broker_target" "$writer_ip:50051" relay:8080 gateway:8080; do
     result="$(probe_from np-outsider /nodejs/bin/node "$target")"
-    printf '| np-outsider (labels outside every policy) | %s | %s |\n' "$target" "$result" >>"$OUT/netpol.md"
-    check "outsider cannot reach $target ($result)" test "${result%% *}" = blocked
+    printf '| np-outsider (labels outside every policy) | %s | %s |\n' "$target" "$result" >>"$PHASE_OUT/netpol.md"
+    check "[$PHASE] outsider cannot reach $target ($result)" test "${result%% *}" = blocked
   done
-  local consumer writer relay
-  consumer="$(first_pod consumer)" writer="$(first_pod writer-1)" relay="$(first_pod relay)"
-  for pair in "$consumer valkey:6379" "$consumer oleada-kafka-bootstrap:9092" "$writer oleada-kafka-bootstrap:9092" "$relay $writer_ip:50051"; do
+  local consumer writer1 writer2 relay
+  consumer="$(first_pod consumer)" writer1="$(first_pod writer-1)" writer2="$(first_pod writer-2)" relay="$(first_pod relay)"
+  for pair in "$consumer valkey:6379" "$consumer $broker_target" "$writer1 $broker_target" "$writer2 $broker_target" "$relay $writer_ip:50051"; do
     read -r pod target <<<"$pair"
     result="$(probe_from "$pod" /nodejs/bin/node "$target")"
-    printf '| %s (real client) | %s | %s |\n' "$pod" "$target" "$result" >>"$OUT/netpol.md"
-    check "$pod reaches $target" test "$result" = open
+    printf '| %s (real client) | %s | %s |\n' "$pod" "$target" "$result" >>"$PHASE_OUT/netpol.md"
+    check "[$PHASE] $pod reaches $target" test "$result" = open
   done
   k -n "$NS" delete pod np-outsider --wait=false >/dev/null
 }

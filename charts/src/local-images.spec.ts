@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { PROFILES } from './profiles';
+import { REPO_ROOT } from './testing/variants';
+
+/** The local profile names the images tools/cluster/images.sh builds: one tag each, in both places. */
+describe('local profile images', () => {
+  const env = readFileSync(join(REPO_ROOT, 'tools/cluster/images.env'), 'utf8');
+  const value = (name: string): string => {
+    const line = env.split('\n').find((l) => l.startsWith(`${name}=`));
+    assert.ok(line, `${name} missing from tools/cluster/images.env`);
+    return line.slice(name.length + 1).replace(/^"|"$/g, '');
+  };
+  const standalone = PROFILES.local.standalone!;
+
+  it('Valkey, Kafka and RabbitMQ: the tags images.env builds', () => {
+    assert.equal(standalone.valkeyImage, value('VALKEY_IMAGE'));
+    assert.equal(standalone.kafkaImage, value('KAFKA_IMAGE').replace('$KAFKA_VERSION', value('KAFKA_VERSION')));
+    assert.equal(standalone.rabbitmqImage, value('RABBITMQ_IMAGE'));
+    assert.ok(standalone.rabbitmqImage.endsWith(`-${value('RABBITMQ_SUITE')}`), 'the RabbitMQ tag names the Debian suite it is built from');
+  });
+});
