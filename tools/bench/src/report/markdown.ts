@@ -218,7 +218,7 @@ function profileVerdict(report: BenchReport): string[] {
     if (biggest && heap) {
       lines.push(
         `- Memory: the largest Node app, ${biggest.name}, peaked at ${n(biggest.rssMaxMiB)} MiB RSS while its V8 heap held ${n(heap.usedMiB)} MiB of ${n(heap.totalMiB)} MiB reserved when the run ended. ` +
-          `Every app ran with the old-space heap Kubernetes gives it (\`--max-old-space-size\` of APP_MEMORY, libs/shared/src/runtime.ts; \`NODE_OPTIONS\` in the charts); without it V8 sizes its heap from the machine's ${n(report.machine.memoryGiB)} GiB and collects late.`,
+          `Every app ran with the old-space heap Kubernetes gives it (\`--max-old-space-size\` and \`--max-semi-space-size\` of APP_MEMORY, libs/shared/src/runtime.ts; \`NODE_OPTIONS\` in the charts); without it V8 sizes its heap from the machine's ${n(report.machine.memoryGiB)} GiB and collects late.`,
       );
     }
   }
@@ -329,7 +329,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       '- **Lag**: asked of the broker every second: Kafka, the consumer group\'s committed offsets against the partitions\' end offsets; RabbitMQ, the messages ready in the queue (those delivered but not yet acknowledged are not included).',
       '- **CPU and memory**: `/proc/<pid>/stat` and `/proc/<pid>/status` of every app, Kafka, Valkey and the generator, every 500 ms, from the first send until Valkey counted everything.',
       '- **Per-hop latency** in the stack comes from each app\'s own Prometheus histograms (`/metrics`), differenced before and after a run.',
-      `- **Apps** run as \`npm start\` runs them (three writer processes, default configuration, each with the heap Kubernetes gives it: \`--max-old-space-size\` from APP_MEMORY in libs/shared/src/runtime.ts)${report.settings.nodeArgs ? `, and \`node ${report.settings.nodeArgs}\`` : ', and no other node flags'}.`,
+      `- **Apps** run as \`npm start\` runs them (three writer processes, default configuration, each with the heap Kubernetes gives it: \`--max-old-space-size\` and \`--max-semi-space-size\` from APP_MEMORY in libs/shared/src/runtime.ts)${report.settings.nodeArgs ? `, and \`node ${report.settings.nodeArgs}\`` : ', and no other node flags'}.`,
     ].join('\n'),
   );
   out.push('');

@@ -47,8 +47,8 @@ export class AppProcess {
 
   start(): void {
     const log = createWriteStream(this.logFile, { flags: 'a' });
-    // The heap Kubernetes gives the app (APP_MEMORY), then any extra flags (OLEADA_NODE_ARGS).
-    const heap = this.spec.app in APP_MEMORY ? [nodeHeapFlags(this.spec.app as AppKind)] : [];
+    // The heap flags Kubernetes gives the app (APP_MEMORY, as in NODE_OPTIONS), then any extra flags (OLEADA_NODE_ARGS).
+    const heap = this.spec.app in APP_MEMORY ? nodeHeapFlags(this.spec.app as AppKind).split(' ') : [];
     const flags = [...heap, ...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...flags, join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
       cwd: this.root,
