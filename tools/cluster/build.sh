@@ -54,7 +54,7 @@ fi
 for spec in "pause:pause:oleada.local/cluster/pause" \
   "cri-tools:crictl:sigs.k8s.io/cri-tools/cmd/crictl" \
   "etcd:etcd:go.etcd.io/etcd/server/v3" \
-  "coredns:coredns:github.com/coredns/coredns" \
+  "coredns:coredns:oleada.local/cluster/coredns" \
   "metrics-server:metrics-server:sigs.k8s.io/metrics-server/cmd/metrics-server" \
   "kube-router:kube-router:github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"; do
   IFS=: read -r name bin pkg <<<"$spec"
