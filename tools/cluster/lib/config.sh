@@ -256,27 +256,29 @@ cluster.local:53 in-addr.arpa:53 ip6.arpa:53 {
 EOF
 }
 
+# binding NAME ROLE SUBJECT_KIND SUBJECT [NAMESPACE]: a ClusterRoleBinding to a ClusterRole, or with a
+# namespace a RoleBinding to a Role there, as YAML.
+binding() {
+  local kind=ClusterRoleBinding role_kind=ClusterRole ns=""
+  if [[ -n "${5:-}" ]]; then kind=RoleBinding role_kind=Role ns=", namespace: $5"; fi
+  cat <<EOF
+apiVersion: rbac.authorization.k8s.io/v1
+kind: $kind
+metadata: { name: "$1"$ns }
+roleRef: { apiGroup: rbac.authorization.k8s.io, kind: $role_kind, name: "$2" }
+subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: $3, name: "$4" }]
+EOF
+}
+
 apply_bootstrap_objects() {
   local super="$KUBECONFIGS/super-admin.conf"
   "$BIN_DIR/kubectl" --kubeconfig "$super" apply -f - >/dev/null <<EOF
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "kubeadm:cluster-admins" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: cluster-admin }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: Group, name: "kubeadm:cluster-admins" }]
+$(binding kubeadm:cluster-admins cluster-admin Group kubeadm:cluster-admins)
 EOF
   kctl apply -f - >/dev/null <<EOF
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "oleada-cluster:apiserver-kubelet-api-admin" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:kubelet-api-admin" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: kube-apiserver-kubelet-client }]
+$(binding oleada-cluster:apiserver-kubelet-api-admin system:kubelet-api-admin User kube-apiserver-kubelet-client)
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "oleada-cluster:kube-proxy" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:node-proxier" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "system:kube-proxy" }]
+$(binding oleada-cluster:kube-proxy system:node-proxier User system:kube-proxy)
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -285,11 +287,7 @@ rules:
   - { apiGroups: [""], resources: [endpoints, services, pods, namespaces], verbs: [list, watch] }
   - { apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [list, watch] }
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "oleada-cluster:coredns" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "oleada-cluster:coredns" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "oleada:coredns" }]
+$(binding oleada-cluster:coredns oleada-cluster:coredns User oleada:coredns)
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -302,11 +300,7 @@ rules:
   - { apiGroups: [coordination.k8s.io], resources: [leases], verbs: [get, create, update] }
   - { apiGroups: [""], resources: [events], verbs: [create, patch] }
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "oleada-cluster:kube-router" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "oleada-cluster:kube-router" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "oleada:kube-router" }]
+$(binding oleada-cluster:kube-router oleada-cluster:kube-router User oleada:kube-router)
 ---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
@@ -315,23 +309,11 @@ rules:
   - { apiGroups: [""], resources: [nodes/metrics], verbs: [get] }
   - { apiGroups: [""], resources: [pods, nodes], verbs: [get, list, watch] }
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "oleada-cluster:metrics-server" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "oleada-cluster:metrics-server" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "oleada:metrics-server" }]
+$(binding oleada-cluster:metrics-server oleada-cluster:metrics-server User oleada:metrics-server)
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: ClusterRoleBinding
-metadata: { name: "oleada-cluster:metrics-server:auth-delegator" }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator" }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "oleada:metrics-server" }]
+$(binding oleada-cluster:metrics-server:auth-delegator system:auth-delegator User oleada:metrics-server)
 ---
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata: { name: "oleada-cluster:metrics-server:auth-reader", namespace: kube-system }
-roleRef: { apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader }
-subjects: [{ apiGroup: rbac.authorization.k8s.io, kind: User, name: "oleada:metrics-server" }]
+$(binding oleada-cluster:metrics-server:auth-reader extension-apiserver-authentication-reader User oleada:metrics-server kube-system)
 ---
 # CoreDNS and metrics-server run on the host (plain processes): Services without selectors whose
 # EndpointSlices name the node address.
