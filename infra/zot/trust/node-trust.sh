@@ -3,7 +3,8 @@
 # at node boot, from the node group's user data, or by hand on a kind/kubeadm node).
 #
 #   REGISTRY=203.0.113.7:5000 CA_FILE=infra/zot/.state/oleada-zot-ca.crt bash infra/zot/trust/node-trust.sh
-#       installs /etc/containerd/certs.d/<REGISTRY>/{ca.crt,hosts.toml} (as root; ROOT=<dir> to stage elsewhere)
+#       installs /etc/containerd/certs.d/<REGISTRY>/{ca.crt,hosts.toml} (as root; ROOT=<dir> to stage elsewhere,
+#       CERTS_D=<dir> when containerd's config_path is not /etc/containerd/certs.d)
 #   … node-trust.sh --user-data
 #       prints a self-contained boot script with the CA embedded, for an EKS launch template (a
 #       text/x-shellscript part next to the NodeConfig) or any cloud-init node
@@ -16,13 +17,15 @@ die() { printf 'node-trust: %s\n' "$*" >&2; exit 1; }
 [[ "$REGISTRY" =~ ^[A-Za-z0-9.-]+(:[0-9]+)?$ ]] || die "REGISTRY must be host[:port], got \"$REGISTRY\""
 [ -f "${CA_FILE:-}" ] || die "CA_FILE must name Zot's CA certificate (PEM)"
 grep -q -- '-----BEGIN CERTIFICATE-----' "$CA_FILE" || die "$CA_FILE is not a PEM certificate"
+CERTS_D="${CERTS_D:-/etc/containerd/certs.d}"
+[[ "$CERTS_D" == /* ]] || die "CERTS_D must be an absolute path, got \"$CERTS_D\""
 
 if [ "${1:-}" = --user-data ]; then
   cat <<SCRIPT
 #!/bin/bash
 # Oleada: trust the Zot registry $REGISTRY (infra/zot/trust/node-trust.sh --user-data)
 set -eu
-dir=/etc/containerd/certs.d/$REGISTRY
+dir=$CERTS_D/$REGISTRY
 mkdir -p "\$dir"
 cat > "\$dir/ca.crt" <<'PEM'
 $(cat "$CA_FILE")
@@ -32,13 +35,13 @@ server = "https://$REGISTRY"
 
 [host."https://$REGISTRY"]
   capabilities = ["pull", "resolve"]
-  ca = "/etc/containerd/certs.d/$REGISTRY/ca.crt"
+  ca = "$CERTS_D/$REGISTRY/ca.crt"
 TOML
 SCRIPT
   exit 0
 fi
 
-dir="${ROOT:-}/etc/containerd/certs.d/$REGISTRY"
+dir="${ROOT:-}$CERTS_D/$REGISTRY"
 mkdir -p "$dir"
 install -m 0644 "$CA_FILE" "$dir/ca.crt"
 cat >"$dir/hosts.toml" <<TOML
@@ -46,6 +49,6 @@ server = "https://$REGISTRY"
 
 [host."https://$REGISTRY"]
   capabilities = ["pull", "resolve"]
-  ca = "/etc/containerd/certs.d/$REGISTRY/ca.crt"
+  ca = "$CERTS_D/$REGISTRY/ca.crt"
 TOML
 printf 'containerd on this node now trusts %s (%s)\n' "$REGISTRY" "$dir"

@@ -104,16 +104,10 @@ start_registry() {
 }
 
 write_containerd_config() {
-  local dir="$STATE_DIR/containerd"
-  mkdir -p "$dir/certs.d/$REGISTRY_ADDR" "$STATE_DIR/cni/net.d"
-  cp "$PKI/registry/ca.crt" "$dir/certs.d/$REGISTRY_ADDR/ca.crt"
-  cat >"$dir/certs.d/$REGISTRY_ADDR/hosts.toml" <<EOF
-server = "https://$REGISTRY_ADDR"
-
-[host."https://$REGISTRY_ADDR"]
-  capabilities = ["pull", "resolve"]
-  ca = "$dir/certs.d/$REGISTRY_ADDR/ca.crt"
-EOF
+  local dir="$STATE_DIR/containerd" trust="$ROOT/infra/zot/trust/node-trust.sh"
+  mkdir -p "$STATE_DIR/cni/net.d"
+  # The registry's CA through the same script the cloud guides run on their nodes (certs.d).
+  ROOT="" REGISTRY="$REGISTRY_ADDR" CA_FILE="$PKI/registry/ca.crt" CERTS_D="$dir/certs.d" bash "$trust" >/dev/null
   (
     umask 077
     cat >"$dir/config.toml" <<EOF
