@@ -13,6 +13,8 @@ OUT="$1"
 . "$OUT/results.env"
 DOC="$ROOT/docs/deploy/local.md"
 v() { "$BIN_DIR/$1" "${@:2}" 2>&1 | head -1; }
+# the version of MODULE the wrapper module tools/cluster/go/DIR pins (for binaries without a version flag)
+pinned() { awk -v m="$2" '$1 == m { print $2; exit }' "$here/go/$1/go.mod"; }
 {
   cat <<MD
 # Oleada on a real single-node Kubernetes on this machine
@@ -26,10 +28,10 @@ that run's. How to run it by hand: [README](../../README.md#kubernetes-on-this-m
 |---|---|---|
 | kube-apiserver, controller-manager, scheduler, kubelet, kube-proxy, kubectl, kubeadm | $(v kubectl version --client | sed 's/Client Version: //') | Go module proxy (\`k8s.io/kubernetes\`, wrapper module tools/cluster/go/kubernetes) |
 | etcd | $(v etcd --version | sed 's/etcd Version: //') | Go module proxy |
-| CoreDNS | $(v coredns -version) | Go module proxy |
-| metrics-server | v0.8.0 | Go module proxy |
-| NetworkPolicy enforcer | kube-router v2.1.0 (firewall only) | Go module proxy — see below why not kube-network-policies |
-| crictl | $(v crictl --version) | Go module proxy |
+| CoreDNS | $(v coredns -version), with only the plugins its Corefile uses (tools/cluster/go/coredns/main.go) | Go module proxy |
+| metrics-server | $(pinned metrics-server sigs.k8s.io/metrics-server) | Go module proxy |
+| NetworkPolicy enforcer | kube-router $(pinned kube-router github.com/cloudnativelabs/kube-router/v2) (firewall only) | Go module proxy — see below why not kube-network-policies |
+| crictl | $(pinned cri-tools sigs.k8s.io/cri-tools) | Go module proxy |
 | containerd, runc, CNI plugins | $(containerd --version | awk '{print $3}'), $(runc --version | head -1 | awk '{print $3}'), $(dpkg-query -W -f '${Version}' containernetworking-plugins) | Debian 12 |
 | registry (stands in for Zot) | $(docker-registry --version | awk '{print $3}') with TLS and htpasswd | Debian 12 \`docker-registry\` |
 | image builder | dockerd $(dockerd --version | awk '{print $3}' | tr -d ,) (no networking of its own) | Debian 12 \`docker.io\` |
