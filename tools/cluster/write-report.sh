@@ -48,7 +48,7 @@ pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 
 | step | seconds |
 |---|---|
-| cluster up (binaries cached) | $CLUSTER_UP_SECONDS |
+| cluster up (building the binaries first when the cache lacks them) | $CLUSTER_UP_SECONDS |
 | images (base images cached unless changed; apps rebuilt) | $IMAGES_SECONDS |
 | server-side dry runs (every profile × broker, below) | ${DRY_RUN_SECONDS:-?} |
 | whole test:k8s | $TOTAL_SECONDS |
