@@ -85,6 +85,13 @@ $(cat "$P/deletions.txt")
 |---|---|---|---|
 | ${!req:-?} | ${!fail:-?} | ${!acc:-?} | ${!cnt:-?} |
 
+Warnings and errors the pods logged in this phase (count, service, level, message [cause]; the
+deleted pods' logs followed until they were gone):
+
+\`\`\`
+$(cat "$P/warnings.txt" 2>/dev/null || echo '(not captured)')
+\`\`\`
+
 HPA timeline (seconds since the load began, HPA, current replicas, desired, CPU % of request):
 
 \`\`\`

@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type NestModule, type Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AnyScenario } from '@oleada/scenarios';
-import { METRICS, type ConfigNamespace, type Metrics } from '@oleada/shared';
+import { LOGGER, METRICS, type ConfigNamespace, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
 import { GatewayAdmission } from './gateway-admission';
 import { GATEWAY_OPTIONS } from './gateway.constants';
@@ -83,14 +83,15 @@ export class GatewayModule implements NestModule {
         },
         {
           provide: RelayForwarder,
-          inject: [GATEWAY_OPTIONS],
-          useFactory: (gateway: GatewayModuleOptions) =>
+          inject: [GATEWAY_OPTIONS, LOGGER],
+          useFactory: (gateway: GatewayModuleOptions, logger: Logger) =>
             gateway.forwarder ??
             new RelayForwarder(gateway.relayUrl, {
               connections: gateway.relayConnections,
               timeoutMs: gateway.requestTimeoutMs,
               batchMax: gateway.relayBatchMax,
               batchConcurrency: gateway.relayBatchConcurrency,
+              logger,
             }),
         },
         GatewayService,

@@ -1,5 +1,5 @@
 import { relayBatchRoute, type AnyScenario } from '@oleada/scenarios';
-import { MicroBatcher } from '@oleada/shared';
+import { MicroBatcher, type Logger } from '@oleada/shared';
 import { Pool } from 'undici';
 
 export interface ForwardResult {
@@ -19,6 +19,8 @@ export interface RelayForwarderOptions {
   readonly batchMax?: number;
   /** Requests to the relay in flight at once per scenario; events wait for a free one. @default 8 */
   readonly batchConcurrency?: number;
+  /** Where a batch the relay did not answer for is reported (one line per request, with its cause). */
+  readonly logger?: Logger;
 }
 
 interface Waiting {
@@ -48,12 +50,14 @@ export class RelayForwarder {
   private readonly timeoutMs: number;
   private readonly batchMax: number;
   private readonly batchConcurrency: number;
+  private readonly logger?: Logger;
   private closing?: Promise<void>;
 
   constructor(relayUrl: string, options: RelayForwarderOptions) {
     this.timeoutMs = options.timeoutMs;
     this.batchMax = options.batchMax ?? 200;
     this.batchConcurrency = options.batchConcurrency ?? 8;
+    this.logger = options.logger;
     this.pool = new Pool(relayUrl, {
       connections: options.connections,
       pipelining: 1,
@@ -91,8 +95,10 @@ export class RelayForwarder {
     } catch (error) {
       // Error names and messages may carry internal addresses: keep them out of the body.
       const unreachable: ForwardResult = { status: 503, body: UNREACHABLE, cause: (error as Error).name };
+      this.logger?.warn({ scenario: scenario.name, events: batch.length, cause: unreachable.cause, err: error }, 'relay unreachable; events answered 503');
       return batch.map(() => unreachable);
     }
+    if (status !== 200) this.logger?.warn({ scenario: scenario.name, events: batch.length, status }, 'relay refused the batch; events answered 503');
     return batch.map((waiting, i): ForwardResult => {
       const result = answer?.results?.[i];
       if (!result || result.id !== waiting.id) {

@@ -27,6 +27,47 @@ sample_hpas() {
   done
 }
 
+# Deletes the first pod of a workload mid-run; its log is followed until it is gone (kept in logs/).
+delete_pod() { # t0, workload
+  local victim
+  victim="$(first_pod "$2")"
+  mkdir -p "$PHASE_OUT/logs"
+  k -n "$NS" logs -f "$victim" --all-containers --timestamps >"$PHASE_OUT/logs/$victim.deleted.log" 2>&1 &
+  k -n "$NS" delete pod "$victim" --wait=false >/dev/null
+  printf '%s deleted pod %s\n' "$(($(date +%s) - $1))" "$victim" >>"$PHASE_OUT/deletions.txt"
+}
+
+# Every pod's log after the load (logs/), and the warnings of the whole phase by service and
+# message (warnings.txt, in the report): what made a request fail, when one did.
+save_logs() {
+  local pod
+  mkdir -p "$PHASE_OUT/logs"
+  for pod in $(k -n "$NS" get pods -o jsonpath='{.items[*].metadata.name}'); do
+    k -n "$NS" logs "$pod" --all-containers --timestamps >"$PHASE_OUT/logs/$pod.log" 2>&1 || true
+  done
+  python3 - "$PHASE_OUT/logs" >"$PHASE_OUT/warnings.txt" <<'PY'
+import collections, json, pathlib, sys
+seen = collections.Counter()
+for path in sorted(pathlib.Path(sys.argv[1]).glob("*.log")):
+    for line in path.read_text(errors="replace").splitlines():
+        brace = line.find("{")
+        if brace < 0:
+            continue
+        try:
+            entry = json.loads(line[brace:])
+        except ValueError:
+            continue
+        if entry.get("level") not in ("warn", "error", "fatal"):
+            continue
+        detail = entry.get("cause") or entry.get("details") or entry.get("code") or entry.get("status") or ""
+        seen[(entry.get("service", path.stem), entry.get("level"), entry.get("msg", ""), str(detail))] += 1
+for (service, level, msg, detail), n in sorted(seen.items(), key=lambda kv: -kv[1]):
+    print(f"{n:6d}  {service}  {level}  {msg}{'  [' + detail + ']' if detail else ''}")
+if not seen:
+    print("(no warnings or errors)")
+PY
+}
+
 run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in this phase
   local seconds="$1" want_hpa="${2:-}" key before t0 sampler locust_pid accepted requests failures counted after i
   key="$(counter_key)"
@@ -47,15 +88,11 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   locust_pid=$!
   # mid-run: one consumer pod and one writer pod deleted (their replacements take over)
   sleep $((seconds / 3))
-  local victim
-  victim="$(first_pod consumer)"
-  k -n "$NS" delete pod "$victim" --wait=false >/dev/null
-  printf '%s deleted pod %s\n' "$(($(date +%s) - t0))" "$victim" >>"$PHASE_OUT/deletions.txt"
+  delete_pod "$t0" consumer
   sleep $((seconds / 6))
-  victim="$(first_pod writer-1)"
-  k -n "$NS" delete pod "$victim" --wait=false >/dev/null
-  printf '%s deleted pod %s\n' "$(($(date +%s) - t0))" "$victim" >>"$PHASE_OUT/deletions.txt"
+  delete_pod "$t0" writer-1
   wait "$locust_pid" || log "locust exited non-zero (failed requests count as not accepted; see $PHASE_OUT/locust.log)"
+  save_logs
   # accepted = requests that got their 202 (Locust counts anything else as a failure)
   read -r requests failures < <(python3 - "$PHASE_OUT/locust.json" <<'PY'
 import json, sys
