@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { createServer, type Server as NetServer, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Server, ServerCredentials, status, type sendUnaryData, type ServerUnaryCall } from '@grpc/grpc-js';
 import { writerBatch } from '@oleada/contracts';
 import { blackfridayScenario, seededRandom } from '@oleada/scenarios';
+import { EVENT_ID_HEADER } from '@oleada/shared';
 import { WriterClients } from './writer-clients';
 
 type Decide = (eventId: string) => status;
@@ -20,6 +22,14 @@ async function fakeWriter(decide: () => Decide | 'refuse-call') {
       const method = blackfridayScenario.grpc.service[blackfridayScenario.grpc.method];
       for (const event of call.request.events) assert.ok(method.requestDeserialize(event.payload));
       callback(null, { outcomes: call.request.events.map((e) => ({ eventId: e.eventId, code: rule(e.eventId), detail: rule(e.eventId) === status.OK ? '' : 'no' })) });
+    },
+  });
+  // The scenario's own unary method too (the relay's path for a single event): always OK.
+  server.addService(blackfridayScenario.grpc.service, {
+    [blackfridayScenario.grpc.method]: (call: ServerUnaryCall<unknown, unknown>, callback: sendUnaryData<unknown>) => {
+      const [eventId] = call.metadata.get(EVENT_ID_HEADER);
+      seen.push([String(eventId)]);
+      callback(null, blackfridayScenario.acceptedResponse(String(eventId)));
     },
   });
   const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
@@ -102,3 +112,77 @@ describe('WriterClients.callBatch', () => {
     assert.deepEqual([a.seen.length, b.seen.length], [2, 2]);
   });
 });
+
+/**
+ * A target whose channel cannot pick a writer: it accepts TCP connections and never answers the
+ * HTTP/2 handshake, so calls to it wait in "Waiting for LB pick" — what a relay saw in Kubernetes
+ * for the seconds after a writer pod was replaced (its old address gone, the new one not resolved).
+ */
+async function silentTarget(): Promise<{ target: string; stop: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: NetServer = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    target: `127.0.0.1:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+describe('WriterClients with a target that cannot pick a writer', () => {
+  const random = seededRandom(5);
+  const events = Array.from({ length: 3 }, (_, i) => ({
+    eventId: `01930000-0000-7000-8000-00000000010${i}`,
+    acceptedAt: 1700000000000 + i,
+    message: blackfridayScenario.toMessage(blackfridayScenario.body.parse(blackfridayScenario.sample(random))),
+  }));
+  let silent: Awaited<ReturnType<typeof silentTarget>>;
+  let good: Awaited<ReturnType<typeof fakeWriter>>;
+  let clients: WriterClients;
+
+  before(async () => {
+    silent = await silentTarget();
+    good = await fakeWriter(() => () => status.OK);
+    clients = new WriterClients([silent.target, good.target], 3000);
+  });
+  after(async () => {
+    clients.close();
+    good.stop();
+    await silent.stop();
+  });
+
+  it('makes every batch durable on the other target within the deadline, whichever target the rotation starts with', async () => {
+    for (let i = 0; i < 4; i++) {
+      const outcomes = await clients.callBatch(blackfridayScenario, events);
+      assert.deepEqual(
+        outcomes.map((o) => GrpcStatusName(o.code)),
+        ['OK', 'OK', 'OK'],
+        `call ${i}: ${JSON.stringify(outcomes)}`,
+      );
+    }
+    assert.equal(good.seen.length, 4, 'each batch reached the writer that answers, once');
+    good.seen.length = 0;
+  });
+
+  it('does the same for a single event through the unary method', async () => {
+    for (let i = 0; i < 2; i++) {
+      const answer = await clients.call(blackfridayScenario, events[0].message, events[0].eventId, events[0].acceptedAt).then(
+        () => 'OK',
+        (error: { code: number }) => GrpcStatusName(error.code),
+      );
+      assert.equal(answer, 'OK');
+    }
+    assert.equal(good.seen.length, 2);
+  });
+});
+
+function GrpcStatusName(code: number): string {
+  return status[code] ?? String(code);
+}

@@ -1,4 +1,4 @@
-import { Client, credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
+import { Client, connectivityState as ConnectivityState, credentials, Metadata, status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { writerBatch } from '@oleada/contracts';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER } from '@oleada/shared';
@@ -24,7 +24,8 @@ const WRITE_BATCH = writerBatch.EventBatchServiceService.writeBatch;
  * Long-lived channels to every target of `WRITER_TARGETS`. Calls rotate over the targets, and
  * each channel rotates over the addresses its target resolves to (every pod behind a headless
  * Service, or every address of an `ipv4:` list). An event refused by one writer is retried on the
- * next target (never the same one twice in a row) within the same deadline.
+ * next target (never the same one twice in a row) within the same deadline; connected targets are
+ * tried first, and no attempt may use up the whole deadline while another target is left.
  */
 export class WriterClients implements WriterCaller {
   private readonly clients: Client[];
@@ -38,23 +39,48 @@ export class WriterClients implements WriterCaller {
     this.clients = targets.map((target) => new Client(target, credentials.createInsecure(), CHANNEL_OPTIONS));
   }
 
-  /** The clients one call tries, in order: from the next in rotation on, at least two attempts. */
+  /**
+   * The clients one call tries, in order: from the next in rotation on, at least two attempts;
+   * targets whose channel is connected go first, so a target that cannot pick a writer right now
+   * (a pod just replaced: its old address gone, the new one not yet resolved) is tried last, not
+   * waited for. Asking for the state also wakes an idle channel, so a target left out comes back.
+   */
   private rotation(): Client[] {
     const first = this.next++;
     if (this.next >= this.clients.length) this.next = 0;
     const attempts = Math.max(2, this.clients.length);
-    return Array.from({ length: attempts }, (_, i) => this.clients[(first + i) % this.clients.length]);
+    const order = Array.from({ length: attempts }, (_, i) => this.clients[(first + i) % this.clients.length]);
+    const ready = order.map((client) => client.getChannel().getConnectivityState(true) === ConnectivityState.READY);
+    return [...order.filter((_, i) => ready[i]), ...order.filter((_, i) => !ready[i])];
+  }
+
+  /**
+   * The deadline of attempt `index` of `clients`: an equal share of the time left, the last one
+   * all of it, so a writer that holds a call (or a target that cannot pick one) leaves the next
+   * attempt time to succeed. An attempt that ran out of its share is retried on the next target
+   * like a refused one: the event's id makes the retry idempotent.
+   */
+  private static attemptDeadline(deadline: number, clients: readonly Client[], index: number): number {
+    // Only the same target left (a single target tried twice): a second call there would not be faster.
+    if (clients.slice(index + 1).every((next) => next === clients[index])) return deadline;
+    return Date.now() + (deadline - Date.now()) / (clients.length - index);
+  }
+
+  /** Whether an event that ended with `code` may go to the next target before `deadline`. */
+  private static retriable(code: GrpcStatus, deadline: number): boolean {
+    return RETRIABLE.has(code) || (code === GrpcStatus.DEADLINE_EXCEEDED && Date.now() < deadline);
   }
 
   async call(scenario: AnyScenario, message: unknown, eventId: string, acceptedAt: number): Promise<unknown> {
     const deadline = Date.now() + this.deadlineMs;
+    const clients = this.rotation();
     let lastError: ServiceError | undefined;
-    for (const client of this.rotation()) {
+    for (const [index, client] of clients.entries()) {
       try {
-        return await this.unary(client, scenario, message, eventId, acceptedAt, deadline);
+        return await this.unary(client, scenario, message, eventId, acceptedAt, WriterClients.attemptDeadline(deadline, clients, index));
       } catch (error) {
         lastError = error as ServiceError;
-        if (!RETRIABLE.has(lastError.code) || Date.now() >= deadline) break;
+        if (!WriterClients.retriable(lastError.code, deadline) || Date.now() >= deadline) break;
       }
     }
     throw lastError;
@@ -71,13 +97,14 @@ export class WriterClients implements WriterCaller {
     const payloads = events.map((event) => serialize(event.message));
     const outcomes: EventOutcome[] = new Array<EventOutcome>(events.length);
     let pending = events.map((_, i) => i);
-    for (const client of this.rotation()) {
+    const clients = this.rotation();
+    for (const [index, client] of clients.entries()) {
       const request: writerBatch.WriteBatchRequest = {
         scenario: scenario.name,
         events: pending.map((i) => ({ eventId: events[i].eventId, acceptedAt: events[i].acceptedAt, payload: payloads[i] })),
       };
       try {
-        const response = await this.batchUnary(client, request, deadline);
+        const response = await this.batchUnary(client, request, WriterClients.attemptDeadline(deadline, clients, index));
         pending.forEach((i, k) => {
           const outcome = response.outcomes[k];
           outcomes[i] = outcome ? { code: outcome.code, detail: outcome.detail } : { code: GrpcStatus.INTERNAL, detail: 'the writer gave no outcome' };
@@ -86,7 +113,7 @@ export class WriterClients implements WriterCaller {
         const { code, details } = error as ServiceError;
         for (const i of pending) outcomes[i] = { code: typeof code === 'number' ? code : GrpcStatus.UNKNOWN, detail: details ?? 'writer call failed' };
       }
-      pending = pending.filter((i) => RETRIABLE.has(outcomes[i].code));
+      pending = pending.filter((i) => WriterClients.retriable(outcomes[i].code, deadline));
       if (pending.length === 0 || Date.now() >= deadline) break;
     }
     return outcomes;

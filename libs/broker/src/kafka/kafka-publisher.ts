@@ -1,4 +1,4 @@
-import { CompressionTypes, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { MicroBatcher, RetriableError } from '@oleada/shared';
 import type { EventPublisher, OutgoingRecord } from '../publisher';
@@ -75,6 +75,9 @@ export class KafkaPublisher implements EventPublisher {
     const producer = this.kafka.producer({
       idempotent: true,
       maxInFlightRequests: 1,
+      // Named, not left to the default: the Java client's murmur2 on the key, so a scenario's key
+      // lands on the same partition from any client (and KafkaJS logs no partitioner warning).
+      createPartitioner: Partitioners.DefaultPartitioner,
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 100, retries: 3, maxRetryTime: 1000 },
     });

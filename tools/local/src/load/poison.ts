@@ -1,6 +1,6 @@
 import { blackfridayScenario } from '@oleada/scenarios';
 import { DEAD_LETTER_REASON_HEADER, EVENT_ID_HEADER, uuidv7 } from '@oleada/shared';
-import type { Kafka, KafkaMessage } from 'kafkajs';
+import { Partitioners, type Kafka, type KafkaMessage } from 'kafkajs';
 
 /** A record written straight into a topic, and the dead-letter reason it must get. */
 export interface PoisonRecord {
@@ -26,7 +26,7 @@ export function blackfridayPoisonRecords(tag: string): PoisonRecord[] {
 
 /** Writes records straight into a topic with a plain producer (bypassing every writer check). */
 export async function publishRecords(kafka: Kafka, topic: string, records: readonly Pick<PoisonRecord, 'key' | 'value' | 'headers'>[]): Promise<void> {
-  const producer = kafka.producer();
+  const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   await producer.connect();
   try {
     await producer.send({ topic, acks: -1, messages: records.map((r) => ({ key: r.key, value: r.value, headers: { ...r.headers } })) });
