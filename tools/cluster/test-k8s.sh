@@ -126,6 +126,23 @@ wait_rollouts() { # seconds since t_apply until every Deployment/StatefulSet is 
   for w in $workloads; do printf '| %s | %s |\n' "$w" "${ready_at[$w]}"; done >"$PHASE_OUT/rollouts.md"
 }
 
+# A finished rollout can leave pods of the replaced ReplicaSets shutting down (a consumer of the
+# previous broker draining after that broker was deleted takes its whole grace period): the
+# namespace's checks start once they are gone, and the wait is logged, not counted as rollout time.
+wait_terminated() {
+  local t0 deadline leaving
+  t0=$(date +%s)
+  deadline=$((t0 + 120))
+  while :; do
+    leaving="$(k -n "$NS" get pods -o jsonpath='{range .items[?(@.metadata.deletionTimestamp)]}{.metadata.name} {end}')"
+    [[ -z "$leaving" ]] && break
+    (($(date +%s) > deadline)) && die "[$PHASE] pods still terminating after 120 s: $leaving"
+    sleep 2
+  done
+  (($(date +%s) > t0)) && log "[$PHASE] replaced pods gone after $(($(date +%s) - t0)) s more"
+  return 0
+}
+
 run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale out
   local broker="$1" seconds="$2" want_hpa="${3:-}" previous=""
   PHASE="$(tr '[:lower:]' '[:upper:]' <<<"$broker")"
@@ -156,6 +173,7 @@ run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale o
 
   log "[$PHASE] waiting for every rollout"
   wait_rollouts
+  wait_terminated
   k -n "$NS" get pods -o wide >"$PHASE_OUT/pods.txt"
 
   # PodSecurity: restricted enforced; every pod was admitted under it
