@@ -36,13 +36,18 @@ async function fakeWriter(decide: () => Decide | 'refuse-call') {
   return { target: `127.0.0.1:${port}`, seen, stop: () => server.forceShutdown() };
 }
 
-describe('WriterClients.callBatch', () => {
-  const random = seededRandom(3);
-  const events = Array.from({ length: 5 }, (_, i) => ({
-    eventId: `01930000-0000-7000-8000-00000000000${i}`,
+/** `count` valid sales with ids `<idPrefix><i>`, drawn from `seed`. */
+function sampleEvents(seed: number, count: number, idPrefix: string) {
+  const random = seededRandom(seed);
+  return Array.from({ length: count }, (_, i) => ({
+    eventId: `${idPrefix}${i}`,
     acceptedAt: 1700000000000 + i,
     message: blackfridayScenario.toMessage(blackfridayScenario.body.parse(blackfridayScenario.sample(random))),
   }));
+}
+
+describe('WriterClients.callBatch', () => {
+  const events = sampleEvents(3, 5, '01930000-0000-7000-8000-00000000000');
   let a: Awaited<ReturnType<typeof fakeWriter>>;
   let b: Awaited<ReturnType<typeof fakeWriter>>;
   let ruleA: Decide | 'refuse-call';
@@ -137,12 +142,7 @@ async function silentTarget(): Promise<{ target: string; stop: () => Promise<voi
 }
 
 describe('WriterClients with a target that cannot pick a writer', () => {
-  const random = seededRandom(5);
-  const events = Array.from({ length: 3 }, (_, i) => ({
-    eventId: `01930000-0000-7000-8000-00000000010${i}`,
-    acceptedAt: 1700000000000 + i,
-    message: blackfridayScenario.toMessage(blackfridayScenario.body.parse(blackfridayScenario.sample(random))),
-  }));
+  const events = sampleEvents(5, 3, '01930000-0000-7000-8000-00000000010');
   let silent: Awaited<ReturnType<typeof silentTarget>>;
   let good: Awaited<ReturnType<typeof fakeWriter>>;
   let clients: WriterClients;
@@ -162,7 +162,7 @@ describe('WriterClients with a target that cannot pick a writer', () => {
     for (let i = 0; i < 4; i++) {
       const outcomes = await clients.callBatch(blackfridayScenario, events);
       assert.deepEqual(
-        outcomes.map((o) => GrpcStatusName(o.code)),
+        outcomes.map((o) => statusName(o.code)),
         ['OK', 'OK', 'OK'],
         `call ${i}: ${JSON.stringify(outcomes)}`,
       );
@@ -175,7 +175,7 @@ describe('WriterClients with a target that cannot pick a writer', () => {
     for (let i = 0; i < 2; i++) {
       const answer = await clients.call(blackfridayScenario, events[0].message, events[0].eventId, events[0].acceptedAt).then(
         () => 'OK',
-        (error: { code: number }) => GrpcStatusName(error.code),
+        (error: { code: number }) => statusName(error.code),
       );
       assert.equal(answer, 'OK');
     }
@@ -183,6 +183,7 @@ describe('WriterClients with a target that cannot pick a writer', () => {
   });
 });
 
-function GrpcStatusName(code: number): string {
+/** A gRPC status code's name (OK, DEADLINE_EXCEEDED, …), for readable failures. */
+function statusName(code: number): string {
   return status[code] ?? String(code);
 }
