@@ -24,7 +24,7 @@ import { describeMachine, loadAverages } from '../machine';
 import { reportCharts, renderSvg } from '../report/charts';
 import { flameTree, isOwnOrPackageFrame, renderFlameGraph, widestFrames } from '../report/flame-graph';
 import { regressionRows } from '../report/regression';
-import { checkTargets, renderMarkdown } from '../report/markdown';
+import { checkTargets, renderMarkdown, TARGETS } from '../report/markdown';
 import type { AppProfile, BareResult, BenchReport } from '../report/model';
 import { ChildServer } from '../servers/child';
 import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
@@ -40,8 +40,8 @@ const { values: args } = parseArgs({
     scenario: { type: 'string', default: 'blackfriday' },
     rates: { type: 'string' },
     connections: { type: 'string', default: '64' },
-    /** Offered rate of the sustained open-loop run (the first target). */
-    'sustained-rate': { type: 'string', default: '3000' },
+    /** Offered rate of the sustained open-loop run (the sustained target's). */
+    'sustained-rate': { type: 'string', default: String(TARGETS.sustainedRate) },
     'port-offset': { type: 'string', default: '3000' },
     'kafka-port': { type: 'string' },
     'valkey-port': { type: 'string' },
@@ -73,7 +73,7 @@ function log(message: string): void {
 
 const quick = args.quick as boolean;
 const plan = {
-  rates: (args.rates as string | undefined)?.split(',').map(Number) ?? (quick ? [250, 1500, 3000] : [250, 500, 1000, 1500, 2000, 3000]),
+  rates: (args.rates as string | undefined)?.split(',').map(Number) ?? (quick ? [250, 1500, TARGETS.p99Rate] : [250, 500, 1000, 1500, 2000, TARGETS.p99Rate, 3000]),
   stepSeconds: quick ? 6 : 20,
   warmupSeconds: quick ? 3 : 5,
   connections: Number(args.connections),

@@ -46,7 +46,7 @@ export interface BenchReport {
     readonly stepSeconds: number;
     readonly saturationConnections: number;
     readonly sustainedSeconds: number;
-    /** Offered rate of the sustained open-loop run (the first target's rate). */
+    /** Offered rate of the sustained open-loop run (the sustained target's rate). */
     readonly sustainedRate?: number;
     readonly comparisonSeconds: number;
     /** Extra node flags every app ran with ('' for none). */
@@ -56,7 +56,7 @@ export interface BenchReport {
   readonly sweep: readonly StackRunResult[];
   /** Closed loop at `saturationConnections` for `sustainedSeconds`: the stack's throughput at that concurrency. */
   readonly sustained?: StackRunResult;
-  /** Open loop at `sustainedRate` for `sustainedSeconds`: whether the stack keeps up with that rate (first target). */
+  /** Open loop at `sustainedRate` for `sustainedSeconds`: whether the stack keeps up with that rate (the sustained target). */
   readonly sustainedOffered?: StackRunResult;
   readonly valkey: readonly ValkeyReplicaRow[];
   readonly hops: readonly HopRow[];
