@@ -52,13 +52,6 @@ fi
 if [ -x "${OLEADA_NODE_BIN:-}/node" ]; then
   PATH="$OLEADA_NODE_BIN:$PATH"
   export PATH OLEADA_NODE_BIN
-  # kafkajs 2.2.4 (RequestQueue.scheduleCheckPendingRequests) arms a timer with a negative delay when
-  # no request is pending; Node 24 warns about it on stderr, then waits 1 ms as earlier Node did
-  # silently. The same flag is in the images' ENTRYPOINT.
-  case " ${NODE_OPTIONS:-} " in
-    *" --disable-warning=TimeoutNegativeWarning "*) ;;
-    *) NODE_OPTIONS="--disable-warning=TimeoutNegativeWarning${NODE_OPTIONS:+ $NODE_OPTIONS}"; export NODE_OPTIONS ;;
-  esac
   # npm runs nested scripts with the node that runs npm itself.
   npm_node_execpath="$OLEADA_NODE_BIN/node"
   export npm_node_execpath

@@ -1,5 +1,8 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { fixKafkajsIdleTimer } from './request-queue-timer';
+
+fixKafkajsIdleTimer();
 
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];

@@ -151,7 +151,7 @@ export class KafkaPublisher implements EventPublisher {
       }
       const renewal = this.renew().then(() => true);
       let timer: NodeJS.Timeout | undefined;
-      const waited = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, this.renewStartedAt + RENEW_WAIT_MS - Date.now(), false)));
+      const waited = new Promise<boolean>((resolve) => (timer = setTimeout(resolve, Math.max(0, this.renewStartedAt + RENEW_WAIT_MS - Date.now()), false)));
       try {
         if (!(await Promise.race([renewal, waited]))) throw new RetriableError(`Kafka is not reachable: no connection within ${RENEW_WAIT_MS} ms`);
       } catch (error) {
