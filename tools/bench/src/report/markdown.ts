@@ -195,7 +195,7 @@ export function regressionSection(report: BenchReport): string[] {
     '',
     `Compared with the \`results.json\` written on ${base.generatedAt}${base.commit ? ` at ${base.commit}` : ''} by \`${base.command}\` (load average before it ${base.loadAverageBefore.map((v) => v.toFixed(2)).join(', ')}; ` +
       `this run: ${report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')}). Changes under ${n(NOISE_SHARE * 100)} % are marked ≈ and not judged. ` +
-      'Throughput and latency follow the CPU left free; CPU-ms per event much less so.',
+      'Throughput and latency follow the CPU left free, and so does the saturation run\'s CPU-ms per event (its batches grow and shrink with its rate); the fixed-rate steps\' CPU-ms per event much less so.',
     '',
   ];
   if (rows.length === 0) out.push('The two runs measured no figure in common.');
