@@ -7,18 +7,11 @@ import { createKafka } from './kafka-client';
 import { KafkaPublisher } from './kafka-publisher';
 import { KafkaSubscriber } from './kafka-subscriber';
 import { ensureTopics } from './topics';
+import { until } from '../testing';
 
 // Runs against the real Kafka 4.x broker that `npm test` starts (KAFKA_BROKERS).
 const brokers = process.env.KAFKA_BROKERS;
 const logger = createLogger('broker-test', 'error');
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('kafkajs against the real Kafka 4.x broker', () => {
   let kafka: Kafka;

@@ -4,6 +4,7 @@ import { createLogger } from '@oleada/shared';
 import { createKafka } from './kafka-client';
 import { ensureTopics } from './topics';
 import { kafkajsRequestQueue } from './request-queue-timer';
+import { until } from '../testing';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -35,15 +36,6 @@ function queue(maxInFlightRequests: number) {
   return { requests, sent, answered, push, answer };
 }
 
-/** Resolves once `condition` holds, checking on every turn of the event loop. */
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 describe('kafkajs RequestQueue without its idle 1 ms timer', () => {
   it('arms no timer once nothing waits: after a response with an empty queue, none is scheduled', () => {
     const { requests, sent, answered, push, answer } = queue(1);
@@ -64,7 +56,7 @@ describe('kafkajs RequestQueue without its idle 1 ms timer', () => {
     assert.deepEqual(sent, [1, 2], 'the response checks the queue');
     answer(2);
     // The check armed while request 2 waited runs once, finds nothing, and arms nothing more.
-    await until(() => requests.throttleCheckTimeoutId === null, 'the check armed for the waiting request to run');
+    await until(() => requests.throttleCheckTimeoutId === null, 10_000, 'the check armed for the waiting request to run');
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(requests.throttleCheckTimeoutId, null, 'nothing re-armed');
   });
@@ -76,7 +68,7 @@ describe('kafkajs RequestQueue without its idle 1 ms timer', () => {
     push(1);
     assert.deepEqual(sent, [], 'throttled: the request waits');
     assert.notEqual(requests.throttleCheckTimeoutId, null, 'a timer for the end of the throttle');
-    await until(() => sent.length === 1, 'the throttled request to be sent');
+    await until(() => sent.length === 1, 10_000, 'the throttled request to be sent');
     assert.ok(Date.now() - queuedAt >= 45, 'not before the throttle ended');
     assert.equal(requests.throttleCheckTimeoutId, null, 'and nothing armed after it');
   });

@@ -7,18 +7,11 @@ import { connectRabbitMQ, rabbitConnectOptions, type RabbitMQConnectionOptions }
 import { RabbitMQPublisher } from './rabbitmq-publisher';
 import { RabbitMQSubscriber } from './rabbitmq-subscriber';
 import { DEAD_LETTER_EXCHANGE, type QueueSpec } from './topology';
+import { until } from '../testing';
 
 // Runs against the real RabbitMQ that `npm test` starts (RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD).
 const url = process.env.RABBITMQ_URL;
 const logger = createLogger('broker-test', (process.env.IT_LOG_LEVEL ?? 'error') as 'error');
-
-async function until(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('RabbitMQ connection settings', () => {
   it('takes host, port and vhost from the URL and credentials from the environment', () => {

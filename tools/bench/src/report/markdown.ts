@@ -38,9 +38,6 @@ export const TARGETS = {
   rssMB: 150,
 } as const;
 
-/** CPU the whole stack may spend per counted event (issue #15). */
-export const CPU_MS_PER_EVENT_TARGET = TARGETS.cpuMsPerEvent;
-
 /** Whether the targets were met by this run's figures (undefined: the run did not measure it). */
 export function checkTargets(report: Pick<BenchReport, 'sweep' | 'sustained' | 'sustainedOffered' | 'writers' | 'brokers' | 'quick'>): TargetCheck[] {
   const out: TargetCheck[] = [];
@@ -339,7 +336,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     [
       '- **Rate sweep**: an open-loop generator (undici, keep-alive) offers each rate for a fixed time; a request is due at n / rate seconds whether or not earlier ones were answered, and its latency counts from when it was due, so queueing is never hidden. ' +
         'When too many requests are outstanding a due request is not sent and is reported as "not offered".',
-      '- **Sustained**: the same open-loop generator at the sustained target\'s rate (`--sustained-rate`, 5,000/s) for the sustained window; the target is met only when every request due in the window was sent, accepted and counted exactly once.',
+      `- **Sustained**: the same open-loop generator at \`--sustained-rate\` (${n(report.settings.sustainedRate ?? TARGETS.sustainedRate)}/s in this run; the target is ${n(TARGETS.sustainedRate)}/s) for the sustained window; the target is met only when every request due in the window was sent, accepted and counted exactly once.`,
       '- **Saturation**: autocannon, closed loop, a fixed number of connections each with one request in flight, for a fixed time: in rounds of a fixed number of requests, each round ending only once all of its requests were answered, so every request has a known outcome.',
       '- **End to end**: the scenario\'s total counter in Valkey is read before and after; "counted/s" is the events counted divided by the time from the first send until Valkey showed the last accepted one. ' +
         '`lost` = accepted − counted, `duplicates` = counted − accepted.',
