@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { testPortOffset, testServers } from '@oleada/local';
+import { repoRoot, testPortOffset, testServers } from '@oleada/local';
 import { DashboardCli } from './testing/dashboard-cli';
 
 /**
@@ -46,9 +46,21 @@ describe('npm run dashboard and its Valkey user', () => {
     }
   });
 
+  it("png (the demo's picture) reads as the same user and writes a laptop-wide PNG", async () => {
+    const out = join(repoRoot(), '.cache', 'dashboard-test', 'cli-blackfriday.png');
+    rmSync(out, { force: true });
+    const cli = new DashboardCli(['png', '--valkey-url', testServers().valkeyUrl, '--scenario', 'blackfriday', '--out', out]);
+    assert.equal(await cli.exited, 0, cli.stderr);
+    assert.equal(cli.stdout.trim(), out);
+    const png = readFileSync(out);
+    assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
+    assert.equal(png.readUInt32BE(16), 1280, 'as wide as the laptop window it was drawn in (IHDR width)');
+  });
+
   it('exits 1 with one line when Valkey refuses the user', async () => {
     const run = await failing([], { VALKEY_USERNAME: 'oleada-grafana', VALKEY_PASSWORD: 'not-the-password' });
     assert.equal(run.code, 1);
+    assert.equal(run.stdout, '', 'nothing but the one line');
     assert.deepEqual(run.stderr.trimEnd().split('\n'), [
       `[dashboard] Valkey ${valkeyAddress()} refused user oleada-grafana (WRONGPASS invalid username-password pair or user is disabled.): check VALKEY_USERNAME/VALKEY_PASSWORD`,
     ]);
@@ -60,6 +72,7 @@ describe('npm run dashboard and its Valkey user', () => {
     try {
       const run = await failing([], { OLEADA_ROOT: emptyRoot });
       assert.equal(run.code, 1);
+    assert.equal(run.stdout, '', 'nothing but the one line');
       assert.deepEqual(run.stderr.trimEnd().split('\n'), [
         `[dashboard] Valkey ${valkeyAddress()} requires authentication (NOAUTH Authentication required.) and no user was found: .cache/secrets/valkey.env does not exist here and VALKEY_USERNAME/VALKEY_PASSWORD are not set; start the stack with \`npm start\` from this checkout`,
       ]);
@@ -71,6 +84,7 @@ describe('npm run dashboard and its Valkey user', () => {
   it('exits 1 with one line when nothing answers at the Valkey URL', async () => {
     const cli = new DashboardCli(['serve', '--valkey-url', 'redis://127.0.0.1:1', '--port', String(PORT)]);
     assert.equal(await cli.exited, 1);
+    assert.equal(cli.stdout, '');
     assert.deepEqual(cli.stderr.trimEnd().split('\n'), [
       "[dashboard] cannot read Valkey 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1; is `npm start` running (or is --valkey-url wrong)?",
     ]);

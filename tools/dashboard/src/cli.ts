@@ -41,10 +41,9 @@ async function main(): Promise<void> {
     case 'serve': {
       const refreshSeconds = Number(values.refresh);
       if (!Number.isFinite(refreshSeconds) || refreshSeconds < 0) throw new Error(`--refresh must be a number of seconds (0: never), got ${values.refresh}`);
-      process.stdout.write(`[dashboard] reading ${describeAccess(access)}\n`);
       const preview = new DashboardPreview({ ...valkey, scenarios: values.scenario, port: Number(values.port), keysFor, refreshSeconds });
       const url = await preview.start();
-      process.stdout.write(`${preview.names.map((n) => `[dashboard] ${url}/d/${n}`).join('\n')}\n[dashboard] Ctrl-C stops\n`);
+      process.stdout.write(`[dashboard] reading ${describeAccess(access)}\n${preview.names.map((n) => `[dashboard] ${url}/d/${n}`).join('\n')}\n[dashboard] Ctrl-C stops\n`);
       const stop = () => void preview.stop().then(() => process.exit(0));
       process.once('SIGINT', stop);
       process.once('SIGTERM', stop);
