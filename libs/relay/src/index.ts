@@ -5,5 +5,6 @@ export * from './relay.metrics';
 export * from './relay.module';
 export * from './relay.service';
 export * from './scenario-relay.controller';
+export * from './writer-caller';
 export * from './writer-clients';
 export * from './writer-fanout';

@@ -7,7 +7,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createHttpApp, createLogger, Health, Metrics, OpsModule } from '@oleada/shared';
 import { RelayModule } from './relay.module';
 import { httpStatusFor } from './relay.service';
-import type { BatchEvent, EventOutcome, WriterCaller } from './writer-fanout';
+import type { BatchEvent, EventOutcome, WriterCaller } from './writer-caller';
 
 @Module({})
 class TestRoot {}

@@ -7,7 +7,8 @@ import { RelayMetrics } from './relay.metrics';
 import { RelayService } from './relay.service';
 import { scenarioRelayController } from './scenario-relay.controller';
 import { WriterClients } from './writer-clients';
-import { WriterFanout, type WriterCaller } from './writer-fanout';
+import type { WriterCaller } from './writer-caller';
+import { WriterFanout } from './writer-fanout';
 
 export interface RelayModuleOptions {
   readonly scenarios: readonly AnyScenario[];

@@ -6,7 +6,7 @@ import { RelayCapacity } from './relay-capacity';
 import type { RelayBatchRequest, RelayEvent } from './relay-input.pipe';
 import { WRITER_CALLER } from './relay.constants';
 import { RelayMetrics } from './relay.metrics';
-import type { BatchEvent, WriterCaller } from './writer-fanout';
+import type { BatchEvent, WriterCaller } from './writer-caller';
 
 /** One event's answer in a batch: the status it would have had alone, and the error body's fields. */
 export interface RelayBatchResult {

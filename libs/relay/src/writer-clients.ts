@@ -2,7 +2,7 @@ import { Client, connectivityState as ConnectivityState, credentials, Metadata, 
 import { writerBatch } from '@oleada/contracts';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER } from '@oleada/shared';
-import type { BatchEvent, EventOutcome, WriterCaller } from './writer-fanout';
+import type { BatchEvent, EventOutcome, WriterCaller } from './writer-caller';
 
 /** Channel settings: per-call round-robin over every resolved address, fast reconnects, keep-alive. */
 const CHANNEL_OPTIONS = {

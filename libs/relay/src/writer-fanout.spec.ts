@@ -2,11 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { status } from '@grpc/grpc-js';
 import { blackfridayScenario } from '@oleada/scenarios';
-import type { WriterClients } from './writer-clients';
+import type { WriterCaller } from './writer-caller';
 import { WriterFanout } from './writer-fanout';
 
-function group(answer: () => Promise<unknown>, calls: string[] = []): WriterClients {
-  return { call: async (_s: unknown, _m: unknown, id: string) => (calls.push(id), answer()), close: () => undefined } as unknown as WriterClients;
+function group(answer: () => Promise<unknown>, calls: string[] = []): WriterCaller {
+  return { call: async (_s: unknown, _m: unknown, id: string) => (calls.push(id), answer()), close: () => undefined } as unknown as WriterCaller;
 }
 const fail = (code: status) => () => Promise.reject(Object.assign(new Error(status[code]), { code }));
 
@@ -29,7 +29,7 @@ describe('WriterFanout', () => {
   it('accepts an event of a batch only when every group acknowledged it', async () => {
     const events = ['a', 'b', 'c'].map((eventId) => ({ eventId, acceptedAt: 0, message: {} }));
     const batchGroup = (codes: Record<string, status>) =>
-      ({ callBatch: async (_s: unknown, list: typeof events) => list.map((e) => ({ code: codes[e.eventId] ?? status.OK, detail: codes[e.eventId] ? status[codes[e.eventId]] : '' })), close: () => undefined }) as unknown as WriterClients;
+      ({ callBatch: async (_s: unknown, list: typeof events) => list.map((e) => ({ code: codes[e.eventId] ?? status.OK, detail: codes[e.eventId] ? status[codes[e.eventId]] : '' })), close: () => undefined }) as unknown as WriterCaller;
     const fanout = new WriterFanout([batchGroup({ b: status.UNAVAILABLE, c: status.UNAVAILABLE }), batchGroup({ c: status.INVALID_ARGUMENT })]);
     const outcomes = await fanout.callBatch(blackfridayScenario, events);
     assert.deepEqual(

@@ -1,28 +1,6 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import type { AnyScenario } from '@oleada/scenarios';
-import type { WriterClients } from './writer-clients';
-
-/** One event of a batch, ready for the gRPC hop. */
-export interface BatchEvent {
-  readonly eventId: string;
-  readonly acceptedAt: number;
-  /** The scenario's wire message. */
-  readonly message: unknown;
-}
-
-/** What became of one event: a gRPC status code (OK once durable) and, unless OK, why. */
-export interface EventOutcome {
-  readonly code: GrpcStatus;
-  readonly detail: string;
-}
-
-/** What the relay calls to make events durable: one group of writers, or several at once. */
-export interface WriterCaller {
-  call(scenario: AnyScenario, message: unknown, eventId: string, acceptedAt: number): Promise<unknown>;
-  /** One outcome per event, in order; never rejects. */
-  callBatch(scenario: AnyScenario, events: readonly BatchEvent[]): Promise<EventOutcome[]>;
-  close(): void;
-}
+import type { BatchEvent, EventOutcome, WriterCaller } from './writer-caller';
 
 /** Codes that blame the event, not the path: they win over transient faults when groups disagree. */
 const CALLER_ERRORS = new Set([GrpcStatus.INVALID_ARGUMENT, GrpcStatus.FAILED_PRECONDITION, GrpcStatus.OUT_OF_RANGE]);
@@ -39,7 +17,7 @@ function worst<T extends { readonly code: GrpcStatus }>(failures: readonly T[]):
  * the same id, which the groups that already had it deduplicate downstream.
  */
 export class WriterFanout implements WriterCaller {
-  constructor(private readonly groups: readonly WriterClients[]) {
+  constructor(private readonly groups: readonly WriterCaller[]) {
     if (groups.length === 0) throw new Error('at least one writer group is required');
   }
 

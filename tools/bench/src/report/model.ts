@@ -5,7 +5,7 @@ import type { ProfileSummary } from '../measure/cpu-profile';
 import type { ProcessUsage } from '../measure/processes';
 import type { MachineInfo } from '../machine';
 import type { StackRunResult } from '../stack-run';
-import type { Baseline, RegressionRow } from './regression';
+import type { Baseline, RegressionRow } from './baseline';
 
 export interface BareResult {
   readonly connections: number;

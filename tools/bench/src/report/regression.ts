@@ -1,24 +1,7 @@
 import type { StackRunResult } from '../stack-run';
 import { costByRole, stackCpuMsPerEvent } from './cost';
+import type { RegressionRow } from './baseline';
 import type { BenchReport } from './model';
-
-/** One figure measured by both runs. */
-export interface RegressionRow {
-  readonly figure: string;
-  readonly previous: number;
-  readonly current: number;
-  /** Which way is an improvement. */
-  readonly better: 'higher' | 'lower';
-  readonly digits: number;
-}
-
-/** What the comparison was made against, for the report's heading. */
-export interface Baseline {
-  readonly generatedAt: string;
-  readonly command: string;
-  readonly commit?: string;
-  readonly loadAverageBefore: readonly number[];
-}
 
 /**
  * A change smaller than this share is within what two runs on the same commit differ by on a
