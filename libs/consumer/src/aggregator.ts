@@ -1,6 +1,6 @@
 import type { EventPublisher, IncomingRecord, OutgoingRecord } from '@oleada/broker';
 import { InvalidRecordError, scenarioForTopic, type AnyScenario } from '@oleada/scenarios';
-import { ACCEPTED_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, EVENT_ID_HEADER, METRIC_NAMES, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
+import { ACCEPTED_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, EVENT_ID_HEADER, METRIC_NAMES, RetriableError, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
 import { applyBatch, loadAggregationFunction, operationsFor, ScenarioKeys, type PreparedEvent } from '@oleada/valkey-schema';
 import type Valkey from 'iovalkey';
 
@@ -94,12 +94,17 @@ export class Aggregator {
 
   private async applyWithReload(prepared: readonly PreparedEvent[]) {
     try {
-      return await applyBatch(this.options.valkey, prepared, this.options.seenTtlSeconds);
+      try {
+        return await applyBatch(this.options.valkey, prepared, this.options.seenTtlSeconds);
+      } catch (error) {
+        // A server restarted without persistence has lost the function: load it and try once more.
+        if (!/function not found/i.test((error as Error).message)) throw error;
+        await this.prepare();
+        return await applyBatch(this.options.valkey, prepared, this.options.seenTtlSeconds);
+      }
     } catch (error) {
-      // A server restarted without persistence has lost the function: load it and try once more.
-      if (!/function not found/i.test((error as Error).message)) throw error;
-      await this.prepare();
-      return applyBatch(this.options.valkey, prepared, this.options.seenTtlSeconds);
+      // Valkey out of reach or refusing: the batch stays uncommitted and is delivered again.
+      throw new RetriableError(`Valkey did not apply the batch: ${(error as Error).message}`, error);
     }
   }
 }
