@@ -1,3 +1,4 @@
+import { alertRuleFile } from '@oleada/dashboards';
 import { PART_OF } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { pinned } from './versions';
@@ -14,6 +15,9 @@ export const PROMETHEUS_PORT = 9090;
 const PROMETHEUS_UID = 65534;
 /** The scrape job of the Oleada apps. */
 export const PROMETHEUS_APPS_JOB = 'oleada';
+
+/** Where the chart's server reads the alert rules (`serverFiles['alerting_rules.yml']`, libs/dashboards' rules). */
+export const PROMETHEUS_ALERT_RULES_PATH = '/etc/config/alerting_rules.yml';
 
 /** In-cluster URL of the release's server in `namespace`. */
 export function prometheusServerUrl(namespace: string): string {
@@ -59,7 +63,8 @@ export interface PrometheusHelmValuesProps {
  * Values for prometheus-community/prometheus ({@link PROMETHEUS_CHART_VERSION}): the server alone
  * (no Alertmanager, Pushgateway, kube-state-metrics or node exporter), data on an emptyDir like
  * Grafana's, a short retention, restricted security, and one scrape job (the apps) in place of the
- * chart's cluster-wide defaults.
+ * chart's cluster-wide defaults, and the alert rules of libs/dashboards (no Alertmanager: alerts are
+ * read from the server's `/api/v1/alerts`).
  */
 export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<string, unknown> {
   return {
@@ -80,6 +85,11 @@ export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<s
       containerSecurityContext: restrictedContainerSecurityContext(),
     },
     configmapReload: { prometheus: { containerSecurityContext: restrictedContainerSecurityContext() } },
-    serverFiles: { 'prometheus.yml': { scrape_configs: [appsScrapeJob(props.appNamespace)] } },
+    serverFiles: {
+      // The chart mounts its ConfigMap (these keys) at /etc/config; rule_files is set in full because
+      // Helm replaces lists, and the chart's default names files that are not there.
+      'prometheus.yml': { rule_files: [PROMETHEUS_ALERT_RULES_PATH], scrape_configs: [appsScrapeJob(props.appNamespace)] },
+      'alerting_rules.yml': alertRuleFile({ job: PROMETHEUS_APPS_JOB }),
+    },
   };
 }
