@@ -52,6 +52,19 @@ export function appsScrapeJob(namespace: string): Record<string, unknown> {
   };
 }
 
+/** 15 s: the interval Grafana assumes for `$__rate_interval` when the data source names none. */
+const PROMETHEUS_GLOBAL = { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '1m' } as const;
+
+/**
+ * `prometheus.yml` for a server that reads its own files (the local cluster's, run from the binary
+ * `tools/cluster/build.sh prometheus` builds): the chart's global settings, scrape job and rule
+ * file, the rules at `ruleFile` (write them with `alertRulesYaml({ job: PROMETHEUS_APPS_JOB })` from
+ * @oleada/dashboards, or `node libs/dashboards/dist/cli/alert-rules.js`).
+ */
+export function prometheusConfig(props: { readonly appNamespace: string; readonly ruleFile: string }): Record<string, unknown> {
+  return { global: { ...PROMETHEUS_GLOBAL }, rule_files: [props.ruleFile], scrape_configs: [appsScrapeJob(props.appNamespace)] };
+}
+
 export interface PrometheusHelmValuesProps {
   /** The namespace whose app pods are scraped. */
   readonly appNamespace: string;
@@ -73,8 +86,7 @@ export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<s
     'prometheus-node-exporter': { enabled: false },
     'prometheus-pushgateway': { enabled: false },
     server: {
-      // 15 s: the interval Grafana assumes for `$__rate_interval` when the data source names none.
-      global: { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '1m' },
+      global: PROMETHEUS_GLOBAL,
       retention: props.retention ?? '2d',
       persistentVolume: { enabled: false },
       emptyDir: { sizeLimit: '2Gi' },
