@@ -1,4 +1,5 @@
-import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { alertRuleFile } from '@oleada/dashboards';
+import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_ALERT_RULES_PATH, PROMETHEUS_PORT, prometheusConfig, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -683,6 +684,15 @@ for (const variant of VARIANT_NAMES) {
         expected.sort((a, b) => a.app.localeCompare(b.app)),
       );
       for (const t of kept) assert.equal(t.namespace, app);
+
+      // The alert rules (libs/dashboards) are the server's rule file, written for this job and the
+      // target labels they group by.
+      assert.deepEqual(values.serverFiles['prometheus.yml'].rule_files, [PROMETHEUS_ALERT_RULES_PATH]);
+      assert.equal(PROMETHEUS_ALERT_RULES_PATH, '/etc/config/alerting_rules.yml', "the chart's ConfigMap mount");
+      assert.deepEqual(values.serverFiles['alerting_rules.yml'], alertRuleFile({ job: job.job_name }));
+      // The local cluster's Prometheus (a binary reading its own files) gets the same configuration.
+      assert.deepEqual(prometheusConfig({ appNamespace: app, ruleFile: PROMETHEUS_ALERT_RULES_PATH }), { global: values.server.global, ...values.serverFiles['prometheus.yml'] });
+      for (const t of kept) for (const label of ['namespace', 'app', 'pod']) assert.ok(t[label], `target ${t.app} has label ${label}`);
 
       // Grafana's Prometheus data source is this release's server.
       const datasources = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'grafana-datasources')!;
