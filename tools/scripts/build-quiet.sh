@@ -3,7 +3,7 @@
 # the build fails (then in full, and its status is this script's). Run after tools/scripts/use-node.sh.
 # OLEADA_BUILD_VERBOSE=1 shows Nx's output as it comes.
 set -uo pipefail
-cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit
 mkdir -p .cache
 log=.cache/build.log
 if [ "${OLEADA_BUILD_VERBOSE:-}" = 1 ]; then
