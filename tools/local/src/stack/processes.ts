@@ -57,7 +57,8 @@ export class AppProcess {
     const flags = [...heap, ...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...flags, join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
       cwd: this.root,
-      env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), ...this.spec.env },
+      // Loopback unless the spec says otherwise (a HOST exported in the caller's shell is not the app's).
+      env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), HOST: '127.0.0.1', ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
