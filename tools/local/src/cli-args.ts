@@ -53,7 +53,7 @@ function stringOption<T, D extends T | undefined>(
     defaultText: options.defaultText ?? (options.default === undefined ? undefined : String(options.default)),
     read: (raw) => {
       if (raw === undefined || typeof raw === 'boolean') return options.default as D;
-      const text = raw[raw.length - 1]!;
+      const text = raw[raw.length - 1];
       try {
         const value = convert(text);
         const problem = options.check?.(value);

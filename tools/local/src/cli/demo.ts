@@ -122,7 +122,8 @@ async function main(): Promise<void> {
   const { 'kafka-port': kafkaPort, 'valkey-port': valkeyPort, 'rabbitmq-port': rabbitPort } = args;
   const withKafka = broker !== 'rabbitmq';
   const withRabbit = broker !== 'kafka';
-  log(`starting ${[withKafka && 'Kafka', 'Valkey', withRabbit && 'RabbitMQ'].filter(Boolean).join(', ')} of its own on loopback`);
+  const servers = [withKafka && 'Kafka', 'Valkey', withRabbit && 'RabbitMQ'].filter((name) => name !== false);
+  log(`starting ${servers.slice(0, -1).join(', ')} and ${servers[servers.length - 1]} of its own on loopback`);
   // What an interrupted earlier demo left running on these ports (recorded under .cache/run by pid).
   await stopRecordedServers(runDir('.'), [`kafka-${kafkaPort}`, `valkey-${valkeyPort}`, `rabbitmq-${rabbitPort}`]);
   const infra = await ensureInfra({
