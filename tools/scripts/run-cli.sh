@@ -17,10 +17,12 @@ while [ $# -gt 0 ]; do
 done
 cli="$1"
 shift
-src="${cli/\/dist\//\/src\/}"
-src="${src%.js}.ts"
-# Built after its own source and the shared parser's: its options are the ones the source declares.
-if [ -f "$cli" ] && [ ! "$src" -nt "$cli" ] && [ ! tools/local/src/cli-args.ts -nt tools/local/dist/cli-args.js ] && [ -f tools/local/dist/cli-args.js ]; then
+# A project is fresh when tsc built it after the last change to its sources (tsc -b touches the
+# build info even when nothing it emits changed): its options are then the ones its source declares.
+fresh() {
+  [ -f "$1/dist/tsconfig.tsbuildinfo" ] && [ -z "$(find "$1/src" -newer "$1/dist/tsconfig.tsbuildinfo" -print -quit 2>/dev/null)" ]
+}
+if [ -f "$cli" ] && fresh "${cli%%/dist/*}" && fresh tools/local; then
   for arg in "$@"; do
     [ "$arg" = -- ] && break
     if [ "$arg" = -h ] || [ "$arg" = --help ]; then exec node "$cli" "$@"; fi

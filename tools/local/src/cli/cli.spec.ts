@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { canonicalRoute, seededRandom, weatherScenario } from '@oleada/scenarios';
 import { opt, parseCommandLine, UsageError } from '../cli-args';
 import { probeKafkaProtocol, repoRoot, runDir } from '../infra';
@@ -75,10 +75,14 @@ describe('npm start, npm run demo and npm run infra explain themselves', () => {
   });
 
   describe('tools/scripts/run-cli.sh (the npm scripts) with a built CLI', () => {
-    // A CLI of the shared parser that records each run that got past it.
+    // A CLI of the shared parser that records each run that got past it, in a project of its own that
+    // tsc built after its last change (its build info newer than its sources).
     const dir = mkdtempSync(join(tmpdir(), 'oleada-cli-'));
     const ran = join(dir, 'ran');
-    const cli = join(dir, 'cli.mjs');
+    const cli = join(dir, 'dist', 'cli.mjs');
+    mkdirSync(join(dir, 'src'));
+    mkdirSync(join(dir, 'dist'));
+    writeFileSync(join(dir, 'dist', 'tsconfig.tsbuildinfo'), '{}');
     writeFileSync(
       cli,
       `import { appendFileSync } from 'node:fs';
@@ -88,6 +92,12 @@ appendFileSync(${JSON.stringify(ran)}, 'ran\\n');
 `,
     );
     after(() => rmSync(dir, { recursive: true, force: true }));
+    // The parser's project built after its sources, as `npm run build` leaves it (a no-op then; after
+    // a checkout that only touched the sources, tsc records that they are unchanged).
+    before(() => {
+      const tsc = spawnSync(process.execPath, [join(repoRoot(), 'node_modules/typescript/bin/tsc'), '-b', 'tools/local'], { cwd: repoRoot(), encoding: 'utf8' });
+      assert.equal(tsc.status, 0, tsc.stdout + tsc.stderr);
+    });
     const runScript = (args: string[]) => spawnSync('bash', [join(repoRoot(), 'tools/scripts/run-cli.sh'), cli, ...args], { cwd: repoRoot(), encoding: 'utf8' });
     const buildLog = join(repoRoot(), '.cache', 'build.log');
 
