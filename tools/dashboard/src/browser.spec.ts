@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { repoRoot, testServers, testValkey } from '@oleada/local';
+import { repoRoot, testServers, testValkey, valkeyCredentials } from '@oleada/local';
 import { SCENARIOS } from '@oleada/scenarios';
 import type Valkey from 'iovalkey';
 import { chromiumPath } from './browser';
@@ -23,7 +23,8 @@ describe('the dashboard preview in Chromium', () => {
     chromiumPath(); // fails first, with how to install it, when the browser is missing
     valkey = await testValkey();
     run = await applySampleRun(valkey, SCENARIOS, 200, 7);
-    preview = new DashboardPreview({ valkeyUrl: testServers().valkeyUrl, keysFor: run.keysFor });
+    // As Grafana reads: its read-only user (the test Valkey's users come from this checkout's .cache/secrets).
+    preview = new DashboardPreview({ valkeyUrl: testServers().valkeyUrl, credential: valkeyCredentials().grafana, keysFor: run.keysFor });
     url = await preview.start();
   });
 

@@ -23,8 +23,8 @@ const FLAGS = [
   '--disable-dev-shm-usage',
 ];
 
-/** A headless Chromium with a fresh, throw-away profile; `close()` removes it. */
-export async function openBrowser(viewport = { width: 1640, height: 1000 }): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
+/** A headless Chromium with a fresh, throw-away profile; `close()` removes it. The default window is a laptop's. */
+export async function openBrowser(viewport = { width: 1280, height: 800 }): Promise<{ context: BrowserContext; close: () => Promise<void> }> {
   const executablePath = chromiumPath();
   const profile = mkdtempSync(join(tmpdir(), 'oleada-chromium-'));
   try {

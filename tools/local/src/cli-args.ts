@@ -92,6 +92,15 @@ export const opt = {
     };
     return stringOption(convert, { valueName: 'N', ...options, description });
   },
+  /** A finite number, fractions allowed, ≥ min. */
+  number<D extends number | undefined = undefined>(description: string, options: { default?: D; min?: number; valueName?: string } = {}): CliOption<number | D> {
+    const { min = -Infinity } = options;
+    const convert = (text: string): number => {
+      const value = text.trim() === '' ? Number.NaN : Number(text);
+      return Number.isFinite(value) && value >= min ? value : bad(min === -Infinity ? 'must be a number' : `must be a number ≥ ${min}`);
+    };
+    return stringOption(convert, { valueName: 'N', ...options, description });
+  },
   /** A TCP port (1-65535). */
   port<D extends number | undefined = undefined>(description: string, options: { default?: D; defaultText?: string } = {}): CliOption<number | D> {
     return opt.int(description, { ...options, min: 1, max: 65535, valueName: 'PORT' });

@@ -12,6 +12,6 @@ export type { ProbeResult } from './probe';
 export { DEFAULT_PORTS, KAFKA_VERSION, repoRoot, cacheDir, runDir, kafkaLibsDir, valkeyServerBinary, javaBinary } from './paths';
 export { recordedServers, stopRecordedServers, tailFile } from './process';
 export type { RecordedServer } from './process';
-export { valkeyCredentials, valkeyClientEnv, valkeySecretsFile, valkeyAuthProbe, renderAclFile, VALKEY_ACL_ROLES } from './valkey';
-export type { ValkeyCredential, ValkeyCredentials, ValkeyRole } from './valkey';
+export { valkeyCredentials, valkeyClientEnv, valkeySecretsFile, valkeyAuthProbe, valkeyLogin, renderAclFile, VALKEY_ACL_ROLES } from './valkey';
+export type { ValkeyCredential, ValkeyCredentials, ValkeyLogin, ValkeyRole } from './valkey';
 export { loadOrCreateSecrets, generateSecret, secretsDir } from './secrets';

@@ -83,32 +83,49 @@ export function renderAclFile(credentials: ValkeyCredentials): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What a login to a Valkey (connect, AUTH, PING) came to, with the server's or the socket's own words. */
+export interface ValkeyLogin {
+  /** 'denied': wrong credentials, none where some are required, or not allowed; 'unavailable': nothing answers, or still loading. */
+  readonly state: 'ok' | 'denied' | 'unavailable';
+  /** E.g. `WRONGPASS invalid username-password pair…`, `NOAUTH Authentication required.`, `connect ECONNREFUSED 127.0.0.1:16379`. */
+  readonly detail: string;
+}
+
 /**
- * Connects as `credential` and PINGs: 'ok', 'denied' (wrong credentials, or not allowed), or
- * 'unavailable' (nothing answers, or the server is still loading).
+ * Connects to `target` (a `redis://` URL, or a port on 127.0.0.1) as `credential` (none: the
+ * default user) and PINGs once, without retrying.
  */
-export async function valkeyAuthProbe(port: number, credential: ValkeyCredential, timeoutMs = 1500): Promise<'ok' | 'denied' | 'unavailable'> {
-  const client = new Valkey({
-    host: '127.0.0.1',
-    port,
-    username: credential.username,
-    password: credential.password,
+export async function valkeyLogin(target: string | number, credential: Partial<ValkeyCredential> | undefined, timeoutMs = 1500): Promise<ValkeyLogin> {
+  const options = {
+    username: credential?.username,
+    password: credential?.password,
     lazyConnect: true,
     connectTimeout: timeoutMs,
     enableReadyCheck: false,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
     retryStrategy: () => null,
-  });
-  client.on('error', () => undefined);
+  };
+  const client = typeof target === 'number' ? new Valkey({ host: '127.0.0.1', port: target, ...options }) : new Valkey(target, options);
+  // A refused AUTH or a refused socket only reaches the 'error' event; the PING that follows then
+  // fails with NOAUTH or "Connection is closed.", which would hide why.
+  let reason: string | undefined;
+  client.on('error', (error: Error) => (reason ??= error.message));
   try {
     await client.connect();
-    return (await client.ping()) === 'PONG' ? 'ok' : 'unavailable';
+    const pong = await client.ping();
+    return pong === 'PONG' ? { state: 'ok', detail: pong } : { state: 'unavailable', detail: String(pong) };
   } catch (error) {
-    return /WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test((error as Error).message) ? 'denied' : 'unavailable';
+    const detail = reason ?? (error as Error).message;
+    return { state: /WRONGPASS|NOAUTH|NOPERM|invalid username-password/i.test(detail) ? 'denied' : 'unavailable', detail };
   } finally {
     client.disconnect();
   }
+}
+
+/** Connects as `credential` to the Valkey on 127.0.0.1:`port` and PINGs: 'ok', 'denied' or 'unavailable' (see valkeyLogin). */
+export async function valkeyAuthProbe(port: number, credential: ValkeyCredential, timeoutMs = 1500): Promise<'ok' | 'denied' | 'unavailable'> {
+  return (await valkeyLogin(port, credential, timeoutMs)).state;
 }
 
 export interface ValkeyHandle extends ServerHandle {
