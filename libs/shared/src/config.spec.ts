@@ -8,6 +8,7 @@ describe('loadConfig', () => {
   it('returns typed values with defaults', () => {
     const config = loadConfig(shape, { RELAY_URL: 'http://relay:8080', TARGETS: 'a:1, b:2,' });
     assert.equal(config.PORT, 8080);
+    assert.equal(config.HOST, '0.0.0.0', 'pods listen on every address; local runs set HOST');
     assert.equal(config.LOG_LEVEL, 'info');
     assert.equal(config.MAX, 10);
     assert.deepEqual(config.TARGETS, ['a:1', 'b:2']);
@@ -15,13 +16,14 @@ describe('loadConfig', () => {
 
   it('names every missing or bad variable at once', () => {
     assert.throws(
-      () => loadConfig(shape, { PORT: '99999', MAX: '-3', TARGETS: '' }),
+      () => loadConfig(shape, { PORT: '99999', HOST: 'localhost', MAX: '-3', TARGETS: '' }),
       (error: unknown) => {
         assert.ok(error instanceof ConfigError);
         const text = error.problems.join('\n');
         assert.match(text, /RELAY_URL is required but not set/);
         assert.match(text, /TARGETS is required but not set/);
         assert.match(text, /PORT is invalid/);
+        assert.match(text, /HOST is invalid/);
         assert.match(text, /MAX is invalid/);
         return true;
       },

@@ -25,6 +25,8 @@ export const env = {
         .pipe(z.array(z.string()).min(1)),
     ),
   url: () => z.preprocess(blankToUndefined, z.url()),
+  /** An address to listen on (IPv4 or IPv6, no names). */
+  address: () => z.preprocess(blankToUndefined, z.union([z.ipv4(), z.ipv6()])),
   logLevel: () =>
     z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
 };
@@ -34,6 +36,8 @@ export const baseConfigShape = {
   SERVICE_NAME: env.string().optional(),
   LOG_LEVEL: env.logLevel(),
   PORT: env.port().default(8080),
+  /** Address every port of the app listens on: every address in a pod; local runs set 127.0.0.1. */
+  HOST: env.address().default('0.0.0.0'),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt().default(10_000),
 };
 

@@ -7,10 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createKafka } from '@oleada/broker';
-import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, KAFKA_VERSION, repoRoot, runDir, startRabbitMQ, valkeyServerBinary, type Infra, type RabbitMQHandle } from '@oleada/local';
-import { canonicalRoute, getScenario } from '@oleada/scenarios';
+import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, KAFKA_VERSION, opt, parseCli, repoRoot, runDir, startRabbitMQ, valkeyServerBinary, type Infra, type RabbitMQHandle } from '@oleada/local';
+import { canonicalRoute, getScenario, SCENARIOS } from '@oleada/scenarios';
 import { createLogger } from '@oleada/shared';
 import Valkey from 'iovalkey';
 import { compareHops } from '../compare/hops';
@@ -33,37 +32,34 @@ import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
 const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct'] as const;
 type Section = (typeof SECTIONS)[number];
 
-const { values: args } = parseArgs({
+/** A comma-separated list whose every item passes `ok`: the problem, or undefined. */
+const listOf = (what: string, ok: (item: string) => boolean) => (text: string) => (text.split(',').every(ok) ? undefined : `must be a comma-separated list of ${what}`);
+
+const { values: args } = parseCli({
+  usage: 'npm run bench --',
+  summary: 'The local stack under load, the technology comparisons, and the report (README.md, SVG charts, results.json).',
   options: {
-    quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'docs/performance' },
-    scenario: { type: 'string', default: 'blackfriday' },
-    rates: { type: 'string' },
-    connections: { type: 'string', default: '64' },
-    /** Offered rate of the sustained open-loop run (the sustained target's). */
-    'sustained-rate': { type: 'string', default: String(TARGETS.sustainedRate) },
-    'port-offset': { type: 'string', default: '3000' },
-    'kafka-port': { type: 'string' },
-    'valkey-port': { type: 'string' },
-    'rabbitmq-port': { type: 'string' },
-    /** Extra node flags for every app (e.g. --max-old-space-size=128), as OLEADA_NODE_ARGS. */
-    'node-args': { type: 'string', default: process.env.OLEADA_NODE_ARGS ?? '' },
-    'no-profile': { type: 'boolean', default: false },
-    /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
-    'profile-dir': { type: 'string' },
-    only: { type: 'string' },
-    /** The direct section: events per EventBatchService call, calls in flight, seconds. */
-    'direct-batch': { type: 'string', default: '50' },
-    'direct-concurrency': { type: 'string', default: '16' },
-    'direct-seconds': { type: 'string', default: '20' },
-    /** Events/s the direct section offers (open loop); closed loop without it. */
-    'direct-rate': { type: 'string' },
-    /** Extra environment for every app of the direct section, `NAME=value,NAME=value` (e.g. LINGER_MS=5). */
-    'app-env': { type: 'string' },
-    /** Writer processes of the direct section (3, as npm start runs them, by default). */
-    'direct-writers': { type: 'string' },
-    /** The results.json to compare with; by default the one this run replaces in --out. */
-    baseline: { type: 'string' },
+    quick: opt.flag('short steps, no CPU profile (~2 minutes)'),
+    out: opt.string('where the report goes', { default: 'docs/performance', valueName: 'DIR' }),
+    scenario: opt.choice('scenario whose events are sent', SCENARIOS.map((s) => s.name), { default: 'blackfriday' }),
+    rates: opt.string('offered rates of the sweep, events/s', { valueName: 'N,N,…', check: listOf('rates', (r) => Number(r) > 0), defaultText: 'the built-in sweep' }),
+    connections: opt.int('connections of the load generator', { default: 64, min: 1 }),
+    'sustained-rate': opt.int('offered rate of the sustained run, events/s', { default: TARGETS.sustainedRate, min: 1 }),
+    'port-offset': opt.int("added to the stacks' local ports", { default: 3000, min: 0, max: 40_000 }),
+    'kafka-port': opt.port('Kafka', { defaultText: String(DEFAULT_PORTS.kafka) }),
+    'valkey-port': opt.port('Valkey', { defaultText: String(DEFAULT_PORTS.valkey) }),
+    'rabbitmq-port': opt.port('RabbitMQ', { defaultText: String(DEFAULT_RABBITMQ_PORT) }),
+    'node-args': opt.string('extra node flags for every app, as OLEADA_NODE_ARGS', { default: process.env.OLEADA_NODE_ARGS ?? '', valueName: 'FLAGS' }),
+    'no-profile': opt.flag('skip the CPU profile section'),
+    'profile-dir': opt.string('keep the .cpuprofile files here (deleted otherwise)', { valueName: 'DIR' }),
+    only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct' }),
+    'direct-batch': opt.int('direct: events per EventBatchService call', { default: 50, min: 1 }),
+    'direct-concurrency': opt.int('direct: calls in flight', { default: 16, min: 1 }),
+    'direct-seconds': opt.int('direct: seconds', { default: 20, min: 1 }),
+    'direct-rate': opt.int('direct: offered events/s (open loop)', { min: 1, defaultText: 'closed loop' }),
+    'app-env': opt.string('direct: extra environment for every app', { valueName: 'NAME=V,…', check: listOf('NAME=value pairs', (p) => /^[A-Z_][A-Z0-9_]*=/.test(p)) }),
+    'direct-writers': opt.int('direct: writer processes', { min: 1, max: 3, defaultText: '3' }),
+    baseline: opt.string('the results.json to compare with', { valueName: 'FILE', defaultText: 'the one in --out' }),
   },
 });
 
@@ -87,7 +83,6 @@ const plan = {
 };
 // `direct` is a tool for the writer path, run when asked for (--only direct).
 const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => s !== 'direct' && !(s === 'profile' && (quick || args['no-profile']))));
-for (const section of only) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (known: ${SECTIONS.join(', ')})`);
 
 const nodeArgs = (args['node-args'] as string).trim();
 /** The stack variants, each with the --node-args flags. */

@@ -12,7 +12,7 @@ import type Valkey from 'iovalkey';
 import { repoRoot } from '../infra/paths';
 import { postEvents, scrapeMetric, waitFor } from '../load';
 import { LocalStack, type StackBroker } from '../stack/stack';
-import { TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
+import { listeningAddresses, TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
 
 /** One POST and its answer. */
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -293,6 +293,19 @@ export function describePipeline(options: {
         const metrics = await (await fetch(`${base}/metrics`)).text();
         assert.match(metrics, new RegExp(`service="${app.spec.name}"`), app.spec.name);
         assert.match(metrics, /^# TYPE oleada_\w+ (counter|histogram|gauge)$/m, app.spec.name);
+      }
+    });
+
+    it('listens on loopback only: every port of every app, the writers\' gRPC included', () => {
+      for (const app of stack.apps) {
+        const listening = listeningAddresses(app.pid as number);
+        const ports = [app.spec.port, ...(app.spec.env.GRPC_PORT ? [Number(app.spec.env.GRPC_PORT)] : [])];
+        for (const port of ports) assert.ok(listening.some((a) => a.endsWith(`:${port}`)), `${app.spec.name} listens on ${port}: ${listening.join(', ')}`);
+        assert.deepEqual(
+          listening.filter((a) => !a.startsWith('127.0.0.1:')),
+          [],
+          `${app.spec.name} listens on ${listening.join(', ')}`,
+        );
       }
     });
 
