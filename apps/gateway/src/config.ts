@@ -1,11 +1,12 @@
 import { registerAs, type ConfigType } from '@nestjs/config';
+import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
 
 /** The gateway's environment; see docs/architecture.md. */
 export const gatewayConfigShape = {
   ...baseConfigShape,
-  SCENARIOS: env.list().default(['blackfriday']),
+  SCENARIOS: scenariosVariable(),
   RELAY_URL: env.url(),
   RELAY_CONNECTIONS: env.positiveInt().default(16),
   /** Most events in one request to the relay. */
