@@ -294,6 +294,11 @@ for (const variant of VARIANT_NAMES) {
         assert.deepEqual(consumer.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey } });
       }
       assert.equal(new Set(paths.map((p) => p.variant)).size, paths.length, 'two broker paths would share their aggregates');
+      // Every gateway replica binds Idempotency-Keys in the same Valkey, as its own user.
+      assert.equal(gateway.VALKEY_URL, 'redis://valkey:6379');
+      assert.equal(gateway.VALKEY_USERNAME, VALKEY_USERS.gateway.name);
+      assert.deepEqual(gateway.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.gateway.secretKey } });
+      assert.ok(bootstrapEnv(s).OLEADA_VALKEY_KEYS.split(' ').includes(VALKEY_USERS.gateway.secretKey));
       assert.ok(services.has('valkey'));
       const boot = bootstrapEnv(s);
       assert.equal(boot.OLEADA_VALKEY_SECRET, config.secrets.valkey);
@@ -310,7 +315,7 @@ for (const variant of VARIANT_NAMES) {
       assert.equal(literal, null, `something looks like a literal password: ${literal?.[0]}`);
     });
 
-    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from consumers and Grafana; Prometheus only each app\'s metrics port; Grafana Prometheus', () => {
+    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from the gateway, consumers and Grafana; Prometheus only each app\'s metrics port; Grafana Prometheus', () => {
       const policies = objectsOf(s, 'NetworkPolicy');
       const peersOf = (namespace: string, labels: Labels) => {
         const selecting = policies.filter(
@@ -361,7 +366,8 @@ for (const variant of VARIANT_NAMES) {
       only('relay', [podPeer('gateway')]);
       only('writer-1', [podPeer('relay')]);
       only('writer-2', [podPeer('relay')]);
-      only('valkey-primary', [...consumerNames.map(podPeer), podPeer('valkey-replica')]);
+      // The gateway binds Idempotency-Keys there (its Valkey user may touch nothing else).
+      only('valkey-primary', [podPeer('gateway'), ...consumerNames.map(podPeer), podPeer('valkey-replica')]);
       only('valkey-replica', [
         { podSelector: { matchLabels: GRAFANA_PODS }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } } },
       ]);

@@ -3,10 +3,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { AnyScenario } from '@oleada/scenarios';
 import { LOGGER, METRICS, type ConfigNamespace, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
+import Valkey from 'iovalkey';
 import { GatewayAdmission } from './gateway-admission';
 import { GATEWAY_OPTIONS } from './gateway.constants';
 import { GatewayMetrics } from './gateway.metrics';
 import { GatewayService } from './gateway.service';
+import { IdempotencyStore } from './idempotency-store';
 import type { RateLimitOptions } from './rate-limiter';
 import { RelayForwarder } from './relay-forwarder';
 import { scenarioEventsController } from './scenario-events.controller';
@@ -31,6 +33,10 @@ export interface GatewayModuleOptions {
   readonly batchMax: number;
   /** Requests per second per client address before 429; unlimited when absent. */
   readonly rateLimit?: RateLimitOptions;
+  /** Valkey, where each Idempotency-Key is bound to the fingerprint of its first request (IdempotencyStore). */
+  readonly valkey: { readonly url: string; readonly username?: string; readonly password?: string };
+  /** How long a key stays bound: at least the consumers' DEDUP_TTL_SECONDS. */
+  readonly idempotencyTtlSeconds: number;
   /** A forwarder made elsewhere (a test's fake relay), closed by the module on shutdown; by default one for `relayUrl`. */
   readonly forwarder?: RelayForwarder;
 }
@@ -93,6 +99,16 @@ export class GatewayModule implements NestModule {
               batchConcurrency: gateway.relayBatchConcurrency,
               logger,
             }),
+        },
+        {
+          provide: IdempotencyStore,
+          inject: [GATEWAY_OPTIONS],
+          useFactory: ({ valkey, requestTimeoutMs, idempotencyTtlSeconds }: GatewayModuleOptions) =>
+            new IdempotencyStore(
+              // A claim that cannot be made within the request's deadline is answered 503, not queued.
+              new Valkey(valkey.url, { username: valkey.username, password: valkey.password, connectionName: 'gateway', maxRetriesPerRequest: 1, commandTimeout: requestTimeoutMs }),
+              idempotencyTtlSeconds,
+            ),
         },
         GatewayService,
       ],

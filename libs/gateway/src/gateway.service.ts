@@ -1,8 +1,9 @@
-import { Injectable, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
-import { ErrorShapeException, type ErrorBody } from '@oleada/shared';
-import type { AcceptedBatch, AcceptedEvent } from './event-input.pipe';
+import { ErrorShapeException, IDEMPOTENCY_KEY_HEADER, LOGGER, type ErrorBody, type Logger } from '@oleada/shared';
+import type { AcceptedBatch, AcceptedEvent, IdempotentRequest } from './event-input.pipe';
 import { GatewayMetrics } from './gateway.metrics';
+import { IdempotencyStore } from './idempotency-store';
 import { RelayForwarder, type ForwardResult } from './relay-forwarder';
 
 function isAccepted(result: ForwardResult): boolean {
@@ -17,18 +18,51 @@ export interface PartialBatchBody extends ErrorBody {
 /**
  * Hands valid events to the relay and answers for them: 202 only once the relay reported the event
  * durable; its 422 as it is; anything else 503 with Retry-After (never a 2xx for an event that
- * could be lost). Closes the relay pool on shutdown.
+ * could be lost). A request with an Idempotency-Key first claims the key (IdempotencyStore): the
+ * same body again is forwarded again under the same ids (the consumer counts it once) and gets the
+ * first answer, 202 with the same ids; another body gets 422 naming the header and is never
+ * forwarded. Closes the relay pool and the store on shutdown.
  */
 @Injectable()
 export class GatewayService implements OnApplicationShutdown {
   constructor(
     private readonly forwarder: RelayForwarder,
     private readonly metrics: GatewayMetrics,
+    private readonly idempotency: IdempotencyStore,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
-  async acceptOne(scenario: AnyScenario, { event, id }: AcceptedEvent): Promise<{ id: string }> {
+  /**
+   * Claims a request's Idempotency-Key for its body; throws the answer when it may not go on: 422
+   * when the key was first used with another body, 503 when the claim cannot be checked (a key
+   * that is not checked could bind nothing, and the consumer would drop a changed body after a 202).
+   */
+  private async claim(scenario: AnyScenario, kind: 'single' | 'batch', request: IdempotentRequest | undefined, events: number): Promise<void> {
+    if (!request) return;
+    let claim;
+    try {
+      claim = await this.idempotency.claim(scenario.name, request.requestId, request.fingerprint);
+    } catch (error) {
+      this.logger.warn({ err: error, eventId: request.requestId, scenario: scenario.name }, 'Idempotency-Key not checked');
+      this.metrics.requests.inc({ scenario: scenario.name, kind, status: 503 });
+      this.metrics.events.inc({ scenario: scenario.name, outcome: 'unavailable' }, events);
+      throw new ErrorShapeException(503, { error: 'unavailable', message: 'the Idempotency-Key could not be checked; retry with the same key', field: IDEMPOTENCY_KEY_HEADER }, 1);
+    }
+    if (claim !== 'different') return;
+    this.metrics.requests.inc({ scenario: scenario.name, kind, status: 422 });
+    this.metrics.events.inc({ scenario: scenario.name, outcome: 'invalid' }, events);
+    throw new ErrorShapeException(422, {
+      error: 'idempotency_key_reused',
+      message: 'this Idempotency-Key was first used with a different body; send a new key with a new request',
+      field: IDEMPOTENCY_KEY_HEADER,
+      ...(kind === 'single' ? { id: request.requestId } : {}),
+    });
+  }
+
+  async acceptOne(scenario: AnyScenario, { event, id, idempotency }: AcceptedEvent): Promise<{ id: string }> {
     const { requests, events, latency } = this.metrics;
     const stop = latency.startTimer({ scenario: scenario.name, kind: 'single' });
+    await this.claim(scenario, 'single', idempotency, 1);
     const result = await this.forwarder.forward(scenario, event, id, Date.now());
     stop();
     requests.inc({ scenario: scenario.name, kind: 'single', status: result.status === 202 || result.status === 422 ? result.status : 503 });
@@ -44,9 +78,10 @@ export class GatewayService implements OnApplicationShutdown {
     throw new ErrorShapeException(503, { error: 'unavailable', message: 'the event could not be made durable; retry with the same Idempotency-Key', id }, 1);
   }
 
-  async acceptBatch(scenario: AnyScenario, { events: bodies, ids }: AcceptedBatch): Promise<{ ids: string[] }> {
+  async acceptBatch(scenario: AnyScenario, { events: bodies, ids, idempotency }: AcceptedBatch): Promise<{ ids: string[] }> {
     const { requests, events, latency } = this.metrics;
     const stop = latency.startTimer({ scenario: scenario.name, kind: 'batch' });
+    await this.claim(scenario, 'batch', idempotency, bodies.length);
     const acceptedAt = Date.now();
     const results = await Promise.all(bodies.map((body, i) => this.forwarder.forward(scenario, body, ids[i], acceptedAt)));
     stop();
@@ -71,5 +106,6 @@ export class GatewayService implements OnApplicationShutdown {
 
   async onApplicationShutdown(): Promise<void> {
     await this.forwarder.close();
+    this.idempotency.close();
   }
 }

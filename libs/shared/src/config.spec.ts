@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { baseConfigShape, ConfigError, env, kafkaSasl, loadConfig } from './config';
+import { baseConfigShape, ConfigError, configRule, env, kafkaSasl, loadConfig } from './config';
 
 const shape = { ...baseConfigShape, RELAY_URL: env.url(), TARGETS: env.list(), MAX: env.positiveInt().default(10) };
 
@@ -28,6 +28,16 @@ describe('loadConfig', () => {
         return true;
       },
     );
+  });
+
+  it('runs a rule whose own variables are valid beside the problems of the others', () => {
+    const rule = configRule({ MODE: env.string().default('a'), B_URL: env.url().optional() }, (c) => (c.MODE === 'b' && !c.B_URL ? ['B_URL is required but not set (MODE=b)'] : []));
+    assert.throws(
+      () => loadConfig(shape, { MODE: 'b', TARGETS: 'x' }, [rule]),
+      (error: unknown) => error instanceof ConfigError && error.problems.length === 2 && /RELAY_URL/.test(error.problems[0]) && /B_URL is required/.test(error.problems[1]),
+    );
+    assert.throws(() => loadConfig(shape, { MODE: 'b', RELAY_URL: 'http://r', TARGETS: 'x' }, [rule]), /B_URL is required/);
+    assert.equal(loadConfig(shape, { MODE: 'b', B_URL: 'http://b', RELAY_URL: 'http://r', TARGETS: 'x' }, [rule]).PORT, 8080);
   });
 
   it('treats an empty variable as unset', () => {

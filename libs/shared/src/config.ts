@@ -42,21 +42,43 @@ export const baseConfigShape = {
 };
 
 /**
- * Validates `source` (the process environment by default) against `shape` and returns the typed
- * result. Every problem is reported at once, each naming its variable.
+ * A check across variables (e.g. which broker variables BROKER requires) over the variables of its
+ * own `shape`. It runs whenever those are valid, even when other variables are not, so one start
+ * reports every problem instead of one group per run.
+ */
+export interface ConfigRule {
+  readonly shape: z.ZodRawShape;
+  problems(config: Record<string, unknown>): string[];
+}
+
+/** A ConfigRule typed by its shape. */
+export function configRule<Shape extends z.ZodRawShape>(shape: Shape, problems: (config: z.infer<z.ZodObject<Shape>>) => string[]): ConfigRule {
+  return { shape, problems: problems as ConfigRule['problems'] };
+}
+
+/**
+ * Validates `source` (the process environment by default) against `shape` and `rules`, and returns
+ * the typed result. Every problem is reported at once, each naming its variable.
  */
 export function loadConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
+  rules: readonly ConfigRule[] = [],
 ): z.infer<z.ZodObject<Shape>> {
   const result = z.object(shape).safeParse(source);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const variable = issue.path.join('.') || '(environment)';
-    const value = source[String(issue.path[0])];
-    const detail = value === undefined || value === '' ? 'is required but not set' : `is invalid: ${issue.message}`;
-    return `${variable} ${detail}`;
-  });
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const variable = issue.path.join('.') || '(environment)';
+        const value = source[String(issue.path[0])];
+        const detail = value === undefined || value === '' ? 'is required but not set' : `is invalid: ${issue.message}`;
+        return `${variable} ${detail}`;
+      });
+  for (const rule of rules) {
+    const part = z.object(rule.shape).safeParse(source);
+    if (part.success) problems.push(...rule.problems(part.data));
+  }
+  if (result.success && problems.length === 0) return result.data;
   throw new ConfigError(problems);
 }
 
@@ -65,9 +87,10 @@ export function loadConfigOrExit<Shape extends z.ZodRawShape>(
   app: string,
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
+  rules: readonly ConfigRule[] = [],
 ): z.infer<z.ZodObject<Shape>> {
   try {
-    return loadConfig(shape, source);
+    return loadConfig(shape, source, rules);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${app}: ${error.message}\n`);

@@ -215,8 +215,8 @@ export class FaultSuite extends FaultTarget {
       portOffset: STACK_OFFSET,
       logDir: this.logDir,
       groupId: 'oleada-faults',
-      // Only the consumer reads these; the others ignore them.
-      env: { ...valkeyClientEnv(this.credentials.consumer) },
+      valkeyCredential: this.credentials.consumer,
+      gatewayValkeyCredential: this.credentials.gateway,
     });
     await this.stackHandle.start();
   }
@@ -236,7 +236,7 @@ export class FaultSuite extends FaultTarget {
         name,
         app: 'gateway',
         port: STACK_PORTS.gateway + EXTRA_GATEWAY_OFFSET + offset,
-        env: { LOG_LEVEL: 'warn', RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + STACK_OFFSET}`, ...env },
+        env: { LOG_LEVEL: 'warn', RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + STACK_OFFSET}`, VALKEY_URL: this.valkey.url, ...valkeyClientEnv(this.credentials.gateway), ...env },
       },
       repoRoot(),
       this.logDir,

@@ -3,6 +3,7 @@ import { assertQueues, connectRabbitMQ, createKafka, ensureTopics, type BrokerKi
 import { queuesOf, selectScenarios } from '@oleada/scenarios';
 import { createLogger } from '@oleada/shared';
 import { repoRoot, runDir } from '../infra/paths';
+import { valkeyClientEnv, valkeyCredentials } from '../infra/valkey';
 import { AppProcess, reachableAddress } from './processes';
 
 /** Local ports of the apps (docs/architecture.md). */
@@ -37,6 +38,11 @@ export interface StackOptions {
   readonly valkeyUrl: string;
   /** The consumer's Valkey user (VALKEY_USERNAME/VALKEY_PASSWORD), when Valkey requires authentication. */
   readonly valkeyCredential?: { readonly username: string; readonly password: string };
+  /**
+   * The gateway's Valkey user (its Idempotency-Key records). @default with `valkeyCredential`, the
+   * local gateway user of `.cache/secrets/valkey.env` (the one every local Valkey is started with)
+   */
+  readonly gatewayValkeyCredential?: { readonly username: string; readonly password: string };
   /** RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD; required when RabbitMQ carries events. */
   readonly rabbitmq?: Readonly<Record<string, string>>;
   /** @default 'kafka' */
@@ -140,8 +146,19 @@ export class LocalStack {
     const writerTargets: Record<string, string> =
       this.broker === 'both' ? { WRITER_TARGETS: targets([0]), FANOUT_TARGETS: targets([1, 2]) } : { WRITER_TARGETS: targets(this.writers.map((_, i) => i)) };
     this.relay = new AppProcess({ name: 'relay', app: 'relay', port: STACK_PORTS.relay + offset, env: { ...common, ...writerTargets } }, root, logDir);
+    const gatewayCredential = options.gatewayValkeyCredential ?? (options.valkeyCredential ? valkeyCredentials().gateway : undefined);
     this.gateway = new AppProcess(
-      { name: 'gateway', app: 'gateway', port: STACK_PORTS.gateway + offset, env: { ...common, RELAY_URL: `http://${address}:${STACK_PORTS.relay + offset}` } },
+      {
+        name: 'gateway',
+        app: 'gateway',
+        port: STACK_PORTS.gateway + offset,
+        env: {
+          ...common,
+          RELAY_URL: `http://${address}:${STACK_PORTS.relay + offset}`,
+          VALKEY_URL: options.valkeyUrl,
+          ...(gatewayCredential ? valkeyClientEnv(gatewayCredential) : {}),
+        },
+      },
       root,
       logDir,
     );
