@@ -263,16 +263,20 @@ describe('gateway Idempotency-Key (IETF draft): the key is bound to its first bo
     }
   });
 
-  it('answers a keyed request 503 with Retry-After when the key cannot be checked, and unkeyed requests as before', async () => {
+  it('forwards a keyed request unchecked when Valkey cannot answer (Valkey is behind Kafka: its loss refuses nothing), and counts it', async () => {
     const blind = await gateway({ forwarder: recording, valkeyUrl: 'redis://127.0.0.1:1', bodyTimeoutMs: 2000 });
     try {
       const before = forwarded.length;
-      const keyed = await send(blind, canonicalRoute(scenario), valid, `blind-${RUN}`);
-      assert.equal(keyed.statusCode, 503);
-      assert.equal(keyed.headers['retry-after'], '1');
-      assert.equal(keyed.json().field, 'idempotency-key');
-      assert.equal(forwarded.length, before, 'an unchecked request is not forwarded');
+      const key = `blind-${RUN}`;
+      const keyed = await send(blind, canonicalRoute(scenario), valid, key);
+      assert.equal(keyed.statusCode, 202);
+      const again = await send(blind, canonicalRoute(scenario), valid, key);
+      assert.equal(again.statusCode, 202);
+      assert.equal(again.json().id, keyed.json().id, 'the id still derives from the key, so the consumer counts it once');
+      assert.equal(forwarded.length, before + 2);
       assert.equal((await post(blind, JSON.stringify(valid))).statusCode, 202);
+      const metrics = await blind.inject({ method: 'GET', url: '/metrics' });
+      assert.match(metrics.body, new RegExp(`oleada_gateway_idempotency_unchecked_total\\{scenario="${scenario.name}"[^}]*\\} 2`));
     } finally {
       await blind.close();
     }

@@ -8,7 +8,7 @@ import { GatewayAdmission } from './gateway-admission';
 import { GATEWAY_OPTIONS } from './gateway.constants';
 import { GatewayMetrics } from './gateway.metrics';
 import { GatewayService } from './gateway.service';
-import { IdempotencyStore } from './idempotency-store';
+import { IDEMPOTENCY_CLAIM_TIMEOUT_MS, IdempotencyStore } from './idempotency-store';
 import type { RateLimitOptions } from './rate-limiter';
 import { RelayForwarder } from './relay-forwarder';
 import { scenarioEventsController } from './scenario-events.controller';
@@ -105,8 +105,16 @@ export class GatewayModule implements NestModule {
           inject: [GATEWAY_OPTIONS],
           useFactory: ({ valkey, requestTimeoutMs, idempotencyTtlSeconds }: GatewayModuleOptions) =>
             new IdempotencyStore(
-              // A claim that cannot be made within the request's deadline is answered 503, not queued.
-              new Valkey(valkey.url, { username: valkey.username, password: valkey.password, connectionName: 'gateway', maxRetriesPerRequest: 1, commandTimeout: requestTimeoutMs }),
+              // While Valkey is away a claim fails at the first failed reconnect or within a short
+              // timeout, and the request goes on unchecked (GatewayService.claim): never held for an
+              // outage's length. (The offline queue stays: claims sent while connecting wait for it.)
+              new Valkey(valkey.url, {
+                username: valkey.username,
+                password: valkey.password,
+                connectionName: 'gateway',
+                maxRetriesPerRequest: 0,
+                commandTimeout: Math.min(IDEMPOTENCY_CLAIM_TIMEOUT_MS, requestTimeoutMs),
+              }),
               idempotencyTtlSeconds,
             ),
         },

@@ -32,10 +32,16 @@ export class GatewayService implements OnApplicationShutdown {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** Whether the last claim failed: the outage is logged once, when it starts, not per request. */
+  private unchecked = false;
+
   /**
-   * Claims a request's Idempotency-Key for its body; throws the answer when it may not go on: 422
-   * when the key was first used with another body, 503 when the claim cannot be checked (a key
-   * that is not checked could bind nothing, and the consumer would drop a changed body after a 202).
+   * Claims a request's Idempotency-Key for its body; throws 422 when the key was first used with
+   * another body. When Valkey cannot answer, the request goes on unchecked (counted in
+   * `oleada_gateway_idempotency_unchecked_total`): Valkey sits behind Kafka in the design, so its
+   * loss must not refuse events at the entry. What is given up meanwhile is only the 422 for a
+   * changed body: its ids are still derived from the key, so the consumer counts the key's events
+   * once whatever body comes.
    */
   private async claim(scenario: AnyScenario, kind: 'single' | 'batch', request: IdempotentRequest | undefined, events: number): Promise<void> {
     if (!request) return;
@@ -43,11 +49,13 @@ export class GatewayService implements OnApplicationShutdown {
     try {
       claim = await this.idempotency.claim(scenario.name, request.requestId, request.fingerprint);
     } catch (error) {
-      this.logger.warn({ err: error, eventId: request.requestId, scenario: scenario.name }, 'Idempotency-Key not checked');
-      this.metrics.requests.inc({ scenario: scenario.name, kind, status: 503 });
-      this.metrics.events.inc({ scenario: scenario.name, outcome: 'unavailable' }, events);
-      throw new ErrorShapeException(503, { error: 'unavailable', message: 'the Idempotency-Key could not be checked; retry with the same key', field: IDEMPOTENCY_KEY_HEADER }, 1);
+      this.metrics.idempotencyUnchecked.inc({ scenario: scenario.name });
+      if (!this.unchecked) this.logger.warn({ err: error, eventId: request.requestId, scenario: scenario.name }, 'Idempotency-Keys are forwarded unchecked until Valkey answers');
+      this.unchecked = true;
+      return;
     }
+    if (this.unchecked) this.logger.info({ scenario: scenario.name }, 'Idempotency-Keys are checked again');
+    this.unchecked = false;
     if (claim !== 'different') return;
     this.metrics.requests.inc({ scenario: scenario.name, kind, status: 422 });
     this.metrics.events.inc({ scenario: scenario.name, outcome: 'invalid' }, events);

@@ -18,6 +18,9 @@ export function requestFingerprint(scenario: AnyScenario, kind: 'single' | 'batc
   return hash.digest('base64url');
 }
 
+/** Longest a claim may wait for Valkey before the request goes on unchecked. */
+export const IDEMPOTENCY_CLAIM_TIMEOUT_MS = 500;
+
 /**
  * Where the gateway binds each Idempotency-Key to the fingerprint of the first request that used it
  * (IETF draft-ietf-httpapi-idempotency-key-header: the same key with the same body gets the first
@@ -39,11 +42,11 @@ export class IdempotencyStore {
     /** How long a key stays bound: the consumers' dedup TTL, so the two never disagree. */
     private readonly ttlSeconds: number,
   ) {
-    // While Valkey is away each claim fails on its own (503 for that request); the client reconnects by itself.
+    // While Valkey is away each claim fails on its own (the request goes on unchecked); the client reconnects by itself.
     valkey.on('error', () => undefined);
   }
 
-  /** Claims the key a request's `requestId` derives from for `fingerprint`; rejects when Valkey cannot answer. */
+  /** Claims the key a request's `requestId` derives from for `fingerprint`; rejects when Valkey cannot answer in time. */
   claim(scenario: string, requestId: string, fingerprint: string): Promise<IdempotencyClaim> {
     let keys = this.keys.get(scenario);
     if (!keys) this.keys.set(scenario, (keys = new ScenarioKeys(scenario)));

@@ -11,6 +11,8 @@ export const METRIC_NAMES = {
   gatewayRequestDuration: 'oleada_gateway_request_duration_seconds',
   /** gauge: requests in flight in the gateway. */
   gatewayInFlight: 'oleada_gateway_in_flight',
+  /** counter {scenario}: keyed requests forwarded without binding their Idempotency-Key (Valkey did not answer). */
+  gatewayIdempotencyUnchecked: 'oleada_gateway_idempotency_unchecked_total',
   /** counter {scenario, status}: events the relay handled, by the HTTP status each got (alone or in a batch). */
   relayRequests: 'oleada_relay_requests_total',
   /** histogram {scenario, code}: relay → writer gRPC call latency (one event, or one batch: code = its worst outcome). */
