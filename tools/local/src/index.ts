@@ -2,3 +2,4 @@ export * from './infra';
 export * from './stack';
 export * from './load';
 export * from './testing';
+export * from './reports';

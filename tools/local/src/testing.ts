@@ -1,5 +1,9 @@
+import { execFileSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AnyScenario } from '@oleada/scenarios';
 import Valkey from 'iovalkey';
+import { repoRoot } from './infra/paths';
 
 const HOW = 'run the tests with `npm test` (tools/scripts/run-tests.mjs starts the servers)';
 
@@ -82,4 +86,23 @@ export function testPortOffset(base: number): number {
   const extra = Number(process.env.OLEADA_TEST_PORT_OFFSET ?? 0);
   if (!Number.isInteger(extra) || extra < 0) throw new Error(`OLEADA_TEST_PORT_OFFSET=${process.env.OLEADA_TEST_PORT_OFFSET} is not a port offset`);
   return base + extra;
+}
+
+/**
+ * What a run must leave as it was: `git status --porcelain` of the repository, plus the size and
+ * modification time of every file under `paths` (from the root), so that rewriting a committed
+ * report with equal content shows too. A spec takes it before and after a run and compares.
+ */
+export function treeState(...paths: string[]): string {
+  const root = repoRoot();
+  const status = execFileSync('git', ['-C', root, 'status', '--porcelain'], { encoding: 'utf8' });
+  const files = paths.flatMap((path) => {
+    const full = join(root, path);
+    const names = statSync(full).isDirectory() ? readdirSync(full, { recursive: true, encoding: 'utf8' }).map((name) => join(full, name)) : [full];
+    return names.map((name) => {
+      const stat = statSync(name);
+      return `${name} ${stat.size} ${stat.mtimeMs}`;
+    });
+  });
+  return [status, ...files.sort()].join('\n');
 }
