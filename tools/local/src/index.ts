@@ -3,3 +3,4 @@ export * from './stack';
 export * from './load';
 export * from './testing';
 export * from './cli-args';
+export * from './reports';

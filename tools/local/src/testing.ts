@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
-import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AnyScenario } from '@oleada/scenarios';
 import { EXIT_USAGE } from './cli-args';
@@ -147,4 +147,23 @@ export function listeningAddresses(pid: number): string[] {
     }
   }
   return addresses;
+}
+
+/**
+ * What a run must leave as it was: `git status --porcelain` of the repository, plus the size and
+ * modification time of every file under `paths` (from the root), so that rewriting a committed
+ * report with equal content shows too. A spec takes it before and after a run and compares.
+ */
+export function treeState(...paths: string[]): string {
+  const root = repoRoot();
+  const status = execFileSync('git', ['-C', root, 'status', '--porcelain'], { encoding: 'utf8' });
+  const files = paths.flatMap((path) => {
+    const full = join(root, path);
+    const names = statSync(full).isDirectory() ? readdirSync(full, { recursive: true, encoding: 'utf8' }).map((name) => join(full, name)) : [full];
+    return names.map((name) => {
+      const stat = statSync(name);
+      return `${name} ${stat.size} ${stat.mtimeMs}`;
+    });
+  });
+  return [status, ...files.sort()].join('\n');
 }

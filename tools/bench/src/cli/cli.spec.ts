@@ -5,7 +5,7 @@ const CLI = 'tools/bench/dist/cli/bench.js';
 
 describe('the bench command line explains itself', () => {
   it('--help lists its options and defaults', () => {
-    assertHelp(runCli(CLI, ['--help']), ['--quick', '--rates', '--connections', '--sustained-rate', '--only', '--port-offset'], ['64', 'docs/performance', '3000']);
+    assertHelp(runCli(CLI, ['--help']), ['--quick', '--rates', '--connections', '--sustained-rate', '--only', '--port-offset'], ['64', '.cache/reports/bench', '3000']);
   });
 
   it('refuses a bad line in one line with exit 64 before measuring anything', () => {
