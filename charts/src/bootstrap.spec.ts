@@ -152,7 +152,7 @@ echo "helm $*" >> "$STUB_STATE/calls"
     assert.doesNotMatch(first.calls, /gateway-api|nginx-gateway-fabric/);
 
     const valkey = first.secret('oleada', 'valkey-auth');
-    assert.deepEqual(Object.keys(valkey).sort(), ['consumer-password', 'grafana-password', 'replication-password']);
+    assert.deepEqual(Object.keys(valkey).sort(), ['consumer-password', 'gateway-password', 'grafana-password', 'replication-password']);
     for (const value of Object.values(valkey)) assert.match(value, /^[0-9a-f]{48}$/);
     assert.deepEqual(first.secret('oleada-monitoring', 'grafana-valkey'), { password: valkey['grafana-password'] });
     assert.match(first.secret('oleada-monitoring', 'grafana-admin')['admin-password'], /^[0-9a-f]{32}$/);

@@ -1,4 +1,5 @@
-import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { alertRuleFile } from '@oleada/dashboards';
+import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_ALERT_RULES_PATH, PROMETHEUS_PORT, prometheusConfig, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -293,6 +294,11 @@ for (const variant of VARIANT_NAMES) {
         assert.deepEqual(consumer.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey } });
       }
       assert.equal(new Set(paths.map((p) => p.variant)).size, paths.length, 'two broker paths would share their aggregates');
+      // Every gateway replica binds Idempotency-Keys in the same Valkey, as its own user.
+      assert.equal(gateway.VALKEY_URL, 'redis://valkey:6379');
+      assert.equal(gateway.VALKEY_USERNAME, VALKEY_USERS.gateway.name);
+      assert.deepEqual(gateway.VALKEY_PASSWORD, { secretKeyRef: { name: config.secrets.valkey, key: VALKEY_USERS.gateway.secretKey } });
+      assert.ok(bootstrapEnv(s).OLEADA_VALKEY_KEYS.split(' ').includes(VALKEY_USERS.gateway.secretKey));
       assert.ok(services.has('valkey'));
       const boot = bootstrapEnv(s);
       assert.equal(boot.OLEADA_VALKEY_SECRET, config.secrets.valkey);
@@ -309,7 +315,7 @@ for (const variant of VARIANT_NAMES) {
       assert.equal(literal, null, `something looks like a literal password: ${literal?.[0]}`);
     });
 
-    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from consumers and Grafana; Prometheus only each app\'s metrics port; Grafana Prometheus', () => {
+    it('NetworkPolicies: default deny; only the controller reaches the gateway; each hop only from the previous one; Valkey only from the gateway, consumers and Grafana; Prometheus only each app\'s metrics port; Grafana Prometheus', () => {
       const policies = objectsOf(s, 'NetworkPolicy');
       const peersOf = (namespace: string, labels: Labels) => {
         const selecting = policies.filter(
@@ -360,7 +366,8 @@ for (const variant of VARIANT_NAMES) {
       only('relay', [podPeer('gateway')]);
       only('writer-1', [podPeer('relay')]);
       only('writer-2', [podPeer('relay')]);
-      only('valkey-primary', [...consumerNames.map(podPeer), podPeer('valkey-replica')]);
+      // The gateway binds Idempotency-Keys there (its Valkey user may touch nothing else).
+      only('valkey-primary', [podPeer('gateway'), ...consumerNames.map(podPeer), podPeer('valkey-replica')]);
       only('valkey-replica', [
         { podSelector: { matchLabels: GRAFANA_PODS }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } } },
       ]);
@@ -683,6 +690,15 @@ for (const variant of VARIANT_NAMES) {
         expected.sort((a, b) => a.app.localeCompare(b.app)),
       );
       for (const t of kept) assert.equal(t.namespace, app);
+
+      // The alert rules (libs/dashboards) are the server's rule file, written for this job and the
+      // target labels they group by.
+      assert.deepEqual(values.serverFiles['prometheus.yml'].rule_files, [PROMETHEUS_ALERT_RULES_PATH]);
+      assert.equal(PROMETHEUS_ALERT_RULES_PATH, '/etc/config/alerting_rules.yml', "the chart's ConfigMap mount");
+      assert.deepEqual(values.serverFiles['alerting_rules.yml'], alertRuleFile({ job: job.job_name }));
+      // The local cluster's Prometheus (a binary reading its own files) gets the same configuration.
+      assert.deepEqual(prometheusConfig({ appNamespace: app, ruleFile: PROMETHEUS_ALERT_RULES_PATH }), { global: values.server.global, ...values.serverFiles['prometheus.yml'] });
+      for (const t of kept) for (const label of ['namespace', 'app', 'pod']) assert.ok(t[label], `target ${t.app} has label ${label}`);
 
       // Grafana's Prometheus data source is this release's server.
       const datasources = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'grafana-datasources')!;

@@ -1,6 +1,6 @@
 import { VALKEY_CONF_DIR, VALKEY_DATA_DIR, VALKEY_USERS } from '@oleada/k8s';
 import { seededRandom } from '@oleada/scenarios';
-import { applyBatch, loadAggregationFunction, operationsFor, readHash, ScenarioKeys, type PreparedEvent } from '@oleada/valkey-schema';
+import { applyBatch, claimIdempotencyKey, loadAggregationFunction, operationsFor, readHash, ScenarioKeys, type PreparedEvent } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -119,6 +119,19 @@ describe('Valkey configuration from cloud-init, on a real valkey-server', () => 
     await assert.rejects(anonymous.ping(), /NOAUTH/);
     await assert.rejects(anonymous.call('AUTH', VALKEY_USERS.consumer.name, 'wrong'), /WRONGPASS/);
     await assert.rejects(anonymous.call('AUTH', 'default', ''), /WRONGPASS/);
+  });
+
+  it('the gateway binds Idempotency-Keys and touches nothing else', async () => {
+    const keys = new ScenarioKeys(vmVariant.config.scenarios[0].name);
+    const gateway = client(primary, 'gateway');
+    const record = keys.idempotency('0190a6b2-0000-5000-8000-000000000001');
+    assert.equal(await claimIdempotencyKey(gateway, record, 'body-a', 60), 'first');
+    assert.equal(await claimIdempotencyKey(gateway, record, 'body-a', 60), 'same');
+    assert.equal(await claimIdempotencyKey(gateway, record, 'body-b', 60), 'different');
+    await assert.rejects(gateway.set(keys.metric('total'), '1'), /NOPERM/);
+    await assert.rejects(gateway.get(keys.metric('total')), /NOPERM/);
+    await assert.rejects(gateway.del(record), /NOPERM/);
+    await assert.rejects(gateway.flushall(), /NOPERM/);
   });
 
   it('the consumer applies real batches through the aggregation function, idempotently, with AOF on', async () => {

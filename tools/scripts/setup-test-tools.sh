@@ -4,9 +4,13 @@
 #   apache2-utils     htpasswd -B: bcrypt htpasswd files for the test registry (and infra/zot scripts)
 #   ShellCheck        the linter the tests run on every shell script (infra/zot, tools/images, tools/bootstrap, tools/scripts)
 #   requests, pytest  into the project venv .cache/venv (the interpreter the tests use), pinned
+#   promtool          Prometheus's rule checker (the alert rules' unit tests, libs/dashboards), built from
+#                     the Go module proxy by `tools/cluster/build.sh prometheus` into the cluster cache
+#                     (needs Go; cold: ~5 min of CPU, 21 min wall on a busy 2-core machine; then cached)
 # Idempotent: installs only what is missing. apt-get needs root (as in CI); otherwise it says what to run.
 #   bash tools/scripts/setup-test-tools.sh
-# Environment: PYTHON (interpreter that creates the venv, default python3).
+# Environment: PYTHON (interpreter that creates the venv, default python3); PROMTOOL (a promtool to use
+# instead of building one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -64,5 +68,21 @@ if [ "${#want[@]}" -gt 0 ]; then
   "$VENV/bin/python" -m pip install -q --disable-pip-version-check "${want[@]}"
 else
   log "requests and pytest present in ${VENV#"$ROOT"/}"
+fi
+# --- promtool ----------------------------------------------------------------------------------
+if [ -n "${PROMTOOL:-}" ]; then
+  [ -x "$PROMTOOL" ] || die "PROMTOOL=$PROMTOOL is not an executable"
+  log "promtool: $PROMTOOL"
+else
+  # The cluster tool's cache (OLEADA_CLUSTER_CACHE), where the tests look for it; a subshell keeps
+  # common.sh's log/die from replacing this script's.
+  # shellcheck source=tools/cluster/lib/common.sh
+  BIN_DIR="$(. "$ROOT/tools/cluster/lib/common.sh" && printf '%s' "$BIN_DIR")"
+  if [ ! -x "$BIN_DIR/promtool" ]; then
+    command -v go >/dev/null 2>&1 || die "promtool is missing and there is no Go to build it: install Go (go.dev/dl), or set PROMTOOL"
+    log "building promtool (tools/cluster/build.sh prometheus; a cold build takes a while)"
+    bash "$ROOT/tools/cluster/build.sh" prometheus
+  fi
+  log "$("$BIN_DIR/promtool" --version 2>&1 | head -n1)"
 fi
 log "done"

@@ -1,5 +1,6 @@
 import { registerAs, type ConfigType } from '@nestjs/config';
-import { brokerConfigShape, checkBrokerConfigOrExit } from '@oleada/broker';
+import { brokerConfigRule, brokerConfigShape } from '@oleada/broker';
+import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
@@ -8,7 +9,7 @@ import { z } from 'zod';
 export const consumerConfigShape = {
   ...baseConfigShape,
   ...brokerConfigShape,
-  SCENARIOS: env.list().default(['blackfriday']),
+  SCENARIOS: scenariosVariable(),
   KAFKA_GROUP_ID: env.string().default('oleada-consumer'),
   PARTITIONS_CONCURRENTLY: env.positiveInt().default(6),
   RABBITMQ_PREFETCH: env.positiveInt().default(1000),
@@ -26,9 +27,5 @@ export const consumerConfigShape = {
  * The consumer's configuration as a Nest config namespace: validated once at start-up (the process
  * stops naming every missing or bad variable), then injected with `@Inject(consumerConfig.KEY)`.
  */
-export const consumerConfig = registerAs('consumer', () => {
-  const config = loadConfigOrExit('consumer', consumerConfigShape);
-  checkBrokerConfigOrExit('consumer', config);
-  return config;
-});
+export const consumerConfig = registerAs('consumer', () => loadConfigOrExit('consumer', consumerConfigShape, process.env, [brokerConfigRule]));
 export type ConsumerConfig = ConfigType<typeof consumerConfig>;

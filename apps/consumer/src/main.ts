@@ -8,6 +8,7 @@ async function main(): Promise<void> {
   const config = consumerConfig();
   const app = await startHttpApp(ConsumerAppModule, {
     port: config.PORT,
+    host: config.HOST,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
     microservices: [(nest) => ({ strategy: nest.get(BrokerBatchServer) })],
   });

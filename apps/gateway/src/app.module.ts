@@ -20,6 +20,8 @@ import { gatewayConfig, type GatewayConfig } from './config';
         bodyLimit: config.BODY_LIMIT_BYTES,
         batchMax: config.BATCH_MAX_EVENTS,
         rateLimit: config.RATE_LIMIT_PER_SECOND > 0 ? { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST } : undefined,
+        valkey: { url: config.VALKEY_URL, username: config.VALKEY_USERNAME, password: config.VALKEY_PASSWORD },
+        idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
       }),
     }),
   ],

@@ -1,11 +1,13 @@
 import { registerAs, type ConfigType } from '@nestjs/config';
+import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
+import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
 
 /** The gateway's environment; see docs/architecture.md. */
 export const gatewayConfigShape = {
   ...baseConfigShape,
-  SCENARIOS: env.list().default(['blackfriday']),
+  SCENARIOS: scenariosVariable(),
   RELAY_URL: env.url(),
   RELAY_CONNECTIONS: env.positiveInt().default(16),
   /** Most events in one request to the relay. */
@@ -20,6 +22,12 @@ export const gatewayConfigShape = {
   RATE_LIMIT_PER_SECOND: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0)).default(0),
   /** Requests a client may send at once after being idle. @default RATE_LIMIT_PER_SECOND */
   RATE_LIMIT_BURST: env.positiveInt().optional(),
+  /** Valkey, where each Idempotency-Key is bound to the fingerprint of its first request's body. */
+  VALKEY_URL: env.url(),
+  VALKEY_USERNAME: env.string().optional(),
+  VALKEY_PASSWORD: env.string().optional(),
+  /** How long an Idempotency-Key stays bound to its first body: at least the consumers' DEDUP_TTL_SECONDS. */
+  IDEMPOTENCY_TTL_SECONDS: env.positiveInt().default(DEFAULT_SEEN_TTL_SECONDS),
 };
 
 /**

@@ -1,4 +1,5 @@
 import { registerAs, type ConfigType } from '@nestjs/config';
+import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
 
@@ -18,7 +19,7 @@ const targetGroups = () =>
 /** The relay's environment; see docs/architecture.md. */
 export const relayConfigShape = {
   ...baseConfigShape,
-  SCENARIOS: env.list().default(['blackfriday']),
+  SCENARIOS: scenariosVariable(),
   WRITER_TARGETS: env.list(),
   /**
    * More writer groups, `;`-separated (each a comma-separated target list): every event also goes

@@ -4,7 +4,7 @@ import { relayConfig } from './config';
 
 async function main(): Promise<void> {
   const config = relayConfig();
-  const app = await startHttpApp(RelayAppModule, { port: config.PORT, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  const app = await startHttpApp(RelayAppModule, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   app.get<Logger>(LOGGER).info({ scenarios: config.SCENARIOS, writers: config.WRITER_TARGETS, fanout: config.FANOUT_TARGETS }, 'relay started');
 }
 

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { seededRandom, selectScenarios } from '@oleada/scenarios';
+import { selectScenarios } from '@oleada/scenarios';
 import { appFoundation } from '@oleada/shared';
 import { WriterModule } from '@oleada/writer';
 import { writerConfig, type WriterConfig } from './config';
@@ -15,7 +15,7 @@ import { writerConfig, type WriterConfig } from './config';
         broker: config,
         lingerMs: config.LINGER_MS,
         batchMax: config.BATCH_MAX,
-        random: config.RANDOM_SEED === undefined ? Math.random : seededRandom(config.RANDOM_SEED),
+        seed: config.RANDOM_SEED,
         shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
       }),
     }),

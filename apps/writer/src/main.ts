@@ -9,8 +9,9 @@ async function main(): Promise<void> {
   const config = writerConfig();
   const app = await startHttpApp(WriterAppModule, {
     port: config.PORT,
+    host: config.HOST,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
-    microservices: [writerGrpcOptions(selectScenarios(config.SCENARIOS), config.GRPC_PORT)],
+    microservices: [writerGrpcOptions(selectScenarios(config.SCENARIOS), config.GRPC_PORT, config.HOST)],
   });
   app.get<Logger>(LOGGER).info({ scenarios: config.SCENARIOS, broker: config.BROKER, brokers: config.KAFKA_BROKERS, rabbitmq: config.RABBITMQ_URL, grpcPort: config.GRPC_PORT }, 'writer started');
 }

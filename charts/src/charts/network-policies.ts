@@ -44,7 +44,7 @@ export class NetworkPoliciesChart extends Chart {
     }
     app.allow('valkey-from-clients', {
       to: props.valkey.primarySelector,
-      from: [...consumers.map((consumer) => ({ pods: consumer.podSelector })), { pods: props.valkey.replicaSelector }],
+      from: [{ pods: gateway.podSelector }, ...consumers.map((consumer) => ({ pods: consumer.podSelector })), { pods: props.valkey.replicaSelector }],
       ports: [VALKEY_PORT],
     });
     app.allow('valkey-replica-from-grafana', {

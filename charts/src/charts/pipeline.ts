@@ -179,7 +179,13 @@ export class PipelineChart extends Chart {
       WRITER_TARGETS: targets(first),
       ...(fanout.length > 0 ? { FANOUT_TARGETS: fanout.map(targets).join(';') } : {}),
     });
-    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, { RELAY_URL: this.relay.url });
+    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, {
+      RELAY_URL: this.relay.url,
+      // Idempotency-Keys are bound to their first body in Valkey, shared by every gateway replica.
+      VALKEY_URL: props.valkey.url,
+      VALKEY_USERNAME: VALKEY_USERS.gateway.name,
+      VALKEY_PASSWORD: { secretName: config.secrets.valkey, key: VALKEY_USERS.gateway.secretKey },
+    });
     this.consumers = paths.map((path) =>
       httpApp(path.consumer, 'consumer', config.replicas.consumer, {
         ...brokerEnv(path.broker, 'consumer'),

@@ -1,4 +1,4 @@
-import { ConfigError, env, kafkaSasl } from '@oleada/shared';
+import { ConfigError, configRule, env, kafkaSasl } from '@oleada/shared';
 import { z } from 'zod';
 import type { KafkaConnectionOptions } from './kafka/kafka-client';
 import type { RabbitMQConnectionOptions } from './rabbitmq/rabbitmq-client';
@@ -42,13 +42,8 @@ export function brokerConfigProblems(config: BrokerConfig): string[] {
   return problems;
 }
 
-/** Stops the process (status 78, like `loadConfigOrExit`) when the broker settings are incomplete. */
-export function checkBrokerConfigOrExit(app: string, config: BrokerConfig): void {
-  const problems = brokerConfigProblems(config);
-  if (problems.length === 0) return;
-  process.stderr.write(`${app}: ${new ConfigError(problems).message}\n`);
-  process.exit(78); // EX_CONFIG
-}
+/** The broker check as a rule of an app's configuration, reported with its other problems. */
+export const brokerConfigRule = configRule(brokerConfigShape, brokerConfigProblems);
 
 export function kafkaConnection(config: BrokerConfig, clientName: string): KafkaConnectionOptions {
   if (!config.KAFKA_BROKERS) throw new ConfigError(['KAFKA_BROKERS is required but not set']);

@@ -34,6 +34,8 @@ export class Aggregator {
       this.keys.set(scenario.name, new ScenarioKeys(scenario.name, { variant: options.variant }));
     }
     this.outcomes = options.metrics.counter(METRIC_NAMES.consumerEvents, 'Records handled by the consumer', ['scenario', 'outcome']);
+    // Dead letters start at 0: an alert's increase() sees the first one (a series born at 1 shows no increase).
+    for (const scenario of options.scenarios) this.outcomes.inc({ scenario: scenario.name, outcome: 'dead_letter' }, 0);
     this.applyLatency = options.metrics.histogram(METRIC_NAMES.valkeyApplyDuration, 'One batch applied to Valkey', []);
   }
 

@@ -1,3 +1,4 @@
+export * from './alert-rules';
 export * from './dashboards';
 export * from './datasources';
 export * from './layout';

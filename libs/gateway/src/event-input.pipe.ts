@@ -5,6 +5,7 @@ import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_OPTIONS } from './gateway.constants';
 import { GatewayMetrics } from './gateway.metrics';
+import { requestFingerprint } from './idempotency-store';
 
 /** What an event request brings, unchecked: its body and its Idempotency-Key header. */
 export interface EventRequest {
@@ -12,16 +13,26 @@ export interface EventRequest {
   readonly idempotencyKey: string | string[] | undefined;
 }
 
+/** A request sent with an Idempotency-Key: the id its key stands for, and its body's fingerprint. */
+export interface IdempotentRequest {
+  readonly requestId: string;
+  readonly fingerprint: string;
+}
+
 /** One event, valid, with its id. */
 export interface AcceptedEvent {
   readonly event: unknown;
   readonly id: string;
+  /** Set when the request brought an Idempotency-Key. */
+  readonly idempotency?: IdempotentRequest;
 }
 
 /** A batch of events, each valid, with their ids (same order). */
 export interface AcceptedBatch {
   readonly events: readonly unknown[];
   readonly ids: string[];
+  /** Set when the request brought an Idempotency-Key. */
+  readonly idempotency?: IdempotentRequest;
 }
 
 /**
@@ -50,28 +61,32 @@ interface PipeOptions {
 
 /**
  * One event: the Idempotency-Key (400), then the body against the scenario's schema (422, counted
- * as an invalid event); its id derives from the key, or is a fresh UUIDv7.
+ * as an invalid event); its id derives from the key (with the body's fingerprint, which
+ * GatewayService checks against the key's first use), or is a fresh UUIDv7.
  */
 @Injectable()
 export class SingleEventPipe implements PipeTransform<EventRequest, AcceptedEvent> {
-  private readonly schemas: ReadonlyMap<string, z.ZodType>;
+  private readonly scenarios: ReadonlyMap<string, AnyScenario>;
 
   constructor(
     @Inject(GATEWAY_OPTIONS) options: PipeOptions,
     private readonly metrics: GatewayMetrics,
   ) {
-    this.schemas = new Map(options.scenarios.map((s) => [s.name, s.body as z.ZodType]));
+    this.scenarios = new Map(options.scenarios.map((s) => [s.name, s]));
   }
 
   transform(request: EventRequest, { data: scenario }: ArgumentMetadata): AcceptedEvent {
     const key = idempotencyKey(request);
-    const parsed = this.schemas.get(scenario as string)!.safeParse(request.body);
+    const definition = this.scenarios.get(scenario as string)!;
+    const parsed = (definition.body as z.ZodType).safeParse(request.body);
     if (!parsed.success) {
       this.metrics.events.inc({ scenario, outcome: 'invalid' });
       this.metrics.requests.inc({ scenario, kind: 'single', status: 422 });
       throw new ErrorShapeException(422, validationError(parsed.error));
     }
-    return { event: parsed.data, id: key === undefined ? uuidv7() : idempotentEventId(scenario as string, key) };
+    if (key === undefined) return { event: parsed.data, id: uuidv7() };
+    const id = idempotentEventId(definition.name, key);
+    return { event: parsed.data, id, idempotency: { requestId: id, fingerprint: requestFingerprint(definition, 'single', [parsed.data]) } };
   }
 }
 
@@ -82,12 +97,14 @@ export class SingleEventPipe implements PipeTransform<EventRequest, AcceptedEven
 @Injectable()
 export class BatchEventPipe implements PipeTransform<EventRequest, AcceptedBatch> {
   private readonly schemas: ReadonlyMap<string, z.ZodType<unknown[]>>;
+  private readonly scenarios: ReadonlyMap<string, AnyScenario>;
 
   constructor(
     @Inject(GATEWAY_OPTIONS) options: PipeOptions,
     private readonly metrics: GatewayMetrics,
   ) {
     this.schemas = new Map(options.scenarios.map((s) => [s.name, z.array(s.body as z.ZodType).min(1).max(options.batchMax)]));
+    this.scenarios = new Map(options.scenarios.map((s) => [s.name, s]));
   }
 
   transform(request: EventRequest, { data: scenario }: ArgumentMetadata): AcceptedBatch {
@@ -98,7 +115,10 @@ export class BatchEventPipe implements PipeTransform<EventRequest, AcceptedBatch
     }
     const key = idempotencyKey(request);
     const events = parsed.data;
-    const ids = key === undefined ? events.map(() => uuidv7()) : events.map((_, i) => idempotentEventId(scenario as string, key, i));
-    return { events, ids };
+    if (key === undefined) return { events, ids: events.map(() => uuidv7()) };
+    const name = scenario as string;
+    // The request is bound under the key's own id (a single request with the same key is another request with it).
+    const idempotency = { requestId: idempotentEventId(name, key), fingerprint: requestFingerprint(this.scenarios.get(name)!, 'batch', events) };
+    return { events, ids: events.map((_, i) => idempotentEventId(name, key, i)), idempotency };
   }
 }

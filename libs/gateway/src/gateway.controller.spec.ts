@@ -20,6 +20,16 @@ function fakeForwarder(next: () => ForwardResult = () => ({ status: 202, body: {
 @Module({})
 class TestRoot {}
 
+/** The real Valkey `npm test` starts (VALKEY_URL, its admin user in VALKEY_USERNAME/VALKEY_PASSWORD). */
+function testValkeyUrl(): string {
+  const url = process.env.VALKEY_URL;
+  assert.ok(url, 'VALKEY_URL is not set: run with `npm test`, which starts Valkey');
+  return url;
+}
+
+/** Idempotency-Keys of this run only: the tests' Valkey outlives one spec file. */
+const RUN = `${Date.now().toString(36)}-${process.pid}`;
+
 /** The gateway as its app runs it (createHttpApp: Nest on Fastify, the one error shape), with the ops routes beside it. */
 async function gateway(
   options: {
@@ -29,6 +39,8 @@ async function gateway(
     bodyTimeoutMs?: number;
     /** Hooks of the test's own, on the root instance. */
     hooks?: (fastify: FastifyInstance) => void;
+    /** Where Idempotency-Keys are bound. @default the tests' Valkey */
+    valkeyUrl?: string;
   } = {},
 ): Promise<NestFastifyApplication> {
   const app = await createHttpApp(
@@ -48,6 +60,8 @@ async function gateway(
           bodyLimit: 1024,
           batchMax: 10,
           rateLimit: options.rateLimit,
+          valkey: { url: options.valkeyUrl ?? testValkeyUrl(), username: process.env.VALKEY_USERNAME, password: process.env.VALKEY_PASSWORD },
+          idempotencyTtlSeconds: 600,
         }),
       ],
     },
@@ -158,13 +172,114 @@ describe('gateway routes', () => {
   });
 
   it('derive event ids from the Idempotency-Key: the same key, the same id; a batch numbers its events', async () => {
-    const headers = { ...json, 'idempotency-key': 'order-42' };
-    const first = await send(canonicalRoute(scenario), valid, headers);
-    const again = await send(canonicalRoute(scenario), valid, headers);
-    assert.equal(first.json().id, idempotentEventId(scenario.name, 'order-42'));
+    const key = `order-42-${RUN}`;
+    const first = await send(canonicalRoute(scenario), valid, { ...json, 'idempotency-key': key });
+    const again = await send(canonicalRoute(scenario), valid, { ...json, 'idempotency-key': key });
+    assert.equal(first.json().id, idempotentEventId(scenario.name, key));
     assert.equal(again.json().id, first.json().id);
-    const batch = await send(batchRoute(scenario), [valid, valid], headers);
-    assert.deepEqual(batch.json().ids, [0, 1].map((i) => idempotentEventId(scenario.name, 'order-42', i)));
+    const batch = await send(batchRoute(scenario), [valid, valid], { ...json, 'idempotency-key': `${key}-batch` });
+    assert.deepEqual(batch.json().ids, [0, 1].map((i) => idempotentEventId(scenario.name, `${key}-batch`, i)));
+  });
+});
+
+describe('gateway Idempotency-Key (IETF draft): the key is bound to its first body, in Valkey', () => {
+  const forwarded: Array<{ event: unknown; id: string }> = [];
+  const recording = { forward: async (_s: unknown, event: unknown, id: string) => (forwarded.push({ event, id }), { status: 202, body: {} }), close: async () => undefined } as unknown as RelayForwarder;
+  let one: NestFastifyApplication;
+  let two: NestFastifyApplication;
+  before(async () => {
+    // Two replicas sharing the one Valkey, as 1-3 gateway pods do.
+    one = await gateway({ forwarder: recording });
+    two = await gateway({ forwarder: recording });
+  });
+  after(async () => {
+    await one?.close();
+    await two?.close();
+  });
+  const send = (app: NestFastifyApplication, url: string, body: unknown, key: string) =>
+    app.inject({ method: 'POST', url, payload: JSON.stringify(body), headers: { 'content-type': 'application/json', 'idempotency-key': key } });
+
+  it('answers the same body again with the first answer, whatever its spelling, and never forwards another body', async () => {
+    const key = `same-${RUN}`;
+    const first = await send(one, canonicalRoute(scenario), valid, key);
+    assert.equal(first.statusCode, 202);
+    // The same event: categoria by its number, fields in another order, 199.50 for 199.5; on the other replica.
+    const respelled = { cantidad_vendida: 1, precio: 199.5, producto_id: 'ROPA-JEANS', categoria: 2 };
+    const again = await send(two, canonicalRoute(scenario), respelled, key);
+    assert.equal(again.statusCode, 202);
+    assert.deepEqual(again.json(), first.json());
+
+    const before = forwarded.length;
+    const changed = await send(two, canonicalRoute(scenario), { ...valid, cantidad_vendida: 2 }, key);
+    assert.equal(changed.statusCode, 422);
+    assert.equal(changed.json().error, 'idempotency_key_reused');
+    assert.equal(changed.json().field, 'idempotency-key');
+    assert.equal(changed.json().id, first.json().id);
+    assertSecurityHeaders(changed, '422');
+    assert.equal(forwarded.length, before, 'the changed body was not forwarded');
+    assert.equal((await send(one, canonicalRoute(scenario), valid, key)).statusCode, 202, 'the first body is still answered');
+    const metrics = (await two.inject({ method: 'GET', url: '/metrics' })).body;
+    assert.match(metrics, new RegExp(`${METRIC_NAMES.gatewayRequests}\\{[^}]*kind="single"[^}]*status="422"[^}]*\\} [1-9]`));
+  });
+
+  it('binds a batch as one request: the same array again is 202 with the same ids; a changed, longer or single request is 422', async () => {
+    const key = `batch-${RUN}`;
+    const other = { ...valid, categoria: 'Hogar' };
+    const first = await send(one, batchRoute(scenario), [valid, other], key);
+    assert.equal(first.statusCode, 202);
+    const again = await send(two, batchRoute(scenario), [valid, other], key);
+    assert.deepEqual([again.statusCode, again.json()], [202, first.json()]);
+    const before = forwarded.length;
+    for (const [what, url, body] of [
+      ['an event changed', batchRoute(scenario), [valid, { ...other, precio: 1 }]],
+      ['an event more', batchRoute(scenario), [valid, other, other]],
+      ['the order changed', batchRoute(scenario), [other, valid]],
+      ['one event instead of the batch', canonicalRoute(scenario), valid],
+    ] as const) {
+      const response = await send(two, url, body, key);
+      assert.equal(response.statusCode, 422, what);
+      assert.equal(response.json().field, 'idempotency-key', what);
+    }
+    assert.equal(forwarded.length, before, 'nothing of the changed requests was forwarded');
+  });
+
+  it('lets exactly one of two racing bodies with one key through', async () => {
+    for (let round = 0; round < 5; round++) {
+      const key = `race-${round}-${RUN}`;
+      const answers = await Promise.all([send(one, canonicalRoute(scenario), valid, key), send(two, canonicalRoute(scenario), { ...valid, precio: 5 }, key)]);
+      assert.deepEqual(answers.map((a) => a.statusCode).sort(), [202, 422], `round ${round}`);
+    }
+  });
+
+  it('survives a gateway restart: a new process still knows the key', async () => {
+    const key = `restart-${RUN}`;
+    assert.equal((await send(one, canonicalRoute(scenario), valid, key)).statusCode, 202);
+    const restarted = await gateway({ forwarder: recording });
+    try {
+      assert.equal((await send(restarted, canonicalRoute(scenario), { ...valid, precio: 7 }, key)).statusCode, 422);
+      assert.equal((await send(restarted, canonicalRoute(scenario), valid, key)).statusCode, 202);
+    } finally {
+      await restarted.close();
+    }
+  });
+
+  it('forwards a keyed request unchecked when Valkey cannot answer (Valkey is behind Kafka: its loss refuses nothing), and counts it', async () => {
+    const blind = await gateway({ forwarder: recording, valkeyUrl: 'redis://127.0.0.1:1', bodyTimeoutMs: 2000 });
+    try {
+      const before = forwarded.length;
+      const key = `blind-${RUN}`;
+      const keyed = await send(blind, canonicalRoute(scenario), valid, key);
+      assert.equal(keyed.statusCode, 202);
+      const again = await send(blind, canonicalRoute(scenario), valid, key);
+      assert.equal(again.statusCode, 202);
+      assert.equal(again.json().id, keyed.json().id, 'the id still derives from the key, so the consumer counts it once');
+      assert.equal(forwarded.length, before + 2);
+      assert.equal((await post(blind, JSON.stringify(valid))).statusCode, 202);
+      const metrics = await blind.inject({ method: 'GET', url: '/metrics' });
+      assert.match(metrics.body, new RegExp(`oleada_gateway_idempotency_unchecked_total\\{scenario="${scenario.name}"[^}]*\\} 2`));
+    } finally {
+      await blind.close();
+    }
   });
 });
 

@@ -3,10 +3,12 @@ import { HttpAdapterHost } from '@nestjs/core';
 import type { AnyScenario } from '@oleada/scenarios';
 import { LOGGER, METRICS, type ConfigNamespace, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
+import Valkey from 'iovalkey';
 import { GatewayAdmission } from './gateway-admission';
 import { GATEWAY_OPTIONS } from './gateway.constants';
 import { GatewayMetrics } from './gateway.metrics';
 import { GatewayService } from './gateway.service';
+import { IDEMPOTENCY_CLAIM_TIMEOUT_MS, IdempotencyStore } from './idempotency-store';
 import type { RateLimitOptions } from './rate-limiter';
 import { RelayForwarder } from './relay-forwarder';
 import { scenarioEventsController } from './scenario-events.controller';
@@ -31,6 +33,10 @@ export interface GatewayModuleOptions {
   readonly batchMax: number;
   /** Requests per second per client address before 429; unlimited when absent. */
   readonly rateLimit?: RateLimitOptions;
+  /** Valkey, where each Idempotency-Key is bound to the fingerprint of its first request (IdempotencyStore). */
+  readonly valkey: { readonly url: string; readonly username?: string; readonly password?: string };
+  /** How long a key stays bound: at least the consumers' DEDUP_TTL_SECONDS. */
+  readonly idempotencyTtlSeconds: number;
   /** A forwarder made elsewhere (a test's fake relay), closed by the module on shutdown; by default one for `relayUrl`. */
   readonly forwarder?: RelayForwarder;
 }
@@ -93,6 +99,24 @@ export class GatewayModule implements NestModule {
               batchConcurrency: gateway.relayBatchConcurrency,
               logger,
             }),
+        },
+        {
+          provide: IdempotencyStore,
+          inject: [GATEWAY_OPTIONS],
+          useFactory: ({ valkey, requestTimeoutMs, idempotencyTtlSeconds }: GatewayModuleOptions) =>
+            new IdempotencyStore(
+              // While Valkey is away a claim fails at the first failed reconnect or within a short
+              // timeout, and the request goes on unchecked (GatewayService.claim): never held for an
+              // outage's length. (The offline queue stays: claims sent while connecting wait for it.)
+              new Valkey(valkey.url, {
+                username: valkey.username,
+                password: valkey.password,
+                connectionName: 'gateway',
+                maxRetriesPerRequest: 0,
+                commandTimeout: Math.min(IDEMPOTENCY_CLAIM_TIMEOUT_MS, requestTimeoutMs),
+              }),
+              idempotencyTtlSeconds,
+            ),
         },
         GatewayService,
       ],

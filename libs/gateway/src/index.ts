@@ -4,6 +4,7 @@ export * from './gateway.constants';
 export * from './gateway.metrics';
 export * from './gateway.module';
 export * from './gateway.service';
+export * from './idempotency-store';
 export * from './rate-limiter';
 export * from './relay-forwarder';
 export * from './scenario-events.controller';

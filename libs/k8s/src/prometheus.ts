@@ -1,3 +1,4 @@
+import { alertRuleFile } from '@oleada/dashboards';
 import { PART_OF } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { pinned } from './versions';
@@ -14,6 +15,9 @@ export const PROMETHEUS_PORT = 9090;
 const PROMETHEUS_UID = 65534;
 /** The scrape job of the Oleada apps. */
 export const PROMETHEUS_APPS_JOB = 'oleada';
+
+/** Where the chart's server reads the alert rules (`serverFiles['alerting_rules.yml']`, libs/dashboards' rules). */
+export const PROMETHEUS_ALERT_RULES_PATH = '/etc/config/alerting_rules.yml';
 
 /** In-cluster URL of the release's server in `namespace`. */
 export function prometheusServerUrl(namespace: string): string {
@@ -48,6 +52,19 @@ export function appsScrapeJob(namespace: string): Record<string, unknown> {
   };
 }
 
+/** 15 s: the interval Grafana assumes for `$__rate_interval` when the data source names none. */
+const PROMETHEUS_GLOBAL = { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '1m' } as const;
+
+/**
+ * `prometheus.yml` for a server that reads its own files (the local cluster's, run from the binary
+ * `tools/cluster/build.sh prometheus` builds): the chart's global settings, scrape job and rule
+ * file, the rules at `ruleFile` (write them with `alertRulesYaml({ job: PROMETHEUS_APPS_JOB })` from
+ * @oleada/dashboards, or `node libs/dashboards/dist/cli/alert-rules.js`).
+ */
+export function prometheusConfig(props: { readonly appNamespace: string; readonly ruleFile: string }): Record<string, unknown> {
+  return { global: { ...PROMETHEUS_GLOBAL }, rule_files: [props.ruleFile], scrape_configs: [appsScrapeJob(props.appNamespace)] };
+}
+
 export interface PrometheusHelmValuesProps {
   /** The namespace whose app pods are scraped. */
   readonly appNamespace: string;
@@ -59,7 +76,8 @@ export interface PrometheusHelmValuesProps {
  * Values for prometheus-community/prometheus ({@link PROMETHEUS_CHART_VERSION}): the server alone
  * (no Alertmanager, Pushgateway, kube-state-metrics or node exporter), data on an emptyDir like
  * Grafana's, a short retention, restricted security, and one scrape job (the apps) in place of the
- * chart's cluster-wide defaults.
+ * chart's cluster-wide defaults, and the alert rules of libs/dashboards (no Alertmanager: alerts are
+ * read from the server's `/api/v1/alerts`).
  */
 export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<string, unknown> {
   return {
@@ -68,8 +86,7 @@ export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<s
     'prometheus-node-exporter': { enabled: false },
     'prometheus-pushgateway': { enabled: false },
     server: {
-      // 15 s: the interval Grafana assumes for `$__rate_interval` when the data source names none.
-      global: { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '1m' },
+      global: PROMETHEUS_GLOBAL,
       retention: props.retention ?? '2d',
       persistentVolume: { enabled: false },
       emptyDir: { sizeLimit: '2Gi' },
@@ -80,6 +97,11 @@ export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<s
       containerSecurityContext: restrictedContainerSecurityContext(),
     },
     configmapReload: { prometheus: { containerSecurityContext: restrictedContainerSecurityContext() } },
-    serverFiles: { 'prometheus.yml': { scrape_configs: [appsScrapeJob(props.appNamespace)] } },
+    serverFiles: {
+      // The chart mounts its ConfigMap (these keys) at /etc/config; rule_files is set in full because
+      // Helm replaces lists, and the chart's default names files that are not there.
+      'prometheus.yml': { rule_files: [PROMETHEUS_ALERT_RULES_PATH], scrape_configs: [appsScrapeJob(props.appNamespace)] },
+      'alerting_rules.yml': alertRuleFile({ job: PROMETHEUS_APPS_JOB }),
+    },
   };
 }

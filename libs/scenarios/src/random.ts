@@ -25,3 +25,22 @@ export function weightedPick<T extends { readonly weight: number }>(items: reado
 export function intBetween(min: number, max: number, random: () => number): number {
   return min + Math.floor(random() * (max - min + 1));
 }
+
+/**
+ * The random source of one event's decisions: seeded by the event id (FNV-1a of its characters)
+ * and `seed`, so every writer, both broker paths and every redelivery or retry of the same event
+ * draw the same numbers and decide the same. A per-process generator would let two writers
+ * declare different winners for the same event.
+ */
+export function eventRandom(eventId: string, seed = 0): () => number {
+  // Hashed on the first draw only: most scenarios route without drawing.
+  let draw: (() => number) | undefined;
+  return () => {
+    if (!draw) {
+      let hash = 0x811c9dc5 ^ (seed >>> 0);
+      for (let i = 0; i < eventId.length; i++) hash = Math.imul(hash ^ eventId.charCodeAt(i), 0x01000193);
+      draw = seededRandom(hash);
+    }
+    return draw();
+  };
+}

@@ -1,3 +1,4 @@
+import { env } from '@oleada/shared';
 import { blackfridayScenario } from './blackfriday/blackfriday.scenario';
 import { olympicsScenario } from './olympics/olympics.scenario';
 import type { AnyScenario } from './scenario';
@@ -15,6 +16,20 @@ export function getScenario(name: string): AnyScenario {
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (!scenario) throw new Error(`unknown scenario "${name}" (known: ${scenarioNames().join(', ')})`);
   return scenario;
+}
+
+/**
+ * The `SCENARIOS` variable of an app's configuration: a comma-separated list of known scenario names
+ * (the default scenario when unset), so an unknown name is reported with the other bad variables.
+ */
+export function scenariosVariable() {
+  return env
+    .list()
+    .default([DEFAULT_SCENARIO])
+    .superRefine((names, context) => {
+      const unknown = names.filter((name) => !SCENARIOS.some((s) => s.name === name));
+      if (unknown.length > 0) context.addIssue({ code: 'custom', message: `unknown scenario ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${scenarioNames().join(', ')})` });
+    });
 }
 
 /** Resolves a `SCENARIOS` list; unknown names are an error naming them. */

@@ -64,7 +64,10 @@ export interface ScenarioDefinition<Body = unknown, Message = unknown, Rec = unk
   readonly partitions: number;
   /** Durable queue (RabbitMQ) per topic name, and its dead-letter queue. */
   readonly queues: { readonly deadLetter: string };
-  /** Chooses the topic for a message (the writer decides; `random` is injectable for tests). */
+  /**
+   * Chooses the topic for a message (the writer decides). `random` is the event's own source
+   * (eventRandom of its id and the writer's seed), so the choice follows from the event alone.
+   */
   route(message: Message, random: () => number): string;
   /** Partition key: records with the same key stay in order. */
   partitionKey(message: Message): string;

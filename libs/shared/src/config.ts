@@ -25,6 +25,8 @@ export const env = {
         .pipe(z.array(z.string()).min(1)),
     ),
   url: () => z.preprocess(blankToUndefined, z.url()),
+  /** An address to listen on (IPv4 or IPv6, no names). */
+  address: () => z.preprocess(blankToUndefined, z.union([z.ipv4(), z.ipv6()])),
   logLevel: () =>
     z.preprocess(blankToUndefined, z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])).default('info'),
 };
@@ -34,25 +36,49 @@ export const baseConfigShape = {
   SERVICE_NAME: env.string().optional(),
   LOG_LEVEL: env.logLevel(),
   PORT: env.port().default(8080),
+  /** Address every port of the app listens on: every address in a pod; local runs set 127.0.0.1. */
+  HOST: env.address().default('0.0.0.0'),
   SHUTDOWN_TIMEOUT_MS: env.positiveInt().default(10_000),
 };
 
 /**
- * Validates `source` (the process environment by default) against `shape` and returns the typed
- * result. Every problem is reported at once, each naming its variable.
+ * A check across variables (e.g. which broker variables BROKER requires) over the variables of its
+ * own `shape`. It runs whenever those are valid, even when other variables are not, so one start
+ * reports every problem instead of one group per run.
+ */
+export interface ConfigRule {
+  readonly shape: z.ZodRawShape;
+  problems(config: Record<string, unknown>): string[];
+}
+
+/** A ConfigRule typed by its shape. */
+export function configRule<Shape extends z.ZodRawShape>(shape: Shape, problems: (config: z.infer<z.ZodObject<Shape>>) => string[]): ConfigRule {
+  return { shape, problems: problems as ConfigRule['problems'] };
+}
+
+/**
+ * Validates `source` (the process environment by default) against `shape` and `rules`, and returns
+ * the typed result. Every problem is reported at once, each naming its variable.
  */
 export function loadConfig<Shape extends z.ZodRawShape>(
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
+  rules: readonly ConfigRule[] = [],
 ): z.infer<z.ZodObject<Shape>> {
   const result = z.object(shape).safeParse(source);
-  if (result.success) return result.data;
-  const problems = result.error.issues.map((issue) => {
-    const variable = issue.path.join('.') || '(environment)';
-    const value = source[String(issue.path[0])];
-    const detail = value === undefined || value === '' ? 'is required but not set' : `is invalid: ${issue.message}`;
-    return `${variable} ${detail}`;
-  });
+  const problems = result.success
+    ? []
+    : result.error.issues.map((issue) => {
+        const variable = issue.path.join('.') || '(environment)';
+        const value = source[String(issue.path[0])];
+        const detail = value === undefined || value === '' ? 'is required but not set' : `is invalid: ${issue.message}`;
+        return `${variable} ${detail}`;
+      });
+  for (const rule of rules) {
+    const part = z.object(rule.shape).safeParse(source);
+    if (part.success) problems.push(...rule.problems(part.data));
+  }
+  if (result.success && problems.length === 0) return result.data;
   throw new ConfigError(problems);
 }
 
@@ -61,9 +87,10 @@ export function loadConfigOrExit<Shape extends z.ZodRawShape>(
   app: string,
   shape: Shape,
   source: NodeJS.ProcessEnv = process.env,
+  rules: readonly ConfigRule[] = [],
 ): z.infer<z.ZodObject<Shape>> {
   try {
-    return loadConfig(shape, source);
+    return loadConfig(shape, source, rules);
   } catch (error) {
     if (error instanceof ConfigError) {
       process.stderr.write(`${app}: ${error.message}\n`);

@@ -1,6 +1,6 @@
 /**
  * The name of every Prometheus metric Oleada's apps export. The apps register their metrics under
- * these names and the pipeline dashboard (libs/dashboards) queries them, so the two cannot drift.
+ * these names and the pipeline dashboard and alert rules (libs/dashboards) query them, so they cannot drift.
  */
 export const METRIC_NAMES = {
   /** counter {scenario, kind, status}: gateway requests by HTTP status. */
@@ -11,6 +11,8 @@ export const METRIC_NAMES = {
   gatewayRequestDuration: 'oleada_gateway_request_duration_seconds',
   /** gauge: requests in flight in the gateway. */
   gatewayInFlight: 'oleada_gateway_in_flight',
+  /** counter {scenario}: keyed requests forwarded without binding their Idempotency-Key (Valkey did not answer). */
+  gatewayIdempotencyUnchecked: 'oleada_gateway_idempotency_unchecked_total',
   /** counter {scenario, status}: events the relay handled, by the HTTP status each got (alone or in a batch). */
   relayRequests: 'oleada_relay_requests_total',
   /** histogram {scenario, code}: relay → writer gRPC call latency (one event, or one batch: code = its worst outcome). */
@@ -29,6 +31,8 @@ export const METRIC_NAMES = {
   consumerLag: 'oleada_consumer_lag',
   /** histogram: one batch applied to Valkey. */
   valkeyApplyDuration: 'oleada_valkey_apply_duration_seconds',
+  /** gauge {dependency}: 1 while the process's readiness check of that dependency (valkey, broker) is up, else 0. */
+  dependencyUp: 'oleada_dependency_up',
 } as const;
 
 export type MetricName = (typeof METRIC_NAMES)[keyof typeof METRIC_NAMES];

@@ -1,4 +1,6 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Health } from './health';
+import { METRIC_NAMES } from './metric-names';
 
 export type { Counter, Gauge, Histogram };
 
@@ -24,6 +26,23 @@ export class Metrics {
 
   histogram<L extends string>(name: string, help: string, labelNames: readonly L[] = [], buckets = LATENCY_BUCKETS): Histogram<L> {
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  /**
+   * `oleada_dependency_up{dependency}` from `health`'s checks, read at each scrape: an alert can name
+   * the dependency a process lost (readiness alone says only that one is down). Once per registry.
+   */
+  watchDependencies(health: Health): void {
+    if (this.registry.getSingleMetric(METRIC_NAMES.dependencyUp)) return;
+    new Gauge({
+      name: METRIC_NAMES.dependencyUp,
+      help: 'Whether the readiness check of a dependency is up (1) or down (0)',
+      labelNames: ['dependency'],
+      registers: [this.registry],
+      collect() {
+        for (const [dependency, state] of Object.entries(health.report().checks)) this.set({ dependency }, state === 'up' ? 1 : 0);
+      },
+    });
   }
 
   render(): Promise<string> {

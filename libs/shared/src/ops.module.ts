@@ -59,7 +59,15 @@ export class OpsModule {
         { provide: OPS_SETTINGS, inject: settings.inject, useFactory: settings.useFactory },
         { provide: LOGGER, inject: [OPS_SETTINGS], useFactory: (s: OpsSettings) => createLogger(s.name, s.logLevel) },
         { provide: HEALTH, useFactory: () => new Health() },
-        { provide: METRICS, inject: [OPS_SETTINGS], useFactory: (s: OpsSettings) => new Metrics(s.name) },
+        {
+          provide: METRICS,
+          inject: [OPS_SETTINGS, HEALTH],
+          useFactory: (s: OpsSettings, health: Health) => {
+            const metrics = new Metrics(s.name);
+            metrics.watchDependencies(health);
+            return metrics;
+          },
+        },
       ],
       exports: [LOGGER, HEALTH, METRICS],
     };
@@ -67,6 +75,7 @@ export class OpsModule {
 
   /** The same from objects at hand (tests); the logger is silent unless given. */
   static forRoot(health: Health, metrics: Metrics, logger: Logger = createLogger('test', 'silent')): DynamicModule {
+    metrics.watchDependencies(health);
     return {
       module: OpsModule,
       global: true,

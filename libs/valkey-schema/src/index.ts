@@ -3,3 +3,4 @@ export * from './apply';
 export * from './function';
 export * from './keys';
 export * from './readers';
+export * from './idempotency';

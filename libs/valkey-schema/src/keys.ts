@@ -53,6 +53,14 @@ export class ScenarioKeys {
     return `${this.prefix}:seen:${eventId}`;
   }
 
+  /**
+   * The record binding an Idempotency-Key (by the event id it stands for) to the fingerprint of the
+   * first request that used it. Per scenario, never per variant: it is checked before the fan-out.
+   */
+  idempotency(requestId: string): string {
+    return `${this.prefix}:idempotency:${requestId}`;
+  }
+
   /** Pattern matching every key of this scenario (for tests and resets; never on a hot path). */
   pattern(): string {
     return `${this.prefix}:*`;

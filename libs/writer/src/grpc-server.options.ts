@@ -21,7 +21,7 @@ export function writerGrpcOptions(scenarios: readonly AnyScenario[], port: numbe
   return {
     transport: Transport.GRPC,
     options: {
-      url: `${host}:${port}`,
+      url: `${host.includes(':') ? `[${host}]` : host}:${port}`,
       package: packages,
       packageDefinition: services,
       channelOptions: { 'grpc.max_concurrent_streams': 1000 },

@@ -101,6 +101,8 @@ export class WriterModule {
             const broker = writer.broker.BROKER;
             const batchSize = metrics.histogram(METRIC_NAMES.produceBatchRecords, 'Records per produce request (Kafka) or confirmed batch (RabbitMQ)', ['broker'], [1, 5, 10, 25, 50, 100, 250, 500, 1000]);
             const produceLatency = metrics.histogram(METRIC_NAMES.produceDuration, 'Produce round trip until acks=all or every publisher confirm', ['broker', 'outcome']);
+            // Errors start at 0: an alert's rate() sees the first failed produce (a series born at 1 shows no rate).
+            produceLatency.zero({ broker, outcome: 'error' });
             return createPublisher(writer.broker, {
               name: writer.name,
               logger,

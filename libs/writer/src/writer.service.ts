@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { RpcException } from '@nestjs/microservices';
 import type { EventPublisher } from '@oleada/broker';
 import { writerBatch } from '@oleada/contracts';
-import type { AnyScenario } from '@oleada/scenarios';
+import { eventRandom, type AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, LOGGER, METRIC_NAMES, METRICS, SCENARIO_HEADER, UUID_PATTERN, uuidv7, type Logger, type Metrics } from '@oleada/shared';
 import { EVENT_PUBLISHER, WRITER_OPTIONS } from './writer.constants';
 
@@ -11,8 +11,11 @@ export interface WriterOptions {
   /** Writer name, stamped on every record (`x-writer`). */
   readonly name: string;
   readonly scenarios: readonly AnyScenario[];
-  /** Source of randomness for scenarios whose writer decides something (olympics). */
-  readonly random?: () => number;
+  /**
+   * Seeds the decisions of scenarios whose writer decides something (olympics), with each event's
+   * id: writers with the same seed decide the same for the same event. @default 0
+   */
+  readonly seed?: number;
 }
 
 /** One event's fate: a gRPC status code and, unless OK, why. */
@@ -63,7 +66,7 @@ export class WriterService {
   private idle: (() => void) | undefined;
   private readonly events;
   private readonly latency;
-  private readonly random: () => number;
+  private readonly seed: number;
   private readonly byName: ReadonlyMap<string, AnyScenario>;
   private readonly byPath: ReadonlyMap<string, AnyScenario>;
   private readonly labels = new Map<string, Readonly<Record<OutcomeLabel, { scenario: string; outcome: OutcomeLabel }>>>();
@@ -74,7 +77,7 @@ export class WriterService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) metrics: Metrics,
   ) {
-    this.random = options.random ?? Math.random;
+    this.seed = options.seed ?? 0;
     this.events = metrics.counter(METRIC_NAMES.writerEvents, 'Events handled by the writer', ['scenario', 'outcome']);
     this.latency = metrics.histogram(METRIC_NAMES.writerRpcDuration, 'From RPC arrival to broker acknowledgement', ['scenario', 'outcome']);
     this.byName = new Map(options.scenarios.map((s) => [s.name, s] as const));
@@ -117,7 +120,7 @@ export class WriterService {
     if (problem) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
     return this.publisher
       .publish({
-        topic: scenario.route(message, this.random),
+        topic: scenario.route(message, eventRandom(eventId, this.seed)),
         key: scenario.partitionKey(message),
         // A batched event arrives encoded already (the same message type): its bytes are stored as they came.
         value: encoded ?? Buffer.from(scenario.encode(message)),

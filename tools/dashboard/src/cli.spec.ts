@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { repoRoot, testPortOffset, testServers } from '@oleada/local';
+import { assertHelp, assertUsageError, repoRoot, runCli, testPortOffset, testServers } from '@oleada/local';
 import { DashboardCli } from './testing/dashboard-cli';
 
 /**
@@ -88,5 +88,21 @@ describe('npm run dashboard and its Valkey user', () => {
     assert.deepEqual(cli.stderr.trimEnd().split('\n'), [
       "[dashboard] cannot read Valkey 127.0.0.1:1: connect ECONNREFUSED 127.0.0.1:1; is `npm start` running (or is --valkey-url wrong)?",
     ]);
+  });
+});
+
+describe('the dashboard command line explains itself', () => {
+  const CLI = 'tools/dashboard/dist/cli.js';
+
+  it('--help lists its commands, options and defaults', () => {
+    assertHelp(runCli(CLI, ['serve', '--help']), ['--valkey-url', '--port', '--scenario', '--out', '--variant', '--refresh'], ['18300', '5']);
+  });
+
+  it('refuses a bad line in one line with exit 64 before serving or drawing anything', () => {
+    assertUsageError(runCli(CLI, ['serve', '--port', 'abc']), '--port');
+    assertUsageError(runCli(CLI, ['serve', '--refresh=-1']), '--refresh must be a number ≥ 0');
+    assertUsageError(runCli(CLI, ['serve', '--colour']), '--colour');
+    assertUsageError(runCli(CLI, ['png', '--scenario', 'weather']), 'png needs --scenario and --out');
+    assertUsageError(runCli(CLI, ['draw']), 'draw');
   });
 });

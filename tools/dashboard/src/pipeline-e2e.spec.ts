@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { dashboardsFor, parseDashboard, pipelineSeries, type DashboardModel } from '@oleada/dashboards';
+import { alertRuleGroups, dashboardsFor, parseDashboard, pipelineSeries, type DashboardModel } from '@oleada/dashboards';
 import { LocalStack, postEvents, repoRoot, TEST_STACK_ENV, testConsumerCredential, testPortOffset, testServers, testValkey, totalMetric, waitCounted } from '@oleada/local';
 import { blackfridayScenario as scenario, canonicalRoute, seededRandom } from '@oleada/scenarios';
 import { METRIC_NAMES } from '@oleada/shared';
@@ -16,8 +16,8 @@ import { DashboardCli } from './testing/dashboard-cli';
  * Sales sent through the whole chain (gateway → relay → writers → Kafka → consumer → Valkey, each a
  * real process, Valkey requiring authentication as under `npm start`) move every Black Friday panel
  * by exactly what was accepted, both as computed and on the page `npm run dashboard` serves,
- * refreshing itself in Chromium; and every metric the pipeline dashboard queries is one the running
- * apps export, with the label values it filters on.
+ * refreshing itself in Chromium; and every metric the pipeline dashboard and the alert rules query is one the
+ * running apps export, with the label values they filter on.
  */
 const EVENTS = 150;
 /**
@@ -228,6 +228,21 @@ describe('the Black Friday dashboard after sales through the whole chain', () =>
     ]) {
       assert.ok(exprs.some((e) => e.includes(metric) && e.includes(label)), `the dashboard filters ${metric} on ${label}`);
       assert.ok(samples.some((l) => l.startsWith(`${metric}{`) && l.includes(label)), `${metric}{${label}} is exported`);
+    }
+  });
+
+  it('every series an alert rule selects exists in the running apps (error and dead-letter series at 0)', async () => {
+    const scraped = await Promise.all(stack.apps.map((app) => scrape(app.spec.port)));
+    const samples = scraped.flatMap((s) => s.samples);
+    for (const rule of alertRuleGroups().flatMap((g) => g.rules)) {
+      for (const [selector, name, matchers] of rule.expr.matchAll(/(oleada_[a-z_]+)\{([^}]*)\}/g)) {
+        // Exact matchers only: `job` is the scrape's label, a regex (`status=~"5.."`) may rightly match nothing yet.
+        const exact = [...matchers.matchAll(/(\w+)="([^"]*)"/g)].filter(([, label]) => label !== 'job').map(([, label, value]) => `${label}="${value}"`);
+        assert.ok(
+          samples.some((l) => l.startsWith(`${name}{`) && exact.every((m) => l.includes(m))),
+          `${rule.alert}: no app exports ${selector}`,
+        );
+      }
     }
   });
 });

@@ -7,6 +7,7 @@ import {
   ensureInfra,
   percentile,
   LocalStack,
+  reportPlace,
   repoRoot,
   STACK_PORTS,
   totalMetric,
@@ -157,13 +158,13 @@ export abstract class FaultTarget {
 /**
  * Everything a fault test needs: Kafka and Valkey (AOF with fsync on every write, ACL users) on
  * the suite's ports, the whole stack as real processes, an admin Valkey client to read the
- * aggregates, and the results book that writes docs/reliability.md.
+ * aggregates, and the results book that writes the report (docs/reliability.md when asked for).
  */
 export class FaultSuite extends FaultTarget {
   readonly logDir = join(repoRoot(), '.cache/run/logs-faults');
+  /** The report: .cache/reports/faults (OLEADA_REPORT_DIR); docs/reliability.md only with OLEADA_WRITE_DOCS=1. */
   readonly results = new ResultsBook(
-    join(repoRoot(), '.cache/faults/results.json'),
-    join(repoRoot(), 'docs/reliability.md'),
+    reportPlace('faults', 'docs'),
     `${cpus().length} CPUs shared with other work (load average ${loadavg()[0].toFixed(1)} at start), Node ${process.version}`,
   );
   private infra: Infra | undefined;
@@ -201,6 +202,8 @@ export class FaultSuite extends FaultTarget {
   }
 
   async start(): Promise<void> {
+    // Asked to refresh docs/reliability.md from a filtered run: refused now, not after minutes of faults.
+    this.results.checkPublishable();
     // Fresh servers on the suite's own ports; a server already there is an error, never reused.
     this.infra = await ensureInfra({
       fresh: true,
@@ -215,8 +218,8 @@ export class FaultSuite extends FaultTarget {
       portOffset: STACK_OFFSET,
       logDir: this.logDir,
       groupId: 'oleada-faults',
-      // Only the consumer reads these; the others ignore them.
-      env: { ...valkeyClientEnv(this.credentials.consumer) },
+      valkeyCredential: this.credentials.consumer,
+      gatewayValkeyCredential: this.credentials.gateway,
     });
     await this.stackHandle.start();
   }
@@ -236,7 +239,7 @@ export class FaultSuite extends FaultTarget {
         name,
         app: 'gateway',
         port: STACK_PORTS.gateway + EXTRA_GATEWAY_OFFSET + offset,
-        env: { LOG_LEVEL: 'warn', RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + STACK_OFFSET}`, ...env },
+        env: { LOG_LEVEL: 'warn', RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + STACK_OFFSET}`, VALKEY_URL: this.valkey.url, ...valkeyClientEnv(this.credentials.gateway), ...env },
       },
       repoRoot(),
       this.logDir,

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { writeReportFile, type ReportPlace } from '@oleada/local';
 
 /** One fault the suite caused, and what the pipeline made of the events sent through it. */
 export interface FaultRow {
@@ -44,6 +45,9 @@ export interface Results {
   attacks: Record<string, AttackRow>;
 }
 
+/** The committed document's name, in the report place's docsDir (docs/). */
+const DOC = 'reliability.md';
+
 export const RESULTS_BEGIN = '<!-- reliability-results:begin (written by tools/faults; do not edit by hand) -->';
 export const RESULTS_END = '<!-- reliability-results:end -->';
 
@@ -79,18 +83,35 @@ export function spliceResults(doc: string, tables: string): string {
   return `${doc.slice(0, begin)}${block}${doc.slice(end + RESULTS_END.length)}`;
 }
 
+/** Rows of the measured tables in `doc` (faults and attacks together). */
+export function countResultRows(doc: string): number {
+  const begin = doc.indexOf(RESULTS_BEGIN);
+  const end = doc.indexOf(RESULTS_END);
+  if (begin < 0 || end < begin) return 0;
+  return (doc.slice(begin, end).match(/\| (?:pass|\*\*FAIL\*\*) \|$/gm) ?? []).length;
+}
+
+/** The node:test flags that run only some tests (in the test process's execArgv), or undefined. */
+export function testFilter(execArgv: readonly string[] = process.execArgv): string | undefined {
+  return execArgv.find((arg) => /^--test-(?:name-pattern|skip-pattern|only|shard)(?:=|$)/.test(arg));
+}
+
 /**
- * The results of one run: kept as JSON, and after every new row rendered into the Markdown
- * document, so the document always shows what the last run measured, failures included.
+ * The results of one run: kept as JSON, and after every new row rendered into the report's copy
+ * of the document (`<report dir>/reliability.md`), so it always shows what the run measured so
+ * far, failures included. The committed document changes only through `publish`, when asked for
+ * (OLEADA_WRITE_DOCS=1) and only from a whole run.
  */
 export class ResultsBook {
   private readonly results: Results;
 
+  /** @param place where the report goes (tools/local's reportPlace); its docsDir holds the committed reliability.md */
   constructor(
-    private readonly jsonFile: string,
-    private readonly docFile: string,
+    private readonly place: ReportPlace,
     environment: string,
   ) {
+    // Rewritten after every row, the committed page would show a partial table while the run lasts.
+    if (place.dir === place.docsDir) throw new Error(`the fault report cannot go to ${place.docsDir} itself: OLEADA_WRITE_DOCS=1 refreshes the page there after a whole run`);
     const now = new Date().toISOString();
     this.results = { startedAt: now, updatedAt: now, environment, faults: {}, attacks: {} };
   }
@@ -109,11 +130,54 @@ export class ResultsBook {
     return this.results;
   }
 
+  /** The report's document: the committed one with this run's tables. */
+  get reportFile(): string {
+    return join(this.place.dir, DOC);
+  }
+
+  /** The committed document. */
+  get docFile(): string {
+    return join(this.place.docsDir, DOC);
+  }
+
+  /** Why the committed document must not take this run's tables, or undefined when it may. */
+  partialBecause(filter = testFilter()): string | undefined {
+    if (filter) return `the run was filtered (${filter})`;
+    const committed = countResultRows(this.committed());
+    const rows = Object.keys(this.results.faults).length + Object.keys(this.results.attacks).length;
+    if (rows < committed) return `it has ${rows} rows where the committed tables have ${committed}`;
+    return undefined;
+  }
+
+  /** Throws when the committed document is asked for but this run is filtered (checked before the run starts). */
+  checkPublishable(filter = testFilter()): void {
+    if (this.place.writeDocs && filter) throw new Error(`OLEADA_WRITE_DOCS=1 refreshes ${this.docFile} from a whole run only: this one is filtered (${filter})`);
+  }
+
+  /**
+   * Refreshes the committed document when asked for (OLEADA_WRITE_DOCS=1); throws, writing
+   * nothing, when the run was partial: a filtered run would leave the page with only its rows.
+   */
+  publish(filter = testFilter()): string | undefined {
+    if (!this.place.writeDocs) return undefined;
+    const partial = this.partialBecause(filter);
+    if (partial) throw new Error(`not rewriting ${this.docFile}: ${partial}; this run's tables are in ${this.reportFile}`);
+    writeFileSync(this.docFile, this.render());
+    return this.docFile;
+  }
+
+  private committed(): string {
+    return existsSync(this.docFile) ? readFileSync(this.docFile, 'utf8') : '# Reliability\n';
+  }
+
+  private render(): string {
+    return spliceResults(this.committed(), renderResults(this.results));
+  }
+
   private flush(): void {
     this.results.updatedAt = new Date().toISOString();
-    mkdirSync(dirname(this.jsonFile), { recursive: true });
-    writeFileSync(this.jsonFile, `${JSON.stringify(this.results, null, 2)}\n`);
-    const doc = existsSync(this.docFile) ? readFileSync(this.docFile, 'utf8') : '# Reliability\n';
-    writeFileSync(this.docFile, spliceResults(doc, renderResults(this.results)));
+    const report = { ...this.place, writeDocs: false };
+    writeReportFile(report, 'results.json', `${JSON.stringify(this.results, null, 2)}\n`);
+    writeReportFile(report, DOC, this.render());
   }
 }

@@ -1,4 +1,10 @@
+import assert from 'node:assert/strict';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import type { AnyScenario } from '@oleada/scenarios';
+import { EXIT_USAGE } from './cli-args';
+import { repoRoot } from './infra/paths';
 import Valkey from 'iovalkey';
 
 const HOW = 'run the tests with `npm test` (tools/scripts/run-tests.mjs starts the servers)';
@@ -82,4 +88,82 @@ export function testPortOffset(base: number): number {
   const extra = Number(process.env.OLEADA_TEST_PORT_OFFSET ?? 0);
   if (!Number.isInteger(extra) || extra < 0) throw new Error(`OLEADA_TEST_PORT_OFFSET=${process.env.OLEADA_TEST_PORT_OFFSET} is not a port offset`);
   return base + extra;
+}
+
+/** A built command line (`tools/…/dist/….js`, from the repository root) run to its end. */
+export function runCli(script: string, args: readonly string[], env: Readonly<Record<string, string>> = {}): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, [join(repoRoot(), script), ...args], { cwd: repoRoot(), encoding: 'utf8', env: { ...process.env, ...env }, timeout: 120_000 });
+}
+
+/** --help answered: exit 0, every option listed, each default shown. */
+export function assertHelp(run: SpawnSyncReturns<string>, options: readonly string[], defaults: readonly string[]): void {
+  assert.equal(run.status, 0, run.stderr);
+  assert.match(run.stdout, /^usage: /);
+  for (const option of [...options, '--help']) assert.ok(run.stdout.includes(`${option} `), `--help lists ${option}:\n${run.stdout}`);
+  for (const value of defaults) assert.ok(run.stdout.includes(`(default: ${value})`), `--help shows the default ${value}:\n${run.stdout}`);
+}
+
+/** A command line refused: exit 64, nothing on stdout, one line on stderr naming `what`, no stack. */
+export function assertUsageError(run: SpawnSyncReturns<string>, what: string): void {
+  assert.equal(run.status, EXIT_USAGE, `exit ${run.status}; stderr: ${run.stderr}`);
+  assert.equal(run.stdout, '', 'nothing started, nothing printed on stdout');
+  assert.equal(run.stderr.trimEnd().split('\n').length, 1, `one line: ${run.stderr}`);
+  assert.ok(run.stderr.includes(what), `names ${what}: ${run.stderr}`);
+  assert.doesNotMatch(run.stderr, /\n\s+at |ERR_PARSE_ARGS/);
+}
+
+/** `a.b.c.d` or `[v6]` from /proc/net/tcp's hex (each 32-bit word in host, little-endian, order). */
+function procAddress(hex: string): string {
+  const words = hex.match(/.{8}/g) ?? [];
+  const bytes = words.flatMap((w) => (w.match(/../g) ?? []).reverse().map((b) => parseInt(b, 16)));
+  if (bytes.length === 4) return bytes.join('.');
+  const groups = Array.from({ length: 8 }, (_, i) => ((bytes[2 * i] << 8) | bytes[2 * i + 1]).toString(16));
+  // Uncompressed but for the two addresses that matter here: every address and loopback.
+  const text = groups.join(':');
+  return `[${text === '0:0:0:0:0:0:0:0' ? '::' : text === '0:0:0:0:0:0:0:1' ? '::1' : text}]`;
+}
+
+/**
+ * Every TCP address `pid` listens on (`127.0.0.1:18080`, `0.0.0.0:15051`, `[::]:8080`), from its
+ * socket descriptors and the kernel's socket tables (Linux /proc).
+ */
+export function listeningAddresses(pid: number): string[] {
+  const inodes = new Set<string>();
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      const socket = /^socket:\[(\d+)\]$/.exec(readlinkSync(`/proc/${pid}/fd/${fd}`));
+      if (socket) inodes.add(socket[1]);
+    } catch {
+      // closed meanwhile
+    }
+  }
+  const addresses: string[] = [];
+  for (const table of ['tcp', 'tcp6']) {
+    for (const line of readFileSync(`/proc/${pid}/net/${table}`, 'utf8').trim().split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      const [address, port] = fields[1].split(':');
+      // State 0A is LISTEN; field 10 the socket's inode.
+      if (fields[3] === '0A' && inodes.has(fields[9])) addresses.push(`${procAddress(address)}:${parseInt(port, 16)}`);
+    }
+  }
+  return addresses;
+}
+
+/**
+ * What a run must leave as it was: `git status --porcelain` of the repository, plus the size and
+ * modification time of every file under `paths` (from the root), so that rewriting a committed
+ * report with equal content shows too. A spec takes it before and after a run and compares.
+ */
+export function treeState(...paths: string[]): string {
+  const root = repoRoot();
+  const status = execFileSync('git', ['-C', root, 'status', '--porcelain'], { encoding: 'utf8' });
+  const files = paths.flatMap((path) => {
+    const full = join(root, path);
+    const names = statSync(full).isDirectory() ? readdirSync(full, { recursive: true, encoding: 'utf8' }).map((name) => join(full, name)) : [full];
+    return names.map((name) => {
+      const stat = statSync(name);
+      return `${name} ${stat.size} ${stat.mtimeMs}`;
+    });
+  });
+  return [status, ...files.sort()].join('\n');
 }

@@ -179,7 +179,7 @@ function shellScripts(dir: string): string[] {
 
 describe('shell scripts pass shellcheck', () => {
   const scripts = [...shellScripts(join(ROOT, 'infra')), ...shellScripts(join(ROOT, 'tools/images'))].concat(
-    ...['setup.sh', 'setup-test-tools.sh', 'setup-browser.sh', 'use-node.sh', 'check-generated.sh'].map((s) => join(ROOT, 'tools/scripts', s)),
+    ...['setup.sh', 'setup-test-tools.sh', 'setup-browser.sh', 'use-node.sh', 'check-generated.sh', 'build-quiet.sh', 'run-cli.sh'].map((s) => join(ROOT, 'tools/scripts', s)),
   );
 
   it(`covers every script (${scripts.length})`, () => {

@@ -28,7 +28,8 @@ const KEYS = `~${DEFAULT_NAMESPACE}:*`;
 
 /**
  * The users: the consumer reads and writes Oleada's keys and loads/calls the aggregation function;
- * Grafana only reads them; the replica authenticates to the primary. Nobody else gets in.
+ * Grafana only reads them; the gateway binds Idempotency-Keys to their first request; the replica
+ * authenticates to the primary. Nobody else gets in.
  */
 export const VALKEY_USERS = {
   consumer: {
@@ -40,6 +41,12 @@ export const VALKEY_USERS = {
     name: 'grafana',
     secretKey: 'grafana-password',
     rules: `${KEYS} resetchannels -@all +@read +@connection -@dangerous +info`,
+  },
+  gateway: {
+    name: 'gateway',
+    secretKey: 'gateway-password',
+    // Only its Idempotency-Key records (SET NX GET), nothing the dashboards read.
+    rules: `~${DEFAULT_NAMESPACE}:*:idempotency:* resetchannels -@all +set +@connection -@dangerous +info`,
   },
   replication: {
     name: 'replicator',

@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { olympics as pb } from '@oleada/contracts';
 import { operationsFor, ScenarioKeys } from '@oleada/valkey-schema';
-import { seededRandom } from '../random';
+import { uuidv5 } from '@oleada/shared';
+import { eventRandom, seededRandom } from '../random';
 import { InvalidRecordError } from '../scenario';
 import { olympicsScenario as scenario, OUTCOME_TOPICS } from './olympics.scenario';
 
@@ -53,6 +54,18 @@ describe('olympics: the writer decides, the topic carries the outcome', () => {
     assert.deepEqual(outcomes, Array.from({ length: 1000 }, () => scenario.route(message, b)), 'a seed reproduces the decisions');
     const winners = outcomes.filter((t) => t === OUTCOME_TOPICS.winners).length;
     assert.ok(winners > 0 && winners < 1000, 'both outcomes occur');
+  });
+
+  it("decides from the event: the same id and seed give the same outcome in every writer, about half win", () => {
+    const ids = Array.from({ length: 10_000 }, (_, i) => uuidv5(`participant-${i}`));
+    // Two writers (e.g. the Kafka and the RabbitMQ path), each deciding in its own order.
+    const first = new Map(ids.map((id) => [id, scenario.route(message, eventRandom(id, 7))]));
+    const second = new Map([...ids].reverse().map((id) => [id, scenario.route(message, eventRandom(id, 7))]));
+    assert.deepEqual(ids.map((id) => second.get(id)), ids.map((id) => first.get(id)));
+    const winners = [...first.values()].filter((t) => t === OUTCOME_TOPICS.winners).length;
+    assert.ok(winners > 4_700 && winners < 5_300, `${winners} of 10000 win`);
+    const reseeded = ids.filter((id) => scenario.route(message, eventRandom(id, 8)) !== first.get(id)).length;
+    assert.ok(reseeded > 4_700 && reseeded < 5_300, `another seed is another draw (${reseeded} of 10000 change)`);
   });
 
   it('aggregates each outcome per faculty and per discipline', () => {

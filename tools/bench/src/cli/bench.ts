@@ -1,16 +1,16 @@
 #!/usr/bin/env node
 /**
  * npm run bench [-- --quick] — the local stack under load, the technology comparisons, and the
- * report in docs/performance (README.md, SVG charts, results.json). See docs/performance/README.md.
+ * report (README.md, SVG charts, results.json) in `--out`, else .cache/reports/bench; the committed
+ * one in docs/performance only with --write-docs (a full run). See docs/performance/README.md.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import { createKafka } from '@oleada/broker';
-import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, KAFKA_VERSION, repoRoot, runDir, startRabbitMQ, valkeyServerBinary, type Infra, type RabbitMQHandle } from '@oleada/local';
-import { canonicalRoute, getScenario } from '@oleada/scenarios';
+import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, KAFKA_VERSION, opt, parseCli, reportPlace, repoRoot, runDir, startRabbitMQ, valkeyServerBinary, type Infra, type RabbitMQHandle } from '@oleada/local';
+import { canonicalRoute, getScenario, SCENARIOS } from '@oleada/scenarios';
 import { createLogger } from '@oleada/shared';
 import Valkey from 'iovalkey';
 import { compareHops } from '../compare/hops';
@@ -21,11 +21,11 @@ import { writeBatchLoad } from '../load/write-batches';
 import { readProfileOf, summarizeProfile, type CpuProfile } from '../measure/cpu-profile';
 import { pidListeningOn, ProcessSampler } from '../measure/processes';
 import { describeMachine, loadAverages } from '../machine';
-import { reportCharts, renderSvg } from '../report/charts';
 import { flameTree, isOwnOrPackageFrame, renderFlameGraph, widestFrames } from '../report/flame-graph';
 import { regressionRows } from '../report/regression';
-import { checkTargets, renderMarkdown, TARGETS } from '../report/markdown';
+import { checkTargets, TARGETS } from '../report/markdown';
 import type { AppProfile, BareResult, BenchReport } from '../report/model';
+import { BENCH_DOCS, baselineFile, checkWriteDocs, writeBenchReport } from '../report/write';
 import { ChildServer } from '../servers/child';
 import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
 import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
@@ -33,37 +33,44 @@ import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
 const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct'] as const;
 type Section = (typeof SECTIONS)[number];
 
-const { values: args } = parseArgs({
+/** A comma-separated list whose every item passes `ok`: the problem, or undefined. */
+const listOf = (what: string, ok: (item: string) => boolean) => (text: string) => (text.split(',').every(ok) ? undefined : `must be a comma-separated list of ${what}`);
+
+const { values: args } = parseCli({
+  usage: 'npm run bench --',
+  summary: 'The local stack under load, the technology comparisons, and the report (README.md, SVG charts, results.json).',
   options: {
-    quick: { type: 'boolean', default: false },
-    out: { type: 'string', default: 'docs/performance' },
-    scenario: { type: 'string', default: 'blackfriday' },
-    rates: { type: 'string' },
-    connections: { type: 'string', default: '64' },
-    /** Offered rate of the sustained open-loop run (the sustained target's). */
-    'sustained-rate': { type: 'string', default: String(TARGETS.sustainedRate) },
-    'port-offset': { type: 'string', default: '3000' },
-    'kafka-port': { type: 'string' },
-    'valkey-port': { type: 'string' },
-    'rabbitmq-port': { type: 'string' },
-    /** Extra node flags for every app (e.g. --max-old-space-size=128), as OLEADA_NODE_ARGS. */
-    'node-args': { type: 'string', default: process.env.OLEADA_NODE_ARGS ?? '' },
-    'no-profile': { type: 'boolean', default: false },
-    /** Keep the .cpuprofile files here (open them in Chrome DevTools); by default they are deleted. */
-    'profile-dir': { type: 'string' },
-    only: { type: 'string' },
-    /** The direct section: events per EventBatchService call, calls in flight, seconds. */
-    'direct-batch': { type: 'string', default: '50' },
-    'direct-concurrency': { type: 'string', default: '16' },
-    'direct-seconds': { type: 'string', default: '20' },
-    /** Events/s the direct section offers (open loop); closed loop without it. */
-    'direct-rate': { type: 'string' },
-    /** Extra environment for every app of the direct section, `NAME=value,NAME=value` (e.g. LINGER_MS=5). */
-    'app-env': { type: 'string' },
-    /** Writer processes of the direct section (3, as npm start runs them, by default). */
-    'direct-writers': { type: 'string' },
-    /** The results.json to compare with; by default the one this run replaces in --out. */
-    baseline: { type: 'string' },
+    quick: opt.flag('short steps, no CPU profile (~2 minutes)'),
+    out: opt.string('where the report goes', { valueName: 'DIR', defaultText: '.cache/reports/bench' }),
+    'write-docs': opt.flag('also rewrite the committed report in docs/performance (a full run only)'),
+    scenario: opt.choice('scenario whose events are sent', SCENARIOS.map((s) => s.name), { default: 'blackfriday' }),
+    rates: opt.string('offered rates of the sweep, events/s', { valueName: 'N,N,…', check: listOf('rates', (r) => Number(r) > 0), defaultText: 'the built-in sweep' }),
+    connections: opt.int('connections of the load generator', { default: 64, min: 1 }),
+    'sustained-rate': opt.int('offered rate of the sustained run, events/s', { default: TARGETS.sustainedRate, min: 1 }),
+    'port-offset': opt.int("added to the stacks' local ports", { default: 3000, min: 0, max: 40_000 }),
+    'kafka-port': opt.port('Kafka', { defaultText: String(DEFAULT_PORTS.kafka) }),
+    'valkey-port': opt.port('Valkey', { defaultText: String(DEFAULT_PORTS.valkey) }),
+    'rabbitmq-port': opt.port('RabbitMQ', { defaultText: String(DEFAULT_RABBITMQ_PORT) }),
+    'node-args': opt.string('extra node flags for every app, as OLEADA_NODE_ARGS', { default: process.env.OLEADA_NODE_ARGS ?? '', valueName: 'FLAGS' }),
+    'no-profile': opt.flag('skip the CPU profile section'),
+    'profile-dir': opt.string('keep the .cpuprofile files here (deleted otherwise)', { valueName: 'DIR' }),
+    only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct' }),
+    'direct-batch': opt.int('direct: events per EventBatchService call', { default: 50, min: 1 }),
+    'direct-concurrency': opt.int('direct: calls in flight', { default: 16, min: 1 }),
+    'direct-seconds': opt.int('direct: seconds', { default: 20, min: 1 }),
+    'direct-rate': opt.int('direct: offered events/s (open loop)', { min: 1, defaultText: 'closed loop' }),
+    'app-env': opt.string('direct: extra environment for every app', { valueName: 'NAME=V,…', check: listOf('NAME=value pairs', (p) => /^[A-Z_][A-Z0-9_]*=/.test(p)) }),
+    'direct-writers': opt.int('direct: writer processes', { min: 1, max: 3, defaultText: '3' }),
+    baseline: opt.string('the results.json to compare with', { valueName: 'FILE', defaultText: "the previous run's in the report directory, else the committed one" }),
+  },
+  // A partial run with --write-docs (or a bad OLEADA_WRITE_DOCS) is a usage error, found before anything starts.
+  check: (values) => {
+    try {
+      checkWriteDocs(reportPlace('bench', BENCH_DOCS, { out: values.out, writeDocs: values['write-docs'] || undefined }), { quick: Boolean(values.quick), only: values.only });
+      return undefined;
+    } catch (error) {
+      return (error as Error).message;
+    }
   },
 });
 
@@ -85,9 +92,10 @@ const plan = {
   valkeySeconds: quick ? 3 : 8,
   profileSeconds: 20,
 };
+// Where the report goes (checked with the command line above).
+const place = reportPlace('bench', BENCH_DOCS, { out: args.out, writeDocs: args['write-docs'] || undefined });
 // `direct` is a tool for the writer path, run when asked for (--only direct).
 const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => s !== 'direct' && !(s === 'profile' && (quick || args['no-profile']))));
-for (const section of only) if (!SECTIONS.includes(section)) throw new Error(`--only: unknown section "${section}" (known: ${SECTIONS.join(', ')})`);
 
 const nodeArgs = (args['node-args'] as string).trim();
 /** The stack variants, each with the --node-args flags. */
@@ -162,7 +170,6 @@ async function section<T>(name: Section, failures: Array<{ section: string; erro
 async function main(): Promise<void> {
   const began = Date.now();
   const scenario = getScenario(args.scenario as string);
-  const outDir = resolve(repoRoot(), args.out as string);
   const loadBefore = loadAverages();
   log(`load average before: ${loadBefore.map((v) => v.toFixed(2)).join(', ')}${quick ? ' (quick run)' : ''}`);
   const servers = await infraFor();
@@ -348,7 +355,7 @@ async function main(): Promise<void> {
     });
 
     const loadAfter = loadAverages();
-    const previous = readBaseline((args.baseline as string | undefined) ?? join(outDir, 'results.json'));
+    const previous = readBaseline(baselineFile(place, args.baseline as string | undefined));
     const partial = { sweep, sustained, sustainedOffered, writers, brokers, quick };
     const report: BenchReport = {
       generatedAt: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
@@ -382,8 +389,8 @@ async function main(): Promise<void> {
       regression: previous && regressionRows(previous, { sustained, sustainedOffered, profileRun, sweep, bare, direct }),
       failures,
     };
-    await writeReport(report, outDir, flameGraphs);
-    printSummary(report, outDir);
+    const written = await writeBenchReport(report, place, flameGraphs);
+    printSummary(report, written);
     if (failures.length) process.exitCode = 1;
   } finally {
     valkey.disconnect();
@@ -439,23 +446,8 @@ function gitCommit(): string | undefined {
   }
 }
 
-async function writeReport(report: BenchReport, outDir: string, flameGraphs: ReadonlyMap<string, string>): Promise<void> {
-  mkdirSync(outDir, { recursive: true });
-  const charts: string[] = [];
-  for (const [file, svg] of flameGraphs) {
-    writeFileSync(join(outDir, file), svg);
-    charts.push(file);
-  }
-  for (const { file, spec } of reportCharts(report)) {
-    writeFileSync(join(outDir, file), await renderSvg(spec));
-    writeFileSync(join(outDir, file.replace(/\.svg$/, '.vl.json')), `${JSON.stringify(spec, null, 2)}\n`);
-    charts.push(file);
-  }
-  writeFileSync(join(outDir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(outDir, 'README.md'), renderMarkdown(report, charts));
-}
-
-function printSummary(report: BenchReport, outDir: string): void {
+/** The summary on stdout; `reports` are the README.md files written (this run's, and the docs' when asked). */
+function printSummary(report: BenchReport, reports: readonly string[]): void {
   const lines = ['', `Oleada benchmark (${report.quick ? 'quick' : 'full'}, ${report.minutes.toFixed(1)} min, load average ${report.loadAverage.before.map((v) => v.toFixed(2)).join(' ')} → ${report.loadAverage.after.map((v) => v.toFixed(2)).join(' ')})`];
   for (const r of report.sweep) {
     lines.push(
@@ -473,7 +465,8 @@ function printSummary(report: BenchReport, outDir: string): void {
   if (report.bare) lines.push(`  bare Node HTTP upper bound: ${report.bare.requestsPerSecond.toFixed(0)} req/s${report.sustained ? ` (Oleada ${((report.sustained.acceptedRate / report.bare.requestsPerSecond) * 100).toFixed(1)} % of it)` : ''}`);
   for (const t of report.targets) lines.push(`  target ${t.met === undefined ? 'NOT MEASURED' : t.met ? 'MET   ' : 'MISSED'}  ${t.target}: ${t.measured}`);
   for (const f of report.failures) lines.push(`  section ${f.section} FAILED: ${f.error.split('\n')[0]}`);
-  lines.push(`  report: ${relative(process.cwd(), join(outDir, 'README.md')) || join(outDir, 'README.md')}`, '');
+  for (const file of reports) lines.push(`  report: ${relative(process.cwd(), file) || file}`);
+  lines.push('');
   process.stdout.write(lines.join('\n'));
 }
 

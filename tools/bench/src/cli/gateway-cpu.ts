@@ -13,19 +13,21 @@ import { spawn } from 'node:child_process';
 import { createServer } from 'node:http';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
+import { opt, parseCli } from '@oleada/local';
 import { blackfridayScenario, canonicalRoute, seededRandom } from '@oleada/scenarios';
 import { readProcess } from '../measure/processes';
 
-const { values: args } = parseArgs({
+const { values: args } = parseCli({
+  usage: 'node tools/bench/dist/cli/gateway-cpu.js',
+  summary: "The gateway's own CPU-ms per request against a fake relay, at a fixed rate and at saturation.",
   options: {
-    port: { type: 'string', default: '21080' },
-    rate: { type: 'string', default: '1000' },
-    seconds: { type: 'string', default: '10' },
-    connections: { type: 'string', default: '32' },
-    gateway: { type: 'string', default: resolve(__dirname, '../../../../apps/gateway/dist/main.js') },
-    'node-args': { type: 'string', default: '' },
+    port: opt.port("the gateway's port (the fake relay's is the next)", { default: 21080 }),
+    rate: opt.int('offered requests/s of the fixed-rate run', { default: 1000, min: 1 }),
+    seconds: opt.int('seconds of each run', { default: 10, min: 1 }),
+    connections: opt.int('connections of the load', { default: 32, min: 1 }),
+    gateway: opt.string("the gateway's main.js", { default: resolve(__dirname, '../../../../apps/gateway/dist/main.js'), defaultText: 'apps/gateway/dist/main.js', valueName: 'FILE' }),
+    'node-args': opt.string('extra node flags for the gateway (--node-args=--cpu-prof)', { default: '', valueName: 'FLAGS' }),
   },
 });
 const port = Number(args.port);

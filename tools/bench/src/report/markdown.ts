@@ -290,7 +290,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
   out.push('');
   out.push(
     `Written by \`${report.command}\` on ${report.generatedAt}${report.commit ? ` at ${report.commit}` : ''} (${report.quick ? 'quick run' : 'full run'}, ${n(report.minutes, 1)} min, scenario \`${report.scenario}\`). ` +
-      'Every figure below comes from that run; run it again to regenerate this page, its charts and `results.json`.',
+      'Every figure below comes from that run; `npm run bench -- --write-docs` (a full run) regenerates this page, its charts and `results.json`.',
   );
   out.push('');
   out.push('## Targets');
@@ -561,14 +561,15 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
   out.push('## Commands');
   out.push('');
   out.push('```bash');
-  out.push('npm run bench                 # this report: every comparison, ~10 minutes');
-  out.push('npm run bench -- --quick      # shorter steps and fewer rates, ~2 minutes');
+  out.push('npm run bench                   # every comparison, ~10 minutes; the report goes to .cache/reports/bench');
+  out.push('npm run bench -- --quick        # shorter steps and fewer rates, ~2 minutes (.cache/reports/bench too)');
+  out.push('npm run bench -- --write-docs   # a full run that also rewrites this page (docs/performance)');
   out.push(`${report.command}   # the command that wrote this page`);
   out.push('```');
   out.push('');
   out.push(
     'Options: `--rates 500,1000,1500` (offered rates of the sweep), `--connections 64` (saturation), `--scenario`, `--port-offset 3000` (app ports), ' +
-      '`--kafka-port`/`--valkey-port` (servers to start or reuse; `KAFKA_BROKERS` and `VALKEY_URL` point it at running ones), `--out <dir>`, `--no-profile`, `--profile-dir <dir>` (keep the .cpuprofile files), ' +
+      '`--kafka-port`/`--valkey-port` (servers to start or reuse; `KAFKA_BROKERS` and `VALKEY_URL` point it at running ones), `--out <dir>` (the report directory; `.cache/reports/bench` by default), `--write-docs` (refresh docs/performance too; full runs only), `--no-profile`, `--profile-dir <dir>` (keep the .cpuprofile files), ' +
       '`--only sweep,valkey,hops,writers,brokers,profile,bare`, `--baseline <results.json>` (compare with that run instead of the previous one in `--out`).',
   );
   out.push('');

@@ -1,30 +1,35 @@
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { canonicalRoute, getScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
+import { canonicalRoute, getScenario, SCENARIOS, seededRandom, type AnyScenario } from '@oleada/scenarios';
 import { meanFields, readAggregates, ScenarioKeys, type AggregateSnapshot } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
-import { ensureInfra, repoRoot, runDir, stopRecordedServers, valkeyClientEnv, type ValkeyCredential } from '../infra';
+import { opt, parseCli } from '../cli-args';
+import { describeInfra, ensureInfra, repoRoot, runDir, stopRecordedServers, valkeyClientEnv, type ValkeyCredential } from '../infra';
 import { percentile, postEvents, totalMetric, waitCounted } from '../load';
-import { LocalStack, STACK_BROKERS, type StackBroker, type StackPath } from '../stack';
+import { LocalStack, STACK_BROKERS, type StackPath } from '../stack';
 
 /** Where the demo's servers listen, and what it adds to the apps' local ports (18780 for the gateway). */
 const DEMO_PORTS = { kafka: 38092, valkey: 38379, rabbitmq: 38673, appOffset: 700 } as const;
 
-const { values: args } = parseArgs({
+const { values: args } = parseCli({
+  usage: 'npm run demo --',
+  summary:
+    'Starts Kafka, Valkey (and RabbitMQ) and every app of its own on loopback, sends sample events through the chain,\n' +
+    'prints what Valkey counted and draws the dashboard as a PNG in .cache/dashboard/, then stops what it started.',
   options: {
-    scenario: { type: 'string', default: 'blackfriday' },
-    broker: { type: 'string', default: 'kafka' },
-    events: { type: 'string', default: '10000' },
-    concurrency: { type: 'string', default: '64' },
-    seed: { type: 'string', default: '20261128' },
+    scenario: opt.choice('scenario whose events are sent', SCENARIOS.map((s) => s.name), { default: 'blackfriday' }),
+    broker: opt.choice('broker that carries the events', STACK_BROKERS, { default: 'kafka' }),
+    events: opt.int('events to send', { default: 10_000, min: 1 }),
+    concurrency: opt.int('requests in flight at once', { default: 64, min: 1 }),
+    seed: opt.int('seed of the sample events (the same seed sends the same events)', { default: 20261128, min: 0 }),
     // The demo's own servers and apps, fresh each run, on ports of their own: it never shares a
     // server, consumer group or key with a running `npm start` or `npm run infra -- up`, nor with
     // the tests (39092, 36379, 35673, app offsets 300-600).
-    'kafka-port': { type: 'string', default: String(DEMO_PORTS.kafka) },
-    'valkey-port': { type: 'string', default: String(DEMO_PORTS.valkey) },
-    'rabbitmq-port': { type: 'string', default: String(DEMO_PORTS.rabbitmq) },
-    'port-offset': { type: 'string', default: String(DEMO_PORTS.appOffset) },
+    'kafka-port': opt.port("the demo's Kafka (the next port is its controller)", { default: DEMO_PORTS.kafka }),
+    'valkey-port': opt.port("the demo's Valkey", { default: DEMO_PORTS.valkey }),
+    'rabbitmq-port': opt.port("the demo's RabbitMQ (and the next two ports)", { default: DEMO_PORTS.rabbitmq }),
+    'port-offset': opt.int("added to the apps' local ports (gateway 18080 + offset)", { default: DEMO_PORTS.appOffset, min: 0, max: 40_000 }),
+    host: opt.ipv4('address the apps listen on (0.0.0.0: every address)', { default: '127.0.0.1' }),
   },
 });
 
@@ -110,33 +115,33 @@ interface PathRun {
 }
 
 async function main(): Promise<void> {
-  const broker = args.broker as StackBroker;
-  if (!STACK_BROKERS.includes(broker)) throw new Error(`--broker must be one of ${STACK_BROKERS.join(', ')}`);
-  const scenario = getScenario(args.scenario as string);
-  const total = Number(args.events);
-  const concurrency = Number(args.concurrency);
-  const kafkaPort = Number(args['kafka-port']);
+  const broker = args.broker;
+  const scenario = getScenario(args.scenario);
+  const total = args.events;
+  const concurrency = args.concurrency;
+  const { 'kafka-port': kafkaPort, 'valkey-port': valkeyPort, 'rabbitmq-port': rabbitPort } = args;
+  const withKafka = broker !== 'rabbitmq';
   const withRabbit = broker !== 'kafka';
-  const valkeyPort = Number(args['valkey-port']);
-  const rabbitPort = Number(args['rabbitmq-port']);
-  log(`starting Kafka, Valkey${withRabbit ? ' and RabbitMQ' : ''} of its own on loopback`);
+  const servers = [withKafka && 'Kafka', 'Valkey', withRabbit && 'RabbitMQ'].filter((name) => name !== false);
+  log(`starting ${servers.slice(0, -1).join(', ')} and ${servers[servers.length - 1]} of its own on loopback`);
   // What an interrupted earlier demo left running on these ports (recorded under .cache/run by pid).
   await stopRecordedServers(runDir('.'), [`kafka-${kafkaPort}`, `valkey-${valkeyPort}`, `rabbitmq-${rabbitPort}`]);
   const infra = await ensureInfra({
     fresh: true,
-    kafka: { port: kafkaPort, controllerPort: kafkaPort + 1, reuse: false },
+    kafka: withKafka && { port: kafkaPort, controllerPort: kafkaPort + 1, reuse: false },
     valkey: { port: valkeyPort, auth: true, reuse: false },
     rabbitmq: withRabbit ? { port: rabbitPort, reuse: false } : undefined,
   });
-  log(`Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}` + (infra.rabbitmq ? `, RabbitMQ ${infra.rabbitmq.url}` : ''));
+  log(describeInfra(infra));
   const stack = new LocalStack({
-    kafkaBrokers: infra.kafka.brokers,
+    kafkaBrokers: infra.kafka?.brokers,
     valkeyUrl: infra.valkey.url,
     valkeyCredential: infra.valkey.credentials?.consumer,
     rabbitmq: infra.rabbitmq?.env,
     broker,
     scenarios: [scenario.name],
-    portOffset: Number(args['port-offset']),
+    portOffset: args['port-offset'],
+    host: args.host,
   });
   // The demo reads as Grafana does: the read-only user. It may not run INFO, which the client's
   // ready check would send (and log NOPERM for); PING on connect is all the check needed.
@@ -158,7 +163,7 @@ async function main(): Promise<void> {
       runs.push({ path, keys, before: await readAggregates(valkey, scenario.aggregates, keys) });
     }
 
-    const random = seededRandom(Number(args.seed));
+    const random = seededRandom(args.seed);
     const bodies = Array.from({ length: total }, () => scenario.sample(random));
     log(`sending ${total} ${scenario.name} events to ${stack.gatewayUrl}${canonicalRoute(scenario)} (${concurrency} concurrent)`);
     const sendStarted = performance.now();

@@ -1,14 +1,7 @@
 #!/usr/bin/env node
-/**
- * Local Kafka + Valkey (+ RabbitMQ with --rabbitmq or --rabbitmq-port).
- *   node tools/local/dist/cli/infra.js up      start them (or reuse running ones), stay in the foreground; Ctrl-C stops them
- *   node tools/local/dist/cli/infra.js status  what answers on the local ports (exit 1 if something does not)
- *   node tools/local/dist/cli/infra.js down    stop the servers recorded for these ports in .cache/run (e.g. from an `up`
- *                                              elsewhere or a crashed test); --all: every server recorded there
- * Options: --fresh (wipe data dirs on up), --kafka-port N, --controller-port N, --valkey-port N,
- *          --rabbitmq (AMQP on 15673, distribution 15674, epmd 15675), --rabbitmq-port N (N, N+1, N+2)
- */
+/** Local Kafka + Valkey (+ RabbitMQ with --rabbitmq or --rabbitmq-port): `npm run infra -- --help`. */
 import { relative } from 'node:path';
+import { opt, parseCli } from '../cli-args';
 import {
   DEFAULT_PORTS,
   DEFAULT_RABBITMQ_PORT,
@@ -27,8 +20,26 @@ import {
   valkeyCredentials,
 } from '../infra';
 
+const { values, command } = parseCli({
+  usage: 'npm run infra --',
+  summary: 'The local Kafka and Valkey (and RabbitMQ) exactly as `npm start` uses them; `npm start` reuses what `up` left running.',
+  commands: {
+    up: 'start them (or reuse running ones) and stay in the foreground; Ctrl-C stops them',
+    status: 'what answers on the local ports (exit 1 if something does not)',
+    down: 'stop the servers recorded for these ports in .cache/run (e.g. from an `up` elsewhere or a crashed test)',
+  },
+  options: {
+    fresh: opt.flag('up: wipe the data directories first'),
+    all: opt.flag('down: every server recorded in .cache/run, whatever its port'),
+    'kafka-port': opt.port('Kafka', { default: DEFAULT_PORTS.kafka }),
+    'controller-port': opt.port("Kafka's controller", { defaultText: 'the Kafka port + 1' }),
+    'valkey-port': opt.port('Valkey', { default: DEFAULT_PORTS.valkey }),
+    rabbitmq: opt.flag(`RabbitMQ too, on ${DEFAULT_RABBITMQ_PORT} (distribution ${DEFAULT_RABBITMQ_PORT + 1}, epmd ${DEFAULT_RABBITMQ_PORT + 2})`),
+    'rabbitmq-port': opt.port('RabbitMQ too, on this port (and the next two)'),
+  },
+});
+
 interface Args {
-  command: string;
   fresh: boolean;
   kafkaPort: number;
   controllerPort: number;
@@ -37,42 +48,14 @@ interface Args {
   all: boolean;
 }
 
-const USAGE = 'usage: infra up|down|status [--fresh] [--all] [--kafka-port N] [--controller-port N] [--valkey-port N] [--rabbitmq | --rabbitmq-port N]';
-
-function parseArgs(argv: string[]): Args {
-  const args: Args = {
-    command: '',
-    fresh: false,
-    kafkaPort: DEFAULT_PORTS.kafka,
-    controllerPort: DEFAULT_PORTS.kafkaController,
-    valkeyPort: DEFAULT_PORTS.valkey,
-    rabbitmqPort: undefined,
-    all: false,
-  };
-  let controllerSet = false;
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    const num = (): number => {
-      const v = Number(argv[++i]);
-      if (!Number.isInteger(v) || v <= 0 || v > 65535) throw new Error(`${a} needs a port number\n${USAGE}`);
-      return v;
-    };
-    if (a === '--fresh') args.fresh = true;
-    else if (a === '--all') args.all = true;
-    else if (a === '--kafka-port') args.kafkaPort = num();
-    else if (a === '--controller-port') {
-      args.controllerPort = num();
-      controllerSet = true;
-    } else if (a === '--valkey-port') args.valkeyPort = num();
-    else if (a === '--rabbitmq') args.rabbitmqPort ??= DEFAULT_RABBITMQ_PORT;
-    else if (a === '--rabbitmq-port') args.rabbitmqPort = num();
-    else if (a === '-h' || a === '--help') args.command = 'help';
-    else if (!a.startsWith('-') && !args.command) args.command = a;
-    else throw new Error(`unknown argument ${a}\n${USAGE}`);
-  }
-  if (!controllerSet && args.kafkaPort !== DEFAULT_PORTS.kafka) args.controllerPort = args.kafkaPort + 1;
-  return args;
-}
+const args: Args = {
+  fresh: values.fresh,
+  all: values.all,
+  kafkaPort: values['kafka-port'],
+  controllerPort: values['controller-port'] ?? values['kafka-port'] + 1,
+  valkeyPort: values['valkey-port'],
+  rabbitmqPort: values['rabbitmq-port'] ?? (values.rabbitmq ? DEFAULT_RABBITMQ_PORT : undefined),
+};
 
 const rel = (p: string | undefined): string => (p ? relative(process.cwd(), p) || '.' : '-');
 
@@ -203,9 +186,8 @@ async function down(args: Args): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
   process.chdir(repoRoot());
-  switch (args.command) {
+  switch (command) {
     case 'up':
       return up(args);
     case 'status':
@@ -213,12 +195,6 @@ async function main(): Promise<void> {
       return;
     case 'down':
       return down(args);
-    case 'help':
-      console.log(USAGE);
-      return;
-    default:
-      console.error(USAGE);
-      process.exitCode = 2;
   }
 }
 

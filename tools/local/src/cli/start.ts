@@ -1,38 +1,44 @@
-import { parseArgs } from 'node:util';
-import { canonicalRoute, selectScenarios } from '@oleada/scenarios';
-import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra } from '../infra';
-import { LocalStack, STACK_BROKERS, type StackBroker } from '../stack';
+import { canonicalRoute, SCENARIOS, selectScenarios } from '@oleada/scenarios';
+import { opt, parseCli } from '../cli-args';
+import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, describeInfra, ensureInfra } from '../infra';
+import { LocalStack, reachableAddress, STACK_BROKERS } from '../stack';
 
-const { values: args } = parseArgs({
+const { values: args } = parseCli({
+  usage: 'npm start --',
+  summary:
+    'Starts Kafka (or RabbitMQ), Valkey and every app on loopback, reusing servers `npm run infra -- up` left running,\n' +
+    'and prints the gateway URL; Ctrl-C stops what it started.',
   options: {
-    scenario: { type: 'string', multiple: true },
-    broker: { type: 'string', default: 'kafka' },
-    'kafka-port': { type: 'string', default: String(DEFAULT_PORTS.kafka) },
-    'valkey-port': { type: 'string', default: String(DEFAULT_PORTS.valkey) },
-    'rabbitmq-port': { type: 'string', default: String(DEFAULT_RABBITMQ_PORT) },
-    'port-offset': { type: 'string', default: '0' },
+    scenario: opt.list('scenario to serve', { choices: SCENARIOS.map((s) => s.name), default: ['blackfriday'] }),
+    broker: opt.choice('broker that carries the events', STACK_BROKERS, { default: 'kafka' }),
+    'kafka-port': opt.port('Kafka (the next port is its controller)', { default: DEFAULT_PORTS.kafka }),
+    'valkey-port': opt.port('Valkey', { default: DEFAULT_PORTS.valkey }),
+    'rabbitmq-port': opt.port('RabbitMQ (and the next two ports)', { default: DEFAULT_RABBITMQ_PORT }),
+    'port-offset': opt.int("added to the apps' ports (gateway 18080 + offset)", { default: 0, min: 0, max: 40_000 }),
+    host: opt.ipv4('address the apps listen on (0.0.0.0: every address)', { default: '127.0.0.1' }),
   },
 });
 
 /** `npm start`: the servers and every app on loopback until Ctrl-C. `--scenario` may repeat; `--broker kafka|rabbitmq|both`. */
 async function main(): Promise<void> {
-  const broker = args.broker as StackBroker;
-  if (!STACK_BROKERS.includes(broker)) throw new Error(`--broker must be one of ${STACK_BROKERS.join(', ')}`);
+  const broker = args.broker;
   const scenarios = selectScenarios(args.scenario ?? ['blackfriday']);
-  const kafkaPort = Number(args['kafka-port']);
+  const kafkaPort = args['kafka-port'];
   const infra = await ensureInfra({
-    kafka: { port: kafkaPort, controllerPort: kafkaPort + 1 },
-    valkey: { port: Number(args['valkey-port']), auth: true },
-    rabbitmq: broker === 'kafka' ? undefined : { port: Number(args['rabbitmq-port']) },
+    // RabbitMQ alone carries the events with --broker rabbitmq: no Kafka then.
+    kafka: broker !== 'rabbitmq' && { port: kafkaPort, controllerPort: kafkaPort + 1 },
+    valkey: { port: args['valkey-port'], auth: true },
+    rabbitmq: broker === 'kafka' ? undefined : { port: args['rabbitmq-port'] },
   });
   const stack = new LocalStack({
-    kafkaBrokers: infra.kafka.brokers,
+    kafkaBrokers: infra.kafka?.brokers,
     valkeyUrl: infra.valkey.url,
     valkeyCredential: infra.valkey.credentials?.consumer,
     rabbitmq: infra.rabbitmq?.env,
     broker,
     scenarios: scenarios.map((s) => s.name),
-    portOffset: Number(args['port-offset']),
+    portOffset: args['port-offset'],
+    host: args.host,
     env: { LOG_LEVEL: 'info' },
   });
   let stopping = false;
@@ -54,8 +60,8 @@ async function main(): Promise<void> {
   }
   process.stdout.write(
     [
-      `[start] Kafka ${infra.kafka.brokers}, Valkey ${infra.valkey.url}${infra.rabbitmq ? `, RabbitMQ ${infra.rabbitmq.url}` : ''}; events through ${broker}`,
-      ...stack.apps.map((app) => `[start] ${app.spec.name.padEnd(17)} http://127.0.0.1:${app.spec.port}  (log ${app.logFile})`),
+      `[start] ${describeInfra(infra)}; events through ${broker}`,
+      ...stack.apps.map((app) => `[start] ${app.spec.name.padEnd(17)} http://${reachableAddress(args.host)}:${app.spec.port}  (log ${app.logFile})`),
       ...scenarios.map((s) => `[start] gateway: ${stack.gatewayUrl}  — POST ${[canonicalRoute(s), ...s.aliases].join(', ')}`),
       '[start] Ctrl-C stops everything',
       '',

@@ -12,7 +12,7 @@ import type Valkey from 'iovalkey';
 import { repoRoot } from '../infra/paths';
 import { postEvents, scrapeMetric, waitFor } from '../load';
 import { LocalStack, type StackBroker } from '../stack/stack';
-import { TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
+import { listeningAddresses, TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, testValkey } from '../testing';
 
 /** One POST and its answer. */
 export async function post(url: string, body: string | Buffer, headers: Record<string, string> = { 'content-type': 'application/json' }) {
@@ -211,6 +211,18 @@ export function describePipeline(options: {
       }
     });
 
+    /** Every path counted exactly `accepted` since `before`, in every aggregate. */
+    async function assertCounted(c: PipelineCase, before: Writes[], accepted: readonly unknown[]): Promise<void> {
+      const { scenario } = c;
+      const afterWrites = await context.settle(scenario, before, accepted.length);
+      context.keysOf(scenario).forEach((keys, i) => {
+        const path = `${scenario.name} via ${context.stack.paths[i].broker}`;
+        const expected = writesDelta(expectedWrites(scenario, keys, accepted), {}, c.project);
+        assert.equal(writesDelta(afterWrites[i], before[i])[keys.metric('total')]?.[''], accepted.length, `${path}: accepted == counted`);
+        assert.deepEqual(writesDelta(afterWrites[i], before[i], c.project), expected, `${path}: every aggregate`);
+      });
+    }
+
     for (const c of options.cases) {
       const { scenario } = c;
 
@@ -255,13 +267,37 @@ export function describePipeline(options: {
         const rejected = await postEvents({ baseUrl: url, path: canonicalRoute(scenario), bodies: invalid, concurrency: 8 });
         assert.deepEqual(new Set(rejected.results.map((r) => r.status)), new Set([422]));
 
-        const afterWrites = await context.settle(scenario, before, accepted.length);
-        keysList.forEach((keys, i) => {
-          const path = `${scenario.name} via ${context.stack.paths[i].broker}`;
-          const expected = writesDelta(expectedWrites(scenario, keys, accepted), {}, c.project);
-          assert.equal(writesDelta(afterWrites[i], before[i])[keys.metric('total')]?.[''], accepted.length, `${path}: accepted == counted`);
-          assert.deepEqual(writesDelta(afterWrites[i], before[i], c.project), expected, `${path}: every aggregate`);
-        });
+        await assertCounted(c, before, accepted);
+      });
+
+      it(`${scenario.name}: binds an Idempotency-Key to its first body — the same body again gets the first answer, another body 422 and is never counted`, async () => {
+        const { url } = context;
+        const before = await Promise.all(context.keysOf(scenario).map((keys) => readWrites(valkey, scenario, keys)));
+        const random = seededRandom(4711);
+        const [a, b, c1, c2] = Array.from({ length: 4 }, () => scenario.sample(random));
+        assert.notDeepEqual(b, a);
+        const key = `e2e-reuse-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+        const send = (path: string, body: unknown, k: string) => post(`${url}${path}`, JSON.stringify(body), { 'content-type': 'application/json', 'idempotency-key': k });
+
+        const first = await send(canonicalRoute(scenario), a, key);
+        assert.equal(first.status, 202, JSON.stringify(first.json));
+        const again = await send(canonicalRoute(scenario), a, key);
+        assert.deepEqual([again.status, again.json], [202, first.json], 'the same body: the first answer again');
+        const changed = await send(canonicalRoute(scenario), b, key);
+        assert.equal(changed.status, 422, JSON.stringify(changed.json));
+        assert.equal(changed.json.field, 'idempotency-key');
+        assert.equal(changed.json.error, 'idempotency_key_reused');
+
+        const batchKey = `${key}-batch`;
+        const batch = await send(batchRoute(scenario), [c1, c2], batchKey);
+        assert.equal(batch.status, 202, JSON.stringify(batch.json));
+        const batchAgain = await send(batchRoute(scenario), [c1, c2], batchKey);
+        assert.deepEqual([batchAgain.status, batchAgain.json], [202, batch.json]);
+        for (const body of [[c1, b], [c1, c2, b]]) {
+          const refused = await send(batchRoute(scenario), body, batchKey);
+          assert.deepEqual([refused.status, refused.json.field], [422, 'idempotency-key'], JSON.stringify(refused.json));
+        }
+        await assertCounted(c, before, [a, c1, c2]);
       });
 
       it(`${scenario.name}: rejects bad input with the right status and a JSON body naming the field, forwarding nothing`, async () => {
@@ -293,6 +329,19 @@ export function describePipeline(options: {
         const metrics = await (await fetch(`${base}/metrics`)).text();
         assert.match(metrics, new RegExp(`service="${app.spec.name}"`), app.spec.name);
         assert.match(metrics, /^# TYPE oleada_\w+ (counter|histogram|gauge)$/m, app.spec.name);
+      }
+    });
+
+    it('listens on loopback only: every port of every app, the writers\' gRPC included', () => {
+      for (const app of stack.apps) {
+        const listening = listeningAddresses(app.pid as number);
+        const ports = [app.spec.port, ...(app.spec.env.GRPC_PORT ? [Number(app.spec.env.GRPC_PORT)] : [])];
+        for (const port of ports) assert.ok(listening.some((a) => a.endsWith(`:${port}`)), `${app.spec.name} listens on ${port}: ${listening.join(', ')}`);
+        assert.deepEqual(
+          listening.filter((a) => !a.startsWith('127.0.0.1:')),
+          [],
+          `${app.spec.name} listens on ${listening.join(', ')}`,
+        );
       }
     });
 

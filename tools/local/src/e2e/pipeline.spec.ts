@@ -7,7 +7,7 @@ import { blackfridayScenario as scenario, canonicalRoute, seededRandom } from '@
 import { repoRoot } from '../infra/paths';
 import { scrapeMetric, waitFor } from '../load';
 import { AppProcess } from '../stack/processes';
-import { testPortOffset } from '../testing';
+import { testPortOffset, testServers } from '../testing';
 import { blackfridayCase, olympicsCase, weatherCase } from './cases';
 import { describePipeline, post, readWrites } from './pipeline-suite';
 import { specClientChecks } from './spec-clients';
@@ -49,7 +49,7 @@ describe('gateway limits and configuration', () => {
     const relayPort = (silent.address() as { port: number }).port;
     const gatewayPort = 18480 + testPortOffset(0);
     const gateway = new AppProcess(
-      { name: 'gateway-limits', app: 'gateway', port: gatewayPort, env: { RELAY_URL: `http://127.0.0.1:${relayPort}`, MAX_IN_FLIGHT: '4', REQUEST_TIMEOUT_MS: '10000', LOG_LEVEL: 'warn' } },
+      { name: 'gateway-limits', app: 'gateway', port: gatewayPort, env: { RELAY_URL: `http://127.0.0.1:${relayPort}`, VALKEY_URL: testServers().valkeyUrl, MAX_IN_FLIGHT: '4', REQUEST_TIMEOUT_MS: '10000', LOG_LEVEL: 'warn' } },
       repoRoot(),
       join(repoRoot(), '.cache/run/logs-e2e'),
     );

@@ -15,7 +15,7 @@ import {
 } from '@oleada/broker';
 import { Aggregator, DEAD_LETTER_METRIC } from '@oleada/consumer';
 import { WriterClients } from '@oleada/relay';
-import { blackfridayScenario, queuesOf, seededRandom, type AnyScenario } from '@oleada/scenarios';
+import { blackfridayScenario, olympicsScenario, OUTCOME_TOPICS, queuesOf, seededRandom, type AnyScenario } from '@oleada/scenarios';
 import { createLogger, Metrics, OpsModule, uuidv7 } from '@oleada/shared';
 import { readAggregates } from '@oleada/valkey-schema';
 import { NestFactory } from '@nestjs/core';
@@ -40,10 +40,10 @@ function freePort(): Promise<number> {
 }
 
 /** The writer as the app runs it (WriterModule on its gRPC transport), publishing through `publisher`. */
-async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publisher: EventPublisher): Promise<{ app: INestMicroservice; port: number }> {
+async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publisher: EventPublisher, seed?: number): Promise<{ app: INestMicroservice; port: number }> {
   const port = await freePort();
   const settings = { name: 'writer-it', logLevel: process.env.IT_LOG_LEVEL ?? 'error' };
-  const options = { name: 'writer-it', scenarios: [scenario], broker, lingerMs: 5, batchMax: 200, shutdownTimeoutMs: 4000, publisher };
+  const options = { name: 'writer-it', scenarios: [scenario], broker, lingerMs: 5, batchMax: 200, shutdownTimeoutMs: 4000, publisher, seed };
   const module = { module: class WriterItModule {}, imports: [OpsModule.forRootAsync({ useFactory: () => settings }), WriterModule.forRootAsync({ useFactory: () => options })] };
   const app = await NestFactory.createMicroservice(module, { ...writerGrpcOptions([scenario], port, '127.0.0.1'), logger: false });
   await app.listen();
@@ -308,3 +308,83 @@ for (const brokerName of Object.keys(BROKERS) as BrokerKind[]) {
     });
   });
 }
+
+/**
+ * The olympics broker-agreement test: the same events through a Kafka writer and a RabbitMQ writer
+ * (two writer instances, as `--broker both` runs them), each path consumed into Valkey under its own
+ * variant. The writer decides winner or loser from the event itself, so both paths must count the
+ * same winners and losers, per faculty and per discipline too.
+ */
+describe('olympics: the Kafka path and the RabbitMQ path declare the same winners', () => {
+  const id = uniqueName('it-agree');
+  const paths = (Object.keys(BROKERS) as BrokerKind[]).map((name) => ({ name, scenario: isolatedScenario(olympicsScenario, `${id}-${name}`) }));
+  let valkey: Valkey;
+  const started: Array<{ broker: BrokerUnderTest; scenario: AnyScenario; clients: WriterClients; aggregator: Aggregator; stop(): Promise<void> }> = [];
+
+  before(async () => {
+    valkey = await testValkey();
+    for (const { name, scenario } of paths) {
+      const broker = BROKERS[name](`${id}-${name}`);
+      await broker.create(scenario);
+      const queues = queuesOf([scenario]);
+      const publisher = createPublisher(broker.config, { name: `${id}-${name}-writer`, logger, queues, lingerMs: 5, batchMax: 200 });
+      await publisher.connect();
+      // Seed 7, as `npm run demo -- --broker both --seed 7` runs them.
+      const { app, port } = await startWriter(broker.config, scenario, publisher, 7);
+      const clients = new WriterClients([`127.0.0.1:${port}`], 60_000);
+      const deadLetters = createPublisher(broker.config, { name: `${id}-${name}-dlq`, logger, queues });
+      await deadLetters.connect();
+      const aggregator = new Aggregator({ scenarios: [scenario], valkey, deadLetters, seenTtlSeconds: 3600, logger, metrics: new Metrics(`agree-${name}`), variant: `${id}-${name}` });
+      await aggregator.prepare();
+      const subscriber = createSubscriber(broker.config, { name: `${id}-${name}-consumer`, logger, queues, groupId: `${id}-${name}` });
+      await subscriber.start(aggregator.handle);
+      const stop = async () => {
+        await subscriber.stop();
+        await app.close();
+        clients.close();
+        await publisher.disconnect();
+        await deadLetters.disconnect();
+      };
+      started.push({ broker, scenario, clients, aggregator, stop });
+    }
+  });
+
+  after(async () => {
+    for (const path of started) {
+      await path.stop();
+      const keys = await valkey.keys(path.aggregator.keysFor(path.scenario.name).pattern());
+      if (keys.length > 0) await valkey.del(...keys);
+      await path.broker.cleanUp(path.scenario);
+    }
+    valkey?.disconnect();
+  });
+
+  it('counts identical winners and losers on both paths, and a redelivered event decides the same', async () => {
+    const random = seededRandom(7);
+    const events = Array.from({ length: 300 }, () => ({ eventId: uuidv7(), acceptedAt: Date.now(), message: olympicsScenario.toMessage(olympicsScenario.body.parse(olympicsScenario.sample(random))) }));
+    for (const { clients, scenario } of started) {
+      // Each event once in a batch, and the first 50 again one by one (a relay's retry): counted once, same outcome.
+      const outcomes = await clients.callBatch(scenario, events);
+      assert.deepEqual(outcomes.map((o) => o.code), events.map(() => 0));
+      await Promise.all(events.slice(0, 50).map((e) => clients.call(scenario, e.message, e.eventId, e.acceptedAt)));
+    }
+    const snapshots = [];
+    for (const path of started) {
+      const keys = path.aggregator.keysFor(path.scenario.name);
+      await waitFor(async () => Number(await valkey.get(keys.metric('total'))) >= events.length, 300_000, `${path.scenario.name} counted`);
+      snapshots.push(await readAggregates(valkey, path.scenario.aggregates, keys));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000)); // a retried event counted twice would show up here
+    const [kafka, rabbitmq] = snapshots;
+    assert.equal(kafka.counters.total, events.length);
+    assert.equal(rabbitmq.counters.total, events.length);
+    const results = hashDelta(kafka.hashes.results);
+    assert.ok(results[OUTCOME_TOPICS.winners] > 0 && results[OUTCOME_TOPICS.losers] > 0, `both outcomes occur: ${JSON.stringify(results)}`);
+    assert.deepEqual(hashDelta(rabbitmq.hashes.results), results, 'the same winners and losers');
+    for (const metric of ['by_faculty', 'by_discipline']) {
+      for (const outcome of Object.values(OUTCOME_TOPICS)) {
+        assert.deepEqual(hashDelta(rabbitmq.hashes[`${metric}:${outcome}`]), hashDelta(kafka.hashes[`${metric}:${outcome}`]), `${metric} of ${outcome}`);
+      }
+    }
+  });
+});

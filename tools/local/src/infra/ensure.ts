@@ -3,7 +3,8 @@ import { startRabbitMQ, type RabbitMQHandle, type StartRabbitMQOptions } from '.
 import { startValkey, type StartValkeyOptions, type ValkeyHandle } from './valkey';
 
 export interface EnsureInfraOptions {
-  kafka?: StartKafkaOptions;
+  /** `false`: no Kafka (RabbitMQ carries the events). */
+  kafka?: StartKafkaOptions | false;
   valkey?: StartValkeyOptions;
   /** Also start RabbitMQ (`true`: on its default ports). */
   rabbitmq?: StartRabbitMQOptions | boolean;
@@ -11,8 +12,9 @@ export interface EnsureInfraOptions {
   fresh?: boolean;
 }
 
-export interface Infra {
-  kafka: KafkaHandle;
+export interface Infra<K extends KafkaHandle | undefined = KafkaHandle> {
+  /** Unset when `kafka: false` was asked for. */
+  kafka: K;
   valkey: ValkeyHandle;
   /** Set when RabbitMQ was asked for. */
   rabbitmq: RabbitMQHandle | undefined;
@@ -21,15 +23,17 @@ export interface Infra {
 }
 
 /**
- * Kafka and Valkey (and RabbitMQ when asked) on their local ports (19092/19093, 16379, 15673 by
- * default), started in parallel, or reused when already answering. If one fails, the others are
- * stopped and the error thrown.
+ * Kafka (unless `kafka: false`) and Valkey (and RabbitMQ when asked) on their local ports
+ * (19092/19093, 16379, 15673 by default), started in parallel, or reused when already answering.
+ * If one fails, the others are stopped and the error thrown.
  */
-export async function ensureInfra(opts: EnsureInfraOptions = {}): Promise<Infra> {
+export async function ensureInfra(opts?: EnsureInfraOptions & { kafka?: StartKafkaOptions }): Promise<Infra>;
+export async function ensureInfra(opts: EnsureInfraOptions): Promise<Infra<KafkaHandle | undefined>>;
+export async function ensureInfra(opts: EnsureInfraOptions = {}): Promise<Infra<KafkaHandle | undefined>> {
   const fresh = opts.fresh === undefined ? {} : { fresh: opts.fresh };
   const rabbitOptions = opts.rabbitmq === true ? {} : opts.rabbitmq || undefined;
   const [k, v, r] = await Promise.allSettled([
-    startKafka({ ...fresh, ...opts.kafka }),
+    opts.kafka === false ? Promise.resolve(undefined) : startKafka({ ...fresh, ...opts.kafka }),
     startValkey({ ...fresh, ...opts.valkey }),
     rabbitOptions ? startRabbitMQ({ ...fresh, ...rabbitOptions }) : Promise.resolve(undefined),
   ]);
@@ -47,6 +51,11 @@ export async function ensureInfra(opts: EnsureInfraOptions = {}): Promise<Infra>
     kafka,
     valkey,
     rabbitmq,
-    stop: () => (stopping ??= Promise.all([kafka.stop(), valkey.stop(), rabbitmq?.stop()]).then(() => undefined)),
+    stop: () => (stopping ??= Promise.all([kafka?.stop(), valkey.stop(), rabbitmq?.stop()]).then(() => undefined)),
   };
+}
+
+/** One line naming where each server of `infra` answers. */
+export function describeInfra(infra: Infra<KafkaHandle | undefined>): string {
+  return [infra.kafka && `Kafka ${infra.kafka.brokers}`, `Valkey ${infra.valkey.url}`, infra.rabbitmq && `RabbitMQ ${infra.rabbitmq.url}`].filter(Boolean).join(', ');
 }

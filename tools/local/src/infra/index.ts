@@ -5,7 +5,7 @@ export { startValkey } from './valkey';
 export type { ValkeyHandle, StartValkeyOptions } from './valkey';
 export { startRabbitMQ, probeRabbitMQ, localRabbitMQCredentials, rabbitmqScriptsDir, DEFAULT_RABBITMQ_PORT } from './rabbitmq';
 export type { RabbitMQHandle, StartRabbitMQOptions, RabbitMQCredentials } from './rabbitmq';
-export { ensureInfra } from './ensure';
+export { describeInfra, ensureInfra } from './ensure';
 export type { EnsureInfraOptions, Infra } from './ensure';
 export { probeKafkaProtocol, probeValkey, respCommand, isPortOpen } from './probe';
 export type { ProbeResult } from './probe';

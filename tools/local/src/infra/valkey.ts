@@ -22,6 +22,8 @@ export interface ValkeyCredentials {
   readonly consumer: ValkeyCredential;
   /** Grafana: read `oleada:*` only. */
   readonly grafana: ValkeyCredential;
+  /** The gateway: SET (NX GET) its Idempotency-Key records `oleada:*:idempotency:*` only. */
+  readonly gateway: ValkeyCredential;
 }
 
 export type ValkeyRole = keyof ValkeyCredentials;
@@ -47,12 +49,17 @@ export const VALKEY_ACL_ROLES: Readonly<Record<ValkeyRole, { readonly username: 
     username: 'oleada-grafana',
     rules: `resetkeys %R~${KEYS} resetchannels -@all +@read -@dangerous -@scripting -scan ${CONNECTION}`,
   },
+  gateway: {
+    username: 'oleada-gateway',
+    rules: `resetkeys ~${DEFAULT_NAMESPACE}:*:idempotency:* resetchannels -@all +set +info ${CONNECTION}`,
+  },
 };
 
 const PASSWORD_NAMES: Record<ValkeyRole, string> = {
   admin: 'VALKEY_ADMIN_PASSWORD',
   consumer: 'VALKEY_CONSUMER_PASSWORD',
   grafana: 'VALKEY_GRAFANA_PASSWORD',
+  gateway: 'VALKEY_GATEWAY_PASSWORD',
 };
 
 /** `.cache/secrets/valkey.env`: the generated passwords of the local Valkey users. */
@@ -64,7 +71,7 @@ export function valkeySecretsFile(): string {
 export function valkeyCredentials(file = valkeySecretsFile()): ValkeyCredentials {
   const secrets = loadOrCreateSecrets(file, Object.values(PASSWORD_NAMES), 'Passwords of the local Valkey ACL users (tools/local/src/infra/valkey.ts)');
   const credential = (role: ValkeyRole): ValkeyCredential => ({ username: VALKEY_ACL_ROLES[role].username, password: secrets[PASSWORD_NAMES[role]] });
-  return { admin: credential('admin'), consumer: credential('consumer'), grafana: credential('grafana') };
+  return { admin: credential('admin'), consumer: credential('consumer'), grafana: credential('grafana'), gateway: credential('gateway') };
 }
 
 /** `VALKEY_USERNAME`/`VALKEY_PASSWORD` for an app's environment (the consumer reads these). */

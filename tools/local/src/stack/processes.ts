@@ -14,6 +14,11 @@ export interface AppProcessSpec {
   readonly env: Readonly<Record<string, string>>;
 }
 
+/** Where a process listening on `host` (its HOST) is reached from this machine: loopback when it listens on every address. */
+export function reachableAddress(host: string | undefined): string {
+  return host === undefined || host === '0.0.0.0' ? '127.0.0.1' : host;
+}
+
 function tail(file: string, lines: number): string {
   try {
     return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
@@ -52,7 +57,8 @@ export class AppProcess {
     const flags = [...heap, ...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean)];
     const child = spawn(process.execPath, [...flags, join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
       cwd: this.root,
-      env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), ...this.spec.env },
+      // Loopback unless the spec says otherwise (a HOST exported in the caller's shell is not the app's).
+      env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), HOST: '127.0.0.1', ...this.spec.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout?.pipe(log);
@@ -67,7 +73,7 @@ export class AppProcess {
     while (Date.now() < deadline) {
       if (!this.running) throw new Error(`${this.spec.name} exited before it was ready; last log lines:\n${tail(this.logFile, 30)}`);
       try {
-        const response = await fetch(`http://127.0.0.1:${this.spec.port}/health/ready`, { signal: AbortSignal.timeout(5000) });
+        const response = await fetch(`http://${reachableAddress(this.spec.env.HOST)}:${this.spec.port}/health/ready`, { signal: AbortSignal.timeout(5000) });
         if (response.status === 200) return;
       } catch {
         // not listening yet

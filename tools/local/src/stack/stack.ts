@@ -3,7 +3,8 @@ import { assertQueues, connectRabbitMQ, createKafka, ensureTopics, type BrokerKi
 import { queuesOf, selectScenarios } from '@oleada/scenarios';
 import { createLogger } from '@oleada/shared';
 import { repoRoot, runDir } from '../infra/paths';
-import { AppProcess } from './processes';
+import { valkeyClientEnv, valkeyCredentials } from '../infra/valkey';
+import { AppProcess, reachableAddress } from './processes';
 
 /** Local ports of the apps (docs/architecture.md). */
 export const STACK_PORTS = {
@@ -37,6 +38,11 @@ export interface StackOptions {
   readonly valkeyUrl: string;
   /** The consumer's Valkey user (VALKEY_USERNAME/VALKEY_PASSWORD), when Valkey requires authentication. */
   readonly valkeyCredential?: { readonly username: string; readonly password: string };
+  /**
+   * The gateway's Valkey user (its Idempotency-Key records). @default with `valkeyCredential`, the
+   * local gateway user of `.cache/secrets/valkey.env` (the one every local Valkey is started with)
+   */
+  readonly gatewayValkeyCredential?: { readonly username: string; readonly password: string };
   /** RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD; required when RabbitMQ carries events. */
   readonly rabbitmq?: Readonly<Record<string, string>>;
   /** @default 'kafka' */
@@ -47,6 +53,11 @@ export interface StackOptions {
   readonly portOffset?: number;
   /** Consumer group; a fresh one re-reads topics from the start. @default 'oleada-consumer' */
   readonly groupId?: string;
+  /**
+   * Address every app listens on (HOST): loopback, as the README promises local mode runs, unless
+   * asked otherwise (`--host`); the apps' own default (pods) is 0.0.0.0. @default '127.0.0.1'
+   */
+  readonly host?: string;
   /** Extra environment for every app (e.g. MAX_IN_FLIGHT). */
   readonly env?: Readonly<Record<string, string>>;
   /** Where logs go. @default .cache/run/logs */
@@ -84,7 +95,7 @@ export class LocalStack {
     this.scenarios = [...(options.scenarios ?? ['blackfriday'])];
     if (this.uses('kafka') && !options.kafkaBrokers) throw new Error(`broker ${this.broker} needs kafkaBrokers`);
     if (this.uses('rabbitmq') && !options.rabbitmq?.RABBITMQ_URL) throw new Error(`broker ${this.broker} needs the rabbitmq environment (RABBITMQ_URL, …)`);
-    const common = { SCENARIOS: this.scenarios.join(','), LOG_LEVEL: 'warn', ...options.env };
+    const common = { SCENARIOS: this.scenarios.join(','), LOG_LEVEL: 'warn', HOST: options.host ?? '127.0.0.1', ...options.env };
     const brokerEnv = (broker: BrokerKind): Record<string, string> =>
       broker === 'kafka' ? { BROKER: 'kafka', KAFKA_BROKERS: options.kafkaBrokers as string } : { BROKER: 'rabbitmq', ...options.rabbitmq };
     // With both brokers, writer-1 publishes to Kafka and writer-2 (two processes) to RabbitMQ.
@@ -130,16 +141,28 @@ export class LocalStack {
     this.consumers = this.paths.map((p) => p.consumer);
     this.consumer = this.consumers[0];
 
-    const targets = (indexes: number[]) => indexes.map((i) => `127.0.0.1:${STACK_PORTS.writers[i].grpc + offset}`).join(',');
+    const address = reachableAddress(common.HOST);
+    const targets = (indexes: number[]) => indexes.map((i) => `${address}:${STACK_PORTS.writers[i].grpc + offset}`).join(',');
     const writerTargets: Record<string, string> =
       this.broker === 'both' ? { WRITER_TARGETS: targets([0]), FANOUT_TARGETS: targets([1, 2]) } : { WRITER_TARGETS: targets(this.writers.map((_, i) => i)) };
     this.relay = new AppProcess({ name: 'relay', app: 'relay', port: STACK_PORTS.relay + offset, env: { ...common, ...writerTargets } }, root, logDir);
+    const gatewayCredential = options.gatewayValkeyCredential ?? (options.valkeyCredential ? valkeyCredentials().gateway : undefined);
     this.gateway = new AppProcess(
-      { name: 'gateway', app: 'gateway', port: STACK_PORTS.gateway + offset, env: { ...common, RELAY_URL: `http://127.0.0.1:${STACK_PORTS.relay + offset}` } },
+      {
+        name: 'gateway',
+        app: 'gateway',
+        port: STACK_PORTS.gateway + offset,
+        env: {
+          ...common,
+          RELAY_URL: `http://${address}:${STACK_PORTS.relay + offset}`,
+          VALKEY_URL: options.valkeyUrl,
+          ...(gatewayCredential ? valkeyClientEnv(gatewayCredential) : {}),
+        },
+      },
       root,
       logDir,
     );
-    this.gatewayUrl = `http://127.0.0.1:${STACK_PORTS.gateway + offset}`;
+    this.gatewayUrl = `http://${address}:${STACK_PORTS.gateway + offset}`;
   }
 
   /** True when `broker` carries events in this stack. */

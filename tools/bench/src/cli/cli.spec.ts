@@ -1,0 +1,17 @@
+import { describe, it } from 'node:test';
+import { assertHelp, assertUsageError, runCli } from '@oleada/local';
+
+const CLI = 'tools/bench/dist/cli/bench.js';
+
+describe('the bench command line explains itself', () => {
+  it('--help lists its options and defaults', () => {
+    assertHelp(runCli(CLI, ['--help']), ['--quick', '--rates', '--connections', '--sustained-rate', '--only', '--port-offset'], ['64', '.cache/reports/bench', '3000']);
+  });
+
+  it('refuses a bad line in one line with exit 64 before measuring anything', () => {
+    assertUsageError(runCli(CLI, ['--connections', 'abc']), '--connections');
+    assertUsageError(runCli(CLI, ['--only', 'sweep,nope']), '--only');
+    assertUsageError(runCli(CLI, ['--rates', '100,x']), '--rates');
+    assertUsageError(runCli(CLI, ['--fast']), '--fast');
+  });
+});
