@@ -1,4 +1,4 @@
-import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { AMQP_PORT, imageTag, KAFKA_ADMIN_USER, KAFKA_VERSION, podLabelMeta, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -381,7 +381,12 @@ for (const variant of VARIANT_NAMES) {
       if (kafkaPath && config.profile.standalone) {
         // No Strimzi to turn networkPolicyPeers into a policy: the charts write it.
         const kafkaPolicy = policies.find((p) => p.metadata.name === 'oleada-kafka-network-policy')!;
-        assert.deepEqual(kafkaPolicy.spec.ingress, [{ from: [...kafkaPath.writers, kafkaPath.consumer].map(podPeer), ports: [{ protocol: 'TCP', port: 9092 }] }]);
+        const kafkaPods = statefulSet(s, 'oleada-kafka')!.spec.template.metadata.labels;
+        assert.deepEqual(kafkaPolicy.spec.ingress, [
+          { from: [...kafkaPath.writers, kafkaPath.consumer].map(podPeer), ports: [{ protocol: 'TCP', port: 9092 }] },
+          // the nodes among themselves: client, replication and controller listeners
+          { from: [{ podSelector: { matchLabels: kafkaPods } }], ports: [9092, 9091, 9093].map((port) => ({ protocol: 'TCP', port })) },
+        ]);
       } else if (kafkaPath) {
         assert.equal(listener.length, 1, 'Kafka has more than the one client listener');
         assert.deepEqual(listener[0].networkPolicyPeers, [...kafkaPath.writers, kafkaPath.consumer].map(podPeer));
@@ -452,18 +457,44 @@ for (const variant of VARIANT_NAMES) {
       if (standalone) {
         assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Strimzi objects on a standalone profile');
         const set = statefulSet(s, 'oleada-kafka')!;
-        assert.equal(set.spec.replicas, 1);
+        assert.equal(set.spec.replicas, 3, 'three KRaft nodes, as the cloud profiles');
+        assert.equal(set.spec.podManagementPolicy, 'Parallel', 'the quorum needs a majority up before any node is ready');
         const container = set.spec.template.spec.containers[0];
         assert.equal(container.image, `${config.registry}/${standalone.kafkaImage}`);
         assert.ok(standalone.kafkaImage.endsWith(`:${KAFKA_VERSION}`), `${standalone.kafkaImage}: the Kafka the cluster and local mode run`);
         assert.deepEqual(set.spec.template.spec.imagePullSecrets, [{ name: config.secrets.registry }]);
         assert.equal(set.spec.volumeClaimTemplates[0].spec.storageClassName, config.profile.storageClass);
-        const lines = (objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'oleada-kafka-topics')!.data.topics as string).trim().split('\n');
+        const data = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'oleada-kafka-config')!.data;
+        const lines = (data.topics as string).trim().split('\n');
         const expected = config.scenarios.flatMap((sc) => [...sc.topics, sc.deadLetterTopic]).sort();
         assert.deepEqual(lines.map((l) => l.split(' ')[0]).sort(), expected);
-        for (const l of lines) assert.ok(Number(l.split(' ')[1]) >= config.replicas.consumer.max, `${l}: fewer partitions than consumers`);
+        for (const l of lines) {
+          const [, partitions, replicas, minIsr] = l.split(' ').map(Number);
+          assert.ok(partitions >= config.replicas.consumer.max, `${l}: fewer partitions than consumers`);
+          assert.deepEqual([replicas, minIsr], [3, 2], `${l}: replication factor 3 and min.insync.replicas 2, as the Strimzi KafkaTopics`);
+        }
+        const server = Object.fromEntries((data['server.properties'] as string).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        assert.equal(server['authorizer.class.name'], 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+        assert.equal(server['allow.everyone.if.no.acl.found'], 'false');
+        assert.equal(server['super.users'], `User:${KAFKA_ADMIN_USER}`);
+        assert.equal(server['controller.quorum.voters'].split(',').length, 3);
+        for (const [key, value] of Object.entries({ 'min.insync.replicas': '2', 'default.replication.factor': '3', 'offsets.topic.replication.factor': '3', 'transaction.state.log.min.isr': '2' })) {
+          assert.equal(server[key], value, key);
+        }
+        // only SCRAM on the clients' listener; no credentials in the ConfigMap (the admin's JAAS lines are added in the pod)
+        assert.equal(server['listener.name.scram.sasl.enabled.mechanisms'], 'SCRAM-SHA-512');
+        assert.doesNotMatch(JSON.stringify(data), /password=|user_/);
+        // The ACLs enforced here are exactly the Strimzi KafkaUsers' of the cloud profile (one source, KafkaChart).
+        const cloud = synth(config.brokerMode === 'kafka' ? 'gke-kubevirt-ingress' : 'gke-kubevirt-ingress-both');
+        const strimziAcls = objectsOf(cloud, 'KafkaUser').flatMap((user) =>
+          user.spec.authorization.acls.flatMap((acl: Json) =>
+            acl.operations.map((op: string) => `User:${user.metadata.name} ${acl.resource.type.toUpperCase()} ${acl.resource.name ?? 'kafka-cluster'} ${op.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`),
+          ),
+        );
+        assert.ok(strimziAcls.length > 0);
+        assert.deepEqual((data.acls as string).trim().split('\n').sort(), strimziAcls.sort());
         const secrets = set.spec.template.spec.volumes.filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName).sort();
-        assert.deepEqual(secrets, ['oleada-consumer', 'oleada-writer']);
+        assert.deepEqual(secrets, [KAFKA_ADMIN_USER, 'oleada-consumer', 'oleada-writer'].sort());
         return;
       }
       assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');

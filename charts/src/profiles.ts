@@ -41,7 +41,7 @@ export interface Profile {
     /** RabbitMQ from Debian's rabbitmq-server package (the official image's registry is out of reach there). */
     readonly rabbitmqImage: string;
     /**
-     * CPU request of the app, Valkey and RabbitMQ pods. One node's two cores hold the control plane's
+     * CPU request of the app, Kafka, Valkey and RabbitMQ pods. One node's two cores hold the control plane's
      * pods' requests too: at the cloud profiles' 200m–250m the HPAs' added replicas and a rolling
      * update's surge pods stay Pending for `Insufficient cpu`.
      */
@@ -99,7 +99,8 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     storageClass: 'oleada-local',
     loadBalancer: { serviceType: 'NodePort', annotations: {} },
     kubevirt: { useEmulation: true },
-    kafkaReplicas: 1,
+    // as the cloud profiles: RF 3, min.insync.replicas 2, a quorum that survives a node's loss
+    kafkaReplicas: 3,
     kafkaStorageSize: '5Gi',
     rabbitmqStorageSize: '5Gi',
     // Tags as tools/cluster/images.env builds them (checked by local-images.spec).

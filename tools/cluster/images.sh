@@ -206,7 +206,7 @@ build_services() {
   fi
 
   # Kafka: Debian's JRE + the jars local mode uses (Maven Central through tools/local/kafka/pom.xml)
-  key="$(printf '%s\n' "$KAFKA_IMAGE" "$SERVICES_RECIPE" "$(cat "$ROOT/tools/local/kafka/pom.xml" "$here/kafka/run-kafka.sh" "$here/kafka/CreateTopics.java" | sha256sum)" | sha256sum | cut -c1-16)"
+  key="$(printf '%s\n' "$KAFKA_IMAGE" "$SERVICES_RECIPE" "$(cat "$ROOT/tools/local/kafka/pom.xml" "$here/kafka/run-kafka.sh" "$here/kafka/KafkaAdmin.java" | sha256sum)" | sha256sum | cut -c1-16)"
   if stamp_ok kafka "$key" && pushed "$REGISTRY/$KAFKA_IMAGE"; then
     log "kafka image: cached"
   else
@@ -219,7 +219,7 @@ build_services() {
     cp "$WORK/kafka-libs"/*.jar "$WORK/kafka/opt/kafka/libs/"
     install -m 0755 "$here/kafka/run-kafka.sh" "$WORK/kafka/opt/kafka/bin/run-kafka.sh"
     command -v javac >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless >/dev/null
-    javac --release 17 -cp "$WORK/kafka-libs/kafka-clients-$KAFKA_VERSION.jar" -d "$WORK/kafka/opt/kafka/classes" "$here/kafka/CreateTopics.java"
+    javac --release 17 -cp "$WORK/kafka-libs/kafka-clients-$KAFKA_VERSION.jar" -d "$WORK/kafka/opt/kafka/classes" "$here/kafka/KafkaAdmin.java"
     rm -rf "$WORK/kafka/var/cache/apt"/* "$WORK/kafka/var/lib/apt/lists"/*
     import_rootfs "$WORK/kafka" "$REGISTRY/$KAFKA_IMAGE" 'USER 65532:65532' 'WORKDIR /opt/kafka' \
       'ENTRYPOINT ["/opt/kafka/bin/run-kafka.sh"]'

@@ -91,6 +91,8 @@ log "server-side dry runs: every variant accepted ($(($(date +%s) - t)) s)"
 . "$here/lib/netcheck.sh"
 # shellcheck source=tools/cluster/lib/load.sh
 . "$here/lib/load.sh"
+# shellcheck source=tools/cluster/lib/kafka.sh
+. "$here/lib/kafka.sh"
 
 # "ns kind/name" of every object in a dist directory (that exists in the cluster)
 objects_of() {
@@ -186,7 +188,11 @@ run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale o
     record RABBITMQ_VERSION "$(k -n "$NS" exec rabbitmq-0 -c rabbitmq -- rabbitmqctl -q version 2>/dev/null | tail -1)"
   fi
   netpolicy_checks "$broker"
+  [[ "$broker" == kafka ]] && kafka_acl_checks
   run_load "$seconds" "$want_hpa"
+  # after the load and the pod deletions: every partition fully replicated again
+  [[ "$broker" == kafka ]] && kafka_isr_checks
+  return 0
 }
 
 psa_probe() {

@@ -105,6 +105,29 @@ $(cat "$P/hpa.txt")
 $(cat "$P/netpol.md")
 
 MD
+    if [[ "$broker" == kafka && -f "$P/kafka-partitions.txt" ]]; then
+      cat <<MD
+### Kafka: 3 KRaft nodes, replicated and authorized like the Strimzi profile
+
+Three nodes (controller and broker each), topics with replication factor 3 and
+\`min.insync.replicas\` 2, SCRAM-SHA-512 clients, \`StandardAuthorizer\` with
+\`allow.everyone.if.no.acl.found=false\` and the ACLs of the Strimzi \`KafkaUser\`s (the same
+\`KafkaAcl\` lists, libs/k8s/src/kafka-statefulset.ts). A SCRAM user with no ACL (made for the check,
+removed after it), producing to and consuming from \`${KAFKA_PROBE_TOPIC:-?}\` through the client listener:
+
+| action | answer |
+|---|---|
+| produce | ${KAFKA_PROBE_PRODUCE:-?} |
+| consume (no group) | ${KAFKA_PROBE_CONSUME:-?} |
+
+Partitions after the load and the pod deletions (leader, replicas and in-sync replicas are node ids):
+
+| topic | partition | leader | replicas | ISR | min.insync.replicas |
+|---|---|---|---|---|---|
+$(awk '{printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6}' "$P/kafka-partitions.txt")
+
+MD
+    fi
   done
   cat <<MD
 ## Checks
