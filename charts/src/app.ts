@@ -33,7 +33,7 @@ export function buildApp(config: DeployConfig, outdir: string): App {
   });
   const entry = new EntryChart(app, 'entry', config, { gateway: pipeline.gateway });
   const grafana = new GrafanaChart(app, 'grafana', config, { valkey: valkey.valkey });
-  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq });
+  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq, entryController: entry.controller });
   const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, policies];
   for (const chart of charts) chart.addDependency(namespaces);
   pipeline.addDependency(...brokers, valkey);

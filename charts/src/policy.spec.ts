@@ -48,6 +48,11 @@ function envOf(d: K8sObject): Record<string, Json> {
   return Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
 }
 
+/** The apps' Deployments (the entry controller of a standalone profile lives in its own namespace). */
+function appDeployments(s: Synthesized): K8sObject[] {
+  return objectsOf(s, 'Deployment').filter((d) => d.metadata.namespace === s.config.namespaces.app);
+}
+
 function statefulSet(s: Synthesized, name: string): K8sObject | undefined {
   return objectsOf(s, 'StatefulSet').find((set) => set.metadata.name === name);
 }
@@ -81,7 +86,9 @@ for (const variant of VARIANT_NAMES) {
         assert.equal(spec.securityContext?.runAsNonRoot, true, `${id}: pod runAsNonRoot`);
         assert.ok(spec.securityContext?.runAsUser > 0, `${id}: pod runAsUser non-zero`);
         assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${id}: seccomp`);
-        assert.equal(spec.automountServiceAccountToken, false, `${id}: service account token mounted`);
+        // only a controller whose account the manifests bind to a role (Traefik on a standalone profile) gets a token
+        const bound = objectsOf(s, 'ClusterRoleBinding').some((b) => b.subjects.some((sub: Json) => sub.kind === 'ServiceAccount' && sub.name === spec.serviceAccountName && sub.namespace === owner.metadata.namespace));
+        assert.equal(spec.automountServiceAccountToken, bound ? true : false, `${id}: service account token ${bound ? 'missing for a controller' : 'mounted'}`);
         for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
           const sc = c.securityContext ?? {};
           assert.equal(sc.allowPrivilegeEscalation, false, `${id} ${c.name}: allowPrivilegeEscalation`);
@@ -125,7 +132,7 @@ for (const variant of VARIANT_NAMES) {
     });
 
     it(`app images are ${TEST_REGISTRY}/oleada/<app>:<tag> with a pull secret and the image's own command; no image is :latest`, () => {
-      const deployments = objectsOf(s, 'Deployment');
+      const deployments = appDeployments(s);
       assert.equal(deployments.length, 4 + paths.length, 'gateway, relay, two writers and a consumer per broker');
       for (const d of deployments) {
         const spec = d.spec.template.spec;
@@ -193,7 +200,7 @@ for (const variant of VARIANT_NAMES) {
           assert.ok(named, `${objectId(svc)}: no selected container has a port named ${target}`);
         }
       }
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         assert.ok(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${objectId(d)} selector`);
         const pdb = objectsOf(s, 'PodDisruptionBudget').find(
           (p) => p.metadata.namespace === d.metadata.namespace && matches(p.spec.selector.matchLabels, d.spec.template.metadata.labels),
@@ -207,7 +214,7 @@ for (const variant of VARIANT_NAMES) {
 
     it('every app gets each variable docs/architecture.md requires, and only documented ones', () => {
       const documented = new Set(documentedVariables().map((v) => v.name));
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         const component = d.metadata.labels!['app.kubernetes.io/component'];
         const env = envOf(d);
         for (const name of requiredVariables(component, env.BROKER ?? "kafka")) {
@@ -220,7 +227,7 @@ for (const variant of VARIANT_NAMES) {
     });
 
     it("every app's Node heap leaves room under its container's memory limit", () => {
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         const env = envOf(d);
         const limit = d.spec!.template.spec!.containers[0].resources!.limits!.memory;
         const limitMiB = Number(/^(\d+)Mi$/.exec(String(limit))?.[1]);
@@ -231,7 +238,7 @@ for (const variant of VARIANT_NAMES) {
     });
 
     it('every app gets only variables its configuration reads, and its own start-up validation accepts them', () => {
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         const component = d.metadata.labels!['app.kubernetes.io/component'];
         const reads = appConfig(component);
         const env = Object.fromEntries(Object.entries(envOf(d)).map(([name, value]) => [name, typeof value === 'string' ? value : SECRET_PLACEHOLDER]));
@@ -330,7 +337,7 @@ for (const variant of VARIANT_NAMES) {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } },
       };
       const appNames = pods(s)
-        .filter((p) => p.owner.kind === 'Deployment')
+        .filter((p) => p.owner.kind === 'Deployment' && p.namespace === app)
         .map((p) => p.labels['app.kubernetes.io/name']);
       const rulesTo = (namespace: string, labels: Labels): Json[] =>
         policies
@@ -525,16 +532,31 @@ for (const variant of VARIANT_NAMES) {
         assert.ok(paths.includes(canonicalRoute(scenario)));
         for (const alias of scenario.aliases) assert.ok(paths.includes(alias));
       }
-      if (config.profile.standalone) {
-        // No ingress controller: a NodePort to the gateway pods (kube-proxy serves it on loopback).
-        const entry = objectsOf(s, 'Service').find((svc) => svc.metadata.name === 'gateway-entry')!;
-        assert.equal(entry.spec.type, 'NodePort');
-        assert.deepEqual(entry.spec.ports, [{ name: 'http', port: 8080, targetPort: 8080, nodePort: config.profile.standalone.entryNodePort, protocol: 'TCP' }]);
-        assert.deepEqual(entry.spec.selector, deployment(s, 'gateway').spec.selector.matchLabels);
-        assert.deepEqual([...objectsOf(s, 'Ingress'), ...objectsOf(s, 'HTTPRoute'), ...objectsOf(s, 'Gateway')], []);
-      } else if (config.entry.mode === 'ingress') {
+      const standalone = config.profile.standalone;
+      if (standalone) {
+        // No managed controller: Traefik serves the charts' own Ingress or Gateway, on a NodePort of its own
+        // (kube-proxy serves it on loopback); the gateway has no NodePort.
+        const traefik = deployment(s, 'traefik');
+        assert.equal(traefik.metadata.namespace, config.entry.controllerNamespace);
+        assert.equal(traefik.spec.template.spec.containers[0].image, `${config.registry}/${standalone.traefikImage}`);
+        const args: string[] = traefik.spec.template.spec.containers[0].args;
+        for (const flag of ['--providers.kubernetesGateway=true', '--providers.kubernetesIngress=true', `--providers.kubernetesIngress.ingressClass=${config.entry.ingressClass}`, '--entryPoints.web.address=:80', '--global.checkNewVersion=false', '--global.sendAnonymousUsage=false']) {
+          assert.ok(args.includes(flag), `traefik: ${flag}`);
+        }
+        assert.ok(!args.some((a) => /forwardedHeaders/.test(a)), 'Traefik is the first hop: it trusts no X-Forwarded-* from clients');
+        const [entry] = objectsOf(s, 'Service').filter((svc) => svc.spec.type === 'NodePort');
+        assert.equal(entry.metadata.name, 'traefik');
+        assert.deepEqual(entry.spec.ports, [{ name: 'web', port: 80, targetPort: 80, nodePort: standalone.entryNodePort, protocol: 'TCP' }]);
+        assert.deepEqual(entry.spec.selector, traefik.spec.selector.matchLabels);
+        assert.equal(objectsOf(s, 'GatewayClass')[0].spec.controllerName, 'traefik.io/gateway-controller');
+        assert.equal(objectsOf(s, 'GatewayClass')[0].metadata.name, config.entry.gatewayClass);
+        assert.deepEqual(objectsOf(s, 'IngressClass')[0].spec, { controller: 'traefik.io/ingress-controller' });
+      } else {
+        assert.deepEqual(objectsOf(s, 'Service').filter((svc) => svc.spec.type === 'NodePort'), []);
+      }
+      if (config.entry.mode === 'ingress') {
         const [ingress] = objectsOf(s, 'Ingress');
-        assert.equal(ingress.spec.ingressClassName, 'nginx');
+        assert.equal(ingress.spec.ingressClassName, config.entry.ingressClass);
         const routed = ingress.spec.rules[0].http.paths;
         assert.deepEqual(routed.map((p: Json) => p.path).sort(), [...paths].sort());
         for (const p of routed) assert.deepEqual(p.backend.service, { name: 'gateway', port: { number: 8080 } });
@@ -704,7 +726,7 @@ for (const variant of VARIANT_NAMES) {
         return out;
       };
       const kept = targets.filter(selected).map(relabel).filter((t): t is Target => t !== undefined);
-      const expected = objectsOf(s, 'Deployment').map((d) => ({
+      const expected = appDeployments(s).map((d) => ({
         app: d.spec.template.metadata.labels['app.kubernetes.io/name'],
         port: String(d.spec.template.spec.containers[0].ports.find((p: Json) => p.name === 'http').containerPort),
       }));

@@ -1,5 +1,8 @@
 import { KAFKA_VERSION } from '@oleada/k8s';
 
+/** The Traefik tools/cluster/go/traefik builds (checked by local-images.spec against images.env). */
+export const TRAEFIK_VERSION = 'v3.7.13';
+
 /** Where the cluster runs; each profile fixes what differs between clouds. */
 export const PROFILE_NAMES = ['gke', 'eks', 'kind', 'local'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -30,13 +33,16 @@ export interface Profile {
   /** RabbitMQ's data volume. */
   readonly rabbitmqStorageSize: string;
   /**
-   * A cluster that runs no operators and no ingress controller (the single-node cluster of
-   * tools/cluster): Kafka as a KRaft StatefulSet instead of Strimzi, Valkey as StatefulSets, the
-   * gateway on a NodePort (kube-proxy answers on loopback only), images of the services from the
-   * project's registry (`${REGISTRY}/<image>`), and PodSecurity `restricted` enforced.
+   * A cluster that runs no operators and no managed ingress controller (the single-node cluster of
+   * tools/cluster): Kafka as a KRaft StatefulSet instead of Strimzi, Valkey as StatefulSets, Traefik
+   * (built here) as the Gateway API and Ingress controller on a NodePort (kube-proxy answers on
+   * loopback only), images of the services from the project's registry (`${REGISTRY}/<image>`), and
+   * PodSecurity `restricted` enforced.
    */
   readonly standalone?: {
     readonly kafkaImage: string;
+    /** Traefik, the entry controller: its static binary alone (tools/cluster/images.sh). */
+    readonly traefikImage: string;
     readonly valkeyImage: string;
     /** RabbitMQ from Debian's rabbitmq-server package (the official image's registry is out of reach there). */
     readonly rabbitmqImage: string;
@@ -46,7 +52,10 @@ export interface Profile {
      * update's surge pods stay Pending for `Insufficient cpu`.
      */
     readonly cpuRequest: string;
+    /** NodePort of Traefik's Service: the one way in (Locust's target). */
     readonly entryNodePort: number;
+    /** The cluster's pod range (tools/cluster/lib/common.sh POD_CIDR): the gateway trusts X-Forwarded-For from it. */
+    readonly podCidr: string;
   };
 }
 
@@ -106,10 +115,12 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     // Tags as tools/cluster/images.env builds them (checked by local-images.spec).
     standalone: {
       kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`,
+      traefikImage: `oleada-local/traefik:${TRAEFIK_VERSION}`,
       valkeyImage: 'oleada-local/valkey:8.1-trixie',
       rabbitmqImage: 'oleada-local/rabbitmq:4.0-trixie',
       cpuRequest: '100m',
       entryNodePort: 30080,
+      podCidr: '10.244.0.0/16',
     },
   },
 };

@@ -1,5 +1,6 @@
 import { registerAs, type ConfigType } from '@nestjs/config';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The gateway's environment; see docs/architecture.md. */
@@ -20,7 +21,23 @@ export const gatewayConfigShape = {
   RATE_LIMIT_PER_SECOND: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().min(0)).default(0),
   /** Requests a client may send at once after being idle. @default RATE_LIMIT_PER_SECOND */
   RATE_LIMIT_BURST: env.positiveInt().optional(),
+  /**
+   * Proxies (addresses or CIDRs) whose `X-Forwarded-For` names the client: the rate limit's client
+   * address is then the nearest address in that header not itself a trusted proxy. From any other
+   * peer the header is ignored. @default - none (the socket's peer is the client)
+   */
+  TRUST_PROXY: env
+    .list()
+    .pipe(z.array(z.string().refine(isAddressOrCidr, 'each entry must be an IP address or CIDR (e.g. 10.244.0.0/16)')))
+    .optional(),
 };
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /**
  * The gateway's configuration as a Nest config namespace: validated once at start-up (the process

@@ -179,7 +179,12 @@ export class PipelineChart extends Chart {
       WRITER_TARGETS: targets(first),
       ...(fanout.length > 0 ? { FANOUT_TARGETS: fanout.map(targets).join(';') } : {}),
     });
-    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, { RELAY_URL: this.relay.url });
+    this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, {
+      RELAY_URL: this.relay.url,
+      // Behind Traefik the socket's peer is Traefik: its X-Forwarded-For names the client. Only the entry
+      // controller's namespace reaches the gateway (NetworkPolicy), so trusting the pod range trusts it alone.
+      ...(config.profile.standalone ? { TRUST_PROXY: config.profile.standalone.podCidr } : {}),
+    });
     this.consumers = paths.map((path) =>
       httpApp(path.consumer, 'consumer', config.replicas.consumer, {
         ...brokerEnv(path.broker, 'consumer'),
