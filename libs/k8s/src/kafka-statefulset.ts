@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { createHash } from 'node:crypto';
 import { volumeClaimTemplate } from './containers';
 import { k8s } from './k8s';
-import type { KafkaAcl, KafkaCredentials } from './kafka';
+import { kafkaReplication, type KafkaAcl, type KafkaCredentials } from './kafka';
 import { PART_OF } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 
@@ -63,8 +63,9 @@ export class KafkaStatefulSet extends Construct {
     this.namespace = props.namespace;
     this.replicas = props.replicas ?? 3;
     // as KafkaCluster (Strimzi) sets them
-    this.replicationFactor = Math.min(3, this.replicas);
-    this.minInSyncReplicas = this.replicationFactor >= 3 ? 2 : 1;
+    const replication = kafkaReplication(this.replicas);
+    this.replicationFactor = replication.replicationFactor;
+    this.minInSyncReplicas = replication.minInSyncReplicas;
     this.podLabels = {
       'app.kubernetes.io/name': 'kafka',
       'app.kubernetes.io/instance': this.name,
@@ -114,12 +115,7 @@ export class KafkaStatefulSet extends Construct {
       'allow.everyone.if.no.acl.found': false,
       'super.users': `User:${KAFKA_ADMIN_USER}`,
       // as KafkaCluster's config
-      'auto.create.topics.enable': false,
-      'default.replication.factor': this.replicationFactor,
-      'min.insync.replicas': this.minInSyncReplicas,
-      'offsets.topic.replication.factor': this.replicationFactor,
-      'transaction.state.log.replication.factor': this.replicationFactor,
-      'transaction.state.log.min.isr': this.minInSyncReplicas,
+      ...kafkaReplication(this.replicas).brokerConfig,
       'share.coordinator.state.topic.replication.factor': this.replicationFactor,
       'share.coordinator.state.topic.min.isr': this.minInSyncReplicas,
       // small nodes: few threads, a fast first rebalance

@@ -74,13 +74,13 @@ entry_cost_sample() {
     k get --raw "/api/v1/namespaces/$EDGE_NS/pods/$pod:8080/proxy/metrics" 2>/dev/null
   done | awk '/^traefik_entrypoint_request_duration_seconds_count\{.*entrypoint="web"/ {n += $NF}
     /^traefik_entrypoint_request_duration_seconds_sum\{.*entrypoint="web"/ {s += $NF}
-    /^process_cpu_seconds_total / {c += $NF}
+    /^process_cpu_seconds_total[ {]/ {c += $NF}
     END {printf "%d %.6f %.3f", n, s, c}')"
   gateway="$(for pod in $(k -n "$NS" get pods -l app.kubernetes.io/name=gateway -o jsonpath='{.items[*].metadata.name}'); do
     k get --raw "/api/v1/namespaces/$NS/pods/$pod:8080/proxy/metrics" 2>/dev/null
   done | awk '/^oleada_gateway_request_duration_seconds_count/ {n += $NF}
     /^oleada_gateway_request_duration_seconds_sum/ {s += $NF}
-    /^process_cpu_seconds_total / {c += $NF}
+    /^process_cpu_seconds_total[ {]/ {c += $NF}
     END {printf "%d %.6f %.3f", n, s, c}')"
   printf '%s %s\n' "$traefik" "$gateway"
 }
