@@ -1,4 +1,4 @@
-import { GRAFANA_CHART_VERSION, grafanaHelmValues, PROMETHEUS_CHART_VERSION, prometheusHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { GRAFANA_CHART_VERSION, grafanaHelmValues, KAFKA_ADMIN_USER, PROMETHEUS_CHART_VERSION, prometheusHelmValues, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { App, type Chart } from 'cdk8s';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -33,7 +33,7 @@ export function buildApp(config: DeployConfig, outdir: string): App {
   });
   const entry = new EntryChart(app, 'entry', config, { gateway: pipeline.gateway });
   const grafana = new GrafanaChart(app, 'grafana', config, { valkey: valkey.valkey });
-  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq });
+  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq, entryController: entry.controller });
   const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, policies];
   for (const chart of charts) chart.addDependency(namespaces);
   pipeline.addDependency(...brokers, valkey);
@@ -102,8 +102,8 @@ export function extraFiles(config: DeployConfig): Record<string, string> {
     OLEADA_PROMETHEUS_CHART_VERSION: PROMETHEUS_CHART_VERSION,
     OLEADA_GRAFANA_CHART_VERSION: GRAFANA_CHART_VERSION,
   };
-  // The local profile's Kafka has no User Operator: the bootstrap makes the users' Secrets.
-  if (config.profile.standalone && brokerPath(config.brokerMode, 'kafka')) env.OLEADA_KAFKA_USERS = Object.values(KAFKA_USER_NAMES).join(' ');
+  // The local profile's Kafka has no User Operator: the bootstrap makes the users' Secrets (and its nodes' admin's).
+  if (config.profile.standalone && brokerPath(config.brokerMode, 'kafka')) env.OLEADA_KAFKA_USERS = [...Object.values(KAFKA_USER_NAMES), KAFKA_ADMIN_USER].join(' ');
   // Written only when RabbitMQ runs, so that a Kafka-only bootstrap.env stays what it was (the bootstrap reads no broker line as kafka).
   if (config.brokerMode !== 'kafka') {
     Object.assign(env, {

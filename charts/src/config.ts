@@ -150,14 +150,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DeployConfig {
     brokerMode: oneOf('OLEADA_BROKER', env.OLEADA_BROKER, BROKER_MODES, 'kafka'),
     rabbitmq: { username: 'oleada', prefetch: 1000, batchMax: 500 },
     valkeyMode,
-    entry: {
-      mode: entryMode,
-      ingressClass: env.OLEADA_INGRESS_CLASS || 'nginx',
-      gatewayClass: 'nginx',
-      // F5 NGINX Ingress Controller's namespace (tools/bootstrap installs it there), or the Gateway's.
-      controllerNamespace: entryMode === 'ingress' ? 'nginx-ingress' : namespaces.edge,
-      host: env.OLEADA_HOST || undefined,
-    },
+    entry: profile.standalone
+      ? // Traefik in the edge namespace serves both entry kinds (the charts write it).
+        { mode: entryMode, ingressClass: env.OLEADA_INGRESS_CLASS || 'traefik', gatewayClass: 'traefik', controllerNamespace: namespaces.edge, host: env.OLEADA_HOST || undefined }
+      : {
+          mode: entryMode,
+          ingressClass: env.OLEADA_INGRESS_CLASS || 'nginx',
+          gatewayClass: 'nginx',
+          // F5 NGINX Ingress Controller's namespace (tools/bootstrap installs it there), or the Gateway's.
+          controllerNamespace: entryMode === 'ingress' ? 'nginx-ingress' : namespaces.edge,
+          host: env.OLEADA_HOST || undefined,
+        },
     replicas: {
       gateway: { min: 1, max: 3 },
       relay: { min: 1, max: 3 },

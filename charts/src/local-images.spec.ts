@@ -15,10 +15,18 @@ describe('local profile images', () => {
   };
   const standalone = PROFILES.local.standalone!;
 
-  it('Valkey, Kafka and RabbitMQ: the tags images.env builds', () => {
+  it('Valkey, Kafka, RabbitMQ and Traefik: the tags images.env builds', () => {
     assert.equal(standalone.valkeyImage, value('VALKEY_IMAGE'));
+    assert.equal(standalone.traefikImage, value('TRAEFIK_IMAGE').replace('$TRAEFIK_VERSION', value('TRAEFIK_VERSION')));
+    const wrapper = readFileSync(join(REPO_ROOT, 'tools/cluster/go/traefik/go.mod'), 'utf8');
+    assert.match(wrapper, new RegExp(`github\\.com/traefik/traefik/v3 ${value('TRAEFIK_VERSION').replace(/\./g, '\\.')}\\b`), 'the Traefik the wrapper module builds');
     assert.equal(standalone.kafkaImage, value('KAFKA_IMAGE').replace('$KAFKA_VERSION', value('KAFKA_VERSION')));
     assert.equal(standalone.rabbitmqImage, value('RABBITMQ_IMAGE'));
     assert.ok(standalone.rabbitmqImage.endsWith(`-${value('RABBITMQ_SUITE')}`), 'the RabbitMQ tag names the Debian suite it is built from');
+  });
+
+  it("the gateway trusts X-Forwarded-For from the cluster's own pod range only", () => {
+    const common = readFileSync(join(REPO_ROOT, 'tools/cluster/lib/common.sh'), 'utf8');
+    assert.match(common, new RegExp(`^POD_CIDR=${standalone.podCidr.replace(/\./g, '\\.')}$`, 'm'));
   });
 });

@@ -1,5 +1,5 @@
 import { alertRuleFile } from '@oleada/dashboards';
-import { AMQP_PORT, imageTag, KAFKA_VERSION, podLabelMeta, PROMETHEUS_ALERT_RULES_PATH, PROMETHEUS_PORT, prometheusConfig, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
+import { AMQP_PORT, imageTag, KAFKA_ADMIN_USER, KAFKA_VERSION, podLabelMeta, PROMETHEUS_ALERT_RULES_PATH, PROMETHEUS_PORT, prometheusConfig, PROMETHEUS_SERVER_PODS, RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, VALKEY_USERS } from '@oleada/k8s';
 import { canonicalRoute } from '@oleada/scenarios';
 import { ScenarioKeys } from '@oleada/valkey-schema';
 import assert from 'node:assert/strict';
@@ -49,6 +49,11 @@ function envOf(d: K8sObject): Record<string, Json> {
   return Object.fromEntries(d.spec.template.spec.containers[0].env.map((e: Json) => [e.name, e.value ?? e.valueFrom]));
 }
 
+/** The apps' Deployments (the entry controller of a standalone profile lives in its own namespace). */
+function appDeployments(s: Synthesized): K8sObject[] {
+  return objectsOf(s, 'Deployment').filter((d) => d.metadata.namespace === s.config.namespaces.app);
+}
+
 function statefulSet(s: Synthesized, name: string): K8sObject | undefined {
   return objectsOf(s, 'StatefulSet').find((set) => set.metadata.name === name);
 }
@@ -82,7 +87,9 @@ for (const variant of VARIANT_NAMES) {
         assert.equal(spec.securityContext?.runAsNonRoot, true, `${id}: pod runAsNonRoot`);
         assert.ok(spec.securityContext?.runAsUser > 0, `${id}: pod runAsUser non-zero`);
         assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${id}: seccomp`);
-        assert.equal(spec.automountServiceAccountToken, false, `${id}: service account token mounted`);
+        // only a controller whose account the manifests bind to a role (Traefik on a standalone profile) gets a token
+        const bound = objectsOf(s, 'ClusterRoleBinding').some((b) => b.subjects.some((sub: Json) => sub.kind === 'ServiceAccount' && sub.name === spec.serviceAccountName && sub.namespace === owner.metadata.namespace));
+        assert.equal(spec.automountServiceAccountToken, bound ? true : false, `${id}: service account token ${bound ? 'missing for a controller' : 'mounted'}`);
         for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
           const sc = c.securityContext ?? {};
           assert.equal(sc.allowPrivilegeEscalation, false, `${id} ${c.name}: allowPrivilegeEscalation`);
@@ -126,7 +133,7 @@ for (const variant of VARIANT_NAMES) {
     });
 
     it(`app images are ${TEST_REGISTRY}/oleada/<app>:<tag> with a pull secret and the image's own command; no image is :latest`, () => {
-      const deployments = objectsOf(s, 'Deployment');
+      const deployments = appDeployments(s);
       assert.equal(deployments.length, 4 + paths.length, 'gateway, relay, two writers and a consumer per broker');
       for (const d of deployments) {
         const spec = d.spec.template.spec;
@@ -194,7 +201,7 @@ for (const variant of VARIANT_NAMES) {
           assert.ok(named, `${objectId(svc)}: no selected container has a port named ${target}`);
         }
       }
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         assert.ok(matches(d.spec.selector.matchLabels, d.spec.template.metadata.labels), `${objectId(d)} selector`);
         const pdb = objectsOf(s, 'PodDisruptionBudget').find(
           (p) => p.metadata.namespace === d.metadata.namespace && matches(p.spec.selector.matchLabels, d.spec.template.metadata.labels),
@@ -208,7 +215,7 @@ for (const variant of VARIANT_NAMES) {
 
     it('every app gets each variable docs/architecture.md requires, and only documented ones', () => {
       const documented = new Set(documentedVariables().map((v) => v.name));
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         const component = d.metadata.labels!['app.kubernetes.io/component'];
         const env = envOf(d);
         for (const name of requiredVariables(component, env.BROKER ?? "kafka")) {
@@ -221,7 +228,7 @@ for (const variant of VARIANT_NAMES) {
     });
 
     it("every app's Node heap leaves room under its container's memory limit", () => {
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         const env = envOf(d);
         const limit = d.spec!.template.spec!.containers[0].resources!.limits!.memory;
         const limitMiB = Number(/^(\d+)Mi$/.exec(String(limit))?.[1]);
@@ -232,7 +239,7 @@ for (const variant of VARIANT_NAMES) {
     });
 
     it('every app gets only variables its configuration reads, and its own start-up validation accepts them', () => {
-      for (const d of objectsOf(s, 'Deployment')) {
+      for (const d of appDeployments(s)) {
         const component = d.metadata.labels!['app.kubernetes.io/component'];
         const reads = appConfig(component);
         const env = Object.fromEntries(Object.entries(envOf(d)).map(([name, value]) => [name, typeof value === 'string' ? value : SECRET_PLACEHOLDER]));
@@ -336,7 +343,7 @@ for (const variant of VARIANT_NAMES) {
         namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } },
       };
       const appNames = pods(s)
-        .filter((p) => p.owner.kind === 'Deployment')
+        .filter((p) => p.owner.kind === 'Deployment' && p.namespace === app)
         .map((p) => p.labels['app.kubernetes.io/name']);
       const rulesTo = (namespace: string, labels: Labels): Json[] =>
         policies
@@ -388,7 +395,12 @@ for (const variant of VARIANT_NAMES) {
       if (kafkaPath && config.profile.standalone) {
         // No Strimzi to turn networkPolicyPeers into a policy: the charts write it.
         const kafkaPolicy = policies.find((p) => p.metadata.name === 'oleada-kafka-network-policy')!;
-        assert.deepEqual(kafkaPolicy.spec.ingress, [{ from: [...kafkaPath.writers, kafkaPath.consumer].map(podPeer), ports: [{ protocol: 'TCP', port: 9092 }] }]);
+        const kafkaPods = statefulSet(s, 'oleada-kafka')!.spec.template.metadata.labels;
+        assert.deepEqual(kafkaPolicy.spec.ingress, [
+          { from: [...kafkaPath.writers, kafkaPath.consumer].map(podPeer), ports: [{ protocol: 'TCP', port: 9092 }] },
+          // the nodes among themselves: client, replication and controller listeners
+          { from: [{ podSelector: { matchLabels: kafkaPods } }], ports: [9092, 9091, 9093].map((port) => ({ protocol: 'TCP', port })) },
+        ]);
       } else if (kafkaPath) {
         assert.equal(listener.length, 1, 'Kafka has more than the one client listener');
         assert.deepEqual(listener[0].networkPolicyPeers, [...kafkaPath.writers, kafkaPath.consumer].map(podPeer));
@@ -459,18 +471,44 @@ for (const variant of VARIANT_NAMES) {
       if (standalone) {
         assert.deepEqual(['Kafka', 'KafkaNodePool', 'KafkaTopic', 'KafkaUser'].flatMap((kind) => objectsOf(s, kind)), [], 'Strimzi objects on a standalone profile');
         const set = statefulSet(s, 'oleada-kafka')!;
-        assert.equal(set.spec.replicas, 1);
+        assert.equal(set.spec.replicas, 3, 'three KRaft nodes, as the cloud profiles');
+        assert.equal(set.spec.podManagementPolicy, 'Parallel', 'the quorum needs a majority up before any node is ready');
         const container = set.spec.template.spec.containers[0];
         assert.equal(container.image, `${config.registry}/${standalone.kafkaImage}`);
         assert.ok(standalone.kafkaImage.endsWith(`:${KAFKA_VERSION}`), `${standalone.kafkaImage}: the Kafka the cluster and local mode run`);
         assert.deepEqual(set.spec.template.spec.imagePullSecrets, [{ name: config.secrets.registry }]);
         assert.equal(set.spec.volumeClaimTemplates[0].spec.storageClassName, config.profile.storageClass);
-        const lines = (objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'oleada-kafka-topics')!.data.topics as string).trim().split('\n');
+        const data = objectsOf(s, 'ConfigMap').find((c) => c.metadata.name === 'oleada-kafka-config')!.data;
+        const lines = (data.topics as string).trim().split('\n');
         const expected = config.scenarios.flatMap((sc) => [...sc.topics, sc.deadLetterTopic]).sort();
         assert.deepEqual(lines.map((l) => l.split(' ')[0]).sort(), expected);
-        for (const l of lines) assert.ok(Number(l.split(' ')[1]) >= config.replicas.consumer.max, `${l}: fewer partitions than consumers`);
+        for (const l of lines) {
+          const [, partitions, replicas, minIsr] = l.split(' ').map(Number);
+          assert.ok(partitions >= config.replicas.consumer.max, `${l}: fewer partitions than consumers`);
+          assert.deepEqual([replicas, minIsr], [3, 2], `${l}: replication factor 3 and min.insync.replicas 2, as the Strimzi KafkaTopics`);
+        }
+        const server = Object.fromEntries((data['server.properties'] as string).trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+        assert.equal(server['authorizer.class.name'], 'org.apache.kafka.metadata.authorizer.StandardAuthorizer');
+        assert.equal(server['allow.everyone.if.no.acl.found'], 'false');
+        assert.equal(server['super.users'], `User:${KAFKA_ADMIN_USER}`);
+        assert.equal(server['controller.quorum.voters'].split(',').length, 3);
+        for (const [key, value] of Object.entries({ 'min.insync.replicas': '2', 'default.replication.factor': '3', 'offsets.topic.replication.factor': '3', 'transaction.state.log.min.isr': '2' })) {
+          assert.equal(server[key], value, key);
+        }
+        // only SCRAM on the clients' listener; no credentials in the ConfigMap (the admin's JAAS lines are added in the pod)
+        assert.equal(server['listener.name.scram.sasl.enabled.mechanisms'], 'SCRAM-SHA-512');
+        assert.doesNotMatch(JSON.stringify(data), /password=|user_/);
+        // The ACLs enforced here are exactly the Strimzi KafkaUsers' of the cloud profile (one source, KafkaChart).
+        const cloud = synth(config.brokerMode === 'kafka' ? 'gke-kubevirt-ingress' : 'gke-kubevirt-ingress-both');
+        const strimziAcls = objectsOf(cloud, 'KafkaUser').flatMap((user) =>
+          user.spec.authorization.acls.flatMap((acl: Json) =>
+            acl.operations.map((op: string) => `User:${user.metadata.name} ${acl.resource.type.toUpperCase()} ${acl.resource.name ?? 'kafka-cluster'} ${op.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`),
+          ),
+        );
+        assert.ok(strimziAcls.length > 0);
+        assert.deepEqual((data.acls as string).trim().split('\n').sort(), strimziAcls.sort());
         const secrets = set.spec.template.spec.volumes.filter((v: Json) => v.secret).map((v: Json) => v.secret.secretName).sort();
-        assert.deepEqual(secrets, ['oleada-consumer', 'oleada-writer']);
+        assert.deepEqual(secrets, [KAFKA_ADMIN_USER, 'oleada-consumer', 'oleada-writer'].sort());
         return;
       }
       assert.equal(kafka.apiVersion, 'kafka.strimzi.io/v1');
@@ -501,16 +539,31 @@ for (const variant of VARIANT_NAMES) {
         assert.ok(paths.includes(canonicalRoute(scenario)));
         for (const alias of scenario.aliases) assert.ok(paths.includes(alias));
       }
-      if (config.profile.standalone) {
-        // No ingress controller: a NodePort to the gateway pods (kube-proxy serves it on loopback).
-        const entry = objectsOf(s, 'Service').find((svc) => svc.metadata.name === 'gateway-entry')!;
-        assert.equal(entry.spec.type, 'NodePort');
-        assert.deepEqual(entry.spec.ports, [{ name: 'http', port: 8080, targetPort: 8080, nodePort: config.profile.standalone.entryNodePort, protocol: 'TCP' }]);
-        assert.deepEqual(entry.spec.selector, deployment(s, 'gateway').spec.selector.matchLabels);
-        assert.deepEqual([...objectsOf(s, 'Ingress'), ...objectsOf(s, 'HTTPRoute'), ...objectsOf(s, 'Gateway')], []);
-      } else if (config.entry.mode === 'ingress') {
+      const standalone = config.profile.standalone;
+      if (standalone) {
+        // No managed controller: Traefik serves the charts' own Ingress or Gateway, on a NodePort of its own
+        // (kube-proxy serves it on loopback); the gateway has no NodePort.
+        const traefik = deployment(s, 'traefik');
+        assert.equal(traefik.metadata.namespace, config.entry.controllerNamespace);
+        assert.equal(traefik.spec.template.spec.containers[0].image, `${config.registry}/${standalone.traefikImage}`);
+        const args: string[] = traefik.spec.template.spec.containers[0].args;
+        for (const flag of ['--providers.kubernetesGateway=true', '--providers.kubernetesIngress=true', `--providers.kubernetesIngress.ingressClass=${config.entry.ingressClass}`, '--entryPoints.web.address=:80', '--global.checkNewVersion=false', '--global.sendAnonymousUsage=false']) {
+          assert.ok(args.includes(flag), `traefik: ${flag}`);
+        }
+        assert.ok(!args.some((a) => /forwardedHeaders/.test(a)), 'Traefik is the first hop: it trusts no X-Forwarded-* from clients');
+        const [entry] = objectsOf(s, 'Service').filter((svc) => svc.spec.type === 'NodePort');
+        assert.equal(entry.metadata.name, 'traefik');
+        assert.deepEqual(entry.spec.ports, [{ name: 'web', port: 80, targetPort: 80, nodePort: standalone.entryNodePort, protocol: 'TCP' }]);
+        assert.deepEqual(entry.spec.selector, traefik.spec.selector.matchLabels);
+        assert.equal(objectsOf(s, 'GatewayClass')[0].spec.controllerName, 'traefik.io/gateway-controller');
+        assert.equal(objectsOf(s, 'GatewayClass')[0].metadata.name, config.entry.gatewayClass);
+        assert.deepEqual(objectsOf(s, 'IngressClass')[0].spec, { controller: 'traefik.io/ingress-controller' });
+      } else {
+        assert.deepEqual(objectsOf(s, 'Service').filter((svc) => svc.spec.type === 'NodePort'), []);
+      }
+      if (config.entry.mode === 'ingress') {
         const [ingress] = objectsOf(s, 'Ingress');
-        assert.equal(ingress.spec.ingressClassName, 'nginx');
+        assert.equal(ingress.spec.ingressClassName, config.entry.ingressClass);
         const routed = ingress.spec.rules[0].http.paths;
         assert.deepEqual(routed.map((p: Json) => p.path).sort(), [...paths].sort());
         for (const p of routed) assert.deepEqual(p.backend.service, { name: 'gateway', port: { number: 8080 } });
@@ -680,7 +733,7 @@ for (const variant of VARIANT_NAMES) {
         return out;
       };
       const kept = targets.filter(selected).map(relabel).filter((t): t is Target => t !== undefined);
-      const expected = objectsOf(s, 'Deployment').map((d) => ({
+      const expected = appDeployments(s).map((d) => ({
         app: d.spec.template.metadata.labels['app.kubernetes.io/name'],
         port: String(d.spec.template.spec.containers[0].ports.find((p: Json) => p.name === 'http').containerPort),
       }));

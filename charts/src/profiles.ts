@@ -1,5 +1,8 @@
 import { KAFKA_VERSION } from '@oleada/k8s';
 
+/** The Traefik tools/cluster/go/traefik builds (checked by local-images.spec against images.env). */
+export const TRAEFIK_VERSION = 'v3.7.13';
+
 /** Where the cluster runs; each profile fixes what differs between clouds. */
 export const PROFILE_NAMES = ['gke', 'eks', 'kind', 'local'] as const;
 export type ProfileName = (typeof PROFILE_NAMES)[number];
@@ -30,23 +33,29 @@ export interface Profile {
   /** RabbitMQ's data volume. */
   readonly rabbitmqStorageSize: string;
   /**
-   * A cluster that runs no operators and no ingress controller (the single-node cluster of
-   * tools/cluster): Kafka as a KRaft StatefulSet instead of Strimzi, Valkey as StatefulSets, the
-   * gateway on a NodePort (kube-proxy answers on loopback only), images of the services from the
-   * project's registry (`${REGISTRY}/<image>`), and PodSecurity `restricted` enforced.
+   * A cluster that runs no operators and no managed ingress controller (the single-node cluster of
+   * tools/cluster): Kafka as a KRaft StatefulSet instead of Strimzi, Valkey as StatefulSets, Traefik
+   * (built here) as the Gateway API and Ingress controller on a NodePort (kube-proxy answers on
+   * loopback only), images of the services from the project's registry (`${REGISTRY}/<image>`), and
+   * PodSecurity `restricted` enforced.
    */
   readonly standalone?: {
     readonly kafkaImage: string;
+    /** Traefik, the entry controller: its static binary alone (tools/cluster/images.sh). */
+    readonly traefikImage: string;
     readonly valkeyImage: string;
     /** RabbitMQ from Debian's rabbitmq-server package (the official image's registry is out of reach there). */
     readonly rabbitmqImage: string;
     /**
-     * CPU request of the app, Valkey and RabbitMQ pods. One node's two cores hold the control plane's
+     * CPU request of the app, Kafka, Valkey and RabbitMQ pods. One node's two cores hold the control plane's
      * pods' requests too: at the cloud profiles' 200m–250m the HPAs' added replicas and a rolling
      * update's surge pods stay Pending for `Insufficient cpu`.
      */
     readonly cpuRequest: string;
+    /** NodePort of Traefik's Service: the one way in (Locust's target). */
     readonly entryNodePort: number;
+    /** The cluster's pod range (tools/cluster/lib/common.sh POD_CIDR): the gateway trusts X-Forwarded-For from it. */
+    readonly podCidr: string;
   };
 }
 
@@ -99,16 +108,19 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     storageClass: 'oleada-local',
     loadBalancer: { serviceType: 'NodePort', annotations: {} },
     kubevirt: { useEmulation: true },
-    kafkaReplicas: 1,
+    // as the cloud profiles: RF 3, min.insync.replicas 2, a quorum that survives a node's loss
+    kafkaReplicas: 3,
     kafkaStorageSize: '5Gi',
     rabbitmqStorageSize: '5Gi',
     // Tags as tools/cluster/images.env builds them (checked by local-images.spec).
     standalone: {
       kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`,
+      traefikImage: `oleada-local/traefik:${TRAEFIK_VERSION}`,
       valkeyImage: 'oleada-local/valkey:8.1-trixie',
       rabbitmqImage: 'oleada-local/rabbitmq:4.0-trixie',
       cpuRequest: '100m',
       entryNodePort: 30080,
+      podCidr: '10.244.0.0/16',
     },
   },
 };

@@ -197,7 +197,7 @@ fi
 
 # --- local profile: no operators ---------------------------------------------------------------
 # The single-node cluster of tools/cluster runs Kafka as a StatefulSet: the SCRAM users' Secrets
-# are made here, as Strimzi's User Operator would make them (key `password`). No Strimzi, KubeVirt,
+# are made here, as Strimzi's User Operator would make them (key `password`), and the nodes' admin's. No Strimzi, KubeVirt,
 # entry controller, Prometheus or Grafana: their objects are checked with server-side dry runs.
 if [ "$OLEADA_PROFILE" = local ]; then
   if [ "$uses_kafka" = true ]; then
@@ -206,7 +206,7 @@ if [ "$OLEADA_PROFILE" = local ]; then
       if secret_exists "$OLEADA_NAMESPACE" "$user"; then
         log "secret $OLEADA_NAMESPACE/$user exists: kept"
       else
-        log "secret $OLEADA_NAMESPACE/$user: Kafka SCRAM-SHA-512 password (generated)"
+        log "secret $OLEADA_NAMESPACE/$user: Kafka user's password (generated)"
         apply_secret "$OLEADA_NAMESPACE" generic "$user" --from-literal="password=$(openssl rand -hex 24)"
       fi
     done

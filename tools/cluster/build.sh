@@ -13,7 +13,12 @@ K8S_COMMANDS=(kube-apiserver kube-controller-manager kube-scheduler kubelet kube
 mkdir -p "$BIN_DIR" "$CACHE_DIR/stamps"
 
 stamp_of() { # module dir -> content hash of its go.mod and go.sum (and sources, for our own)
-  { cat "$1/go.mod" "$1/go.sum"; cat "$1"/*.go 2>/dev/null || true; } | sha256sum | cut -c1-16
+  {
+    cat "$1/go.mod" "$1/go.sum"
+    cat "$1"/*.go 2>/dev/null || true
+    # our files in subdirectories (go/traefik's), not the module cache copies in _local
+    find "$1" -path "$1/_local" -prune -o -type f -path "$1/*/*" -print0 | sort -z | xargs -0 -r cat
+  } | sha256sum | cut -c1-16
 }
 
 fresh() { # name, module dir, binaries...
@@ -85,5 +90,49 @@ else
   TAGS=netgo,remove_all_sd,enable_kubernetes_sd build prometheus "$go_dir/prometheus" \
     "-s -w -X $v.Version=$PROMETHEUS_VERSION -X $v.Revision=v0.316.0 -X $v.Branch=HEAD -X $v.BuildUser=oleada@build.sh -X $v.BuildDate=$(date -u +%Y%m%d-%H:%M:%S)" \
     github.com/prometheus/prometheus/cmd/prometheus github.com/prometheus/prometheus/cmd/promtool
+fi
+
+# Traefik's go.mod replaces three requirements with sources the Go module proxy does not serve:
+# go/traefik/_local links to copies made here from the module cache plus our own files, see
+# go/traefik/README.md.
+module_dir() { # module@version -> its directory in the module cache, downloaded if needed
+  (cd /tmp && go mod download -json "$1") | sed -n 's/^\t"Dir": "\(.*\)",$/\1/p'
+}
+required_version() { # wrapper module dir, module path -> the version its go.mod requires
+  awk -v m="$2" '$1 == m && $2 ~ /^v/ { print $2 }' "$1/go.mod"
+}
+traefik_sources() { # wrapper module dir
+  local dir="$1" src="$CACHE_DIR/src/traefik" key tmp lego auth
+  key="$(stamp_of "$dir")"
+  if [[ "$(cat "$src/.stamp" 2>/dev/null)" != "$key" ]]; then
+    lego="$(module_dir "github.com/go-acme/lego/v5@$(required_version "$dir" github.com/go-acme/lego/v5)")"
+    auth="$(module_dir "github.com/abbot/go-http-auth@$(required_version "$dir" github.com/abbot/go-http-auth)")"
+    [[ -d "$lego" && -d "$auth" ]] || die "could not fetch lego or go-http-auth through the Go module proxy"
+    mkdir -p "$CACHE_DIR/src"
+    tmp="$(mktemp -d "$CACHE_DIR/src/.traefik.XXXXXX")"
+    cp -R "$lego" "$tmp/lego"
+    cp -R "$auth" "$tmp/go-http-auth"
+    chmod -R u+w "$tmp" # the module cache is read-only
+    # lego's generated provider registry gives way to ours (SDK-free providers only)
+    rm "$tmp/lego/providers/dns/"*.go
+    cp "$dir/_overlay/lego/providers/dns/"*.go "$tmp/lego/providers/dns/"
+    # go-http-auth v0.4.0 predates modules: our go.mod, the two functions Traefik's fork adds, a lock
+    cp "$dir/_overlay/go-http-auth/go.mod" "$dir/_overlay/go-http-auth/"*.go "$tmp/go-http-auth/"
+    patch -s -d "$tmp/go-http-auth" -p1 <"$dir/_overlay/go-http-auth/digest-lock.patch" || die "go-http-auth patch did not apply"
+    printf '%s\n' "$key" >"$tmp/.stamp"
+    rm -rf "$src"
+    mv "$tmp" "$src"
+  fi
+  ln -sfn "$src" "$dir/_local"
+}
+if want traefik; then
+  traefik_version="$(required_version "$go_dir/traefik" github.com/traefik/traefik/v3)"
+  traefik_sources "$go_dir/traefik"
+  if fresh traefik "$go_dir/traefik" traefik; then
+    log "traefik: cached"
+  else
+    build traefik "$go_dir/traefik" "-s -w -X github.com/traefik/traefik/v3/pkg/version.Version=$traefik_version" \
+      github.com/traefik/traefik/v3/cmd/traefik
+  fi
 fi
 log "binaries in $BIN_DIR"

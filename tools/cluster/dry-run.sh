@@ -19,14 +19,11 @@ k() { "$BIN_DIR/kubectl" "$@"; }
 k get --raw /readyz >/dev/null || die "the cluster is not up: npm run cluster -- up"
 [[ -f charts/dist/main.js ]] || npx tsc -b charts
 
-GATEWAY_API_VERSION="$(node -p "require('./libs/k8s/src/versions.json').components.find((c) => c.id === 'gateway-api').version")"
-gateway_api_dir="$(cd /tmp && go mod download -json "sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION" | node -e 'let s="";process.stdin.on("data",(d)=>(s+=d)).on("end",()=>console.log(JSON.parse(s).Dir))')" ||
-  die "could not fetch sigs.k8s.io/gateway-api@$GATEWAY_API_VERSION through the Go module proxy"
-gateway_api_crds=()
-for f in "$gateway_api_dir"/config/crd/standard/*.yaml; do
-  grep -q '^kind: CustomResourceDefinition' "$f" && gateway_api_crds+=("$f")
-done
-((${#gateway_api_crds[@]} > 0)) || die "no CRDs in $gateway_api_dir/config/crd/standard"
+# shellcheck source=tools/cluster/lib/gateway-api.sh
+. "$here/lib/gateway-api.sh"
+GATEWAY_API_VERSION="$(gateway_api_version)"
+mapfile -t gateway_api_crds < <(gateway_api_crds)
+((${#gateway_api_crds[@]} > 0)) || die "no Gateway API CRDs found"
 CRDS=(charts/schemas/strimzi-1.2.0/*.yaml "${gateway_api_crds[@]}" charts/schemas/kubevirt-v1.9.0/virtualmachine-crd.yaml)
 OUT="${1:-$STATE_DIR/dry-run}"
 rm -rf "$OUT" && mkdir -p "$OUT"
@@ -47,7 +44,7 @@ for profile in gke eks kind local; do
     case "$profile" in
     gke | eks) combos="kubevirt:ingress kubevirt:gateway-api" ;;
     kind) combos="kubevirt:ingress kubevirt:gateway-api statefulset:ingress statefulset:gateway-api" ;;
-    local) combos="statefulset:ingress" ;;
+    local) combos="statefulset:ingress statefulset:gateway-api" ;;
     esac
     for combo in $combos; do variants+=("$profile $broker ${combo%%:*} ${combo#*:}"); done
   done

@@ -9,8 +9,9 @@
 #   oleada-local/valkey        Debian's valkey-server (sh, sed, sha256sum as the charts expect)
 #   oleada-local/kafka         Debian's JRE + the Apache Kafka jars from Maven Central (tools/local/kafka/pom.xml)
 #   oleada-local/rabbitmq      Debian's rabbitmq-server (Erlang from Debian too), run as uid 999 `rabbitmq`
+#   oleada-local/traefik       the static Traefik binary build.sh makes (Go module proxy), alone
 #
-#   bash tools/cluster/images.sh base|apps|services|rabbitmq|all
+#   bash tools/cluster/images.sh base|apps|services|rabbitmq|traefik|all
 # Environment: TAG (default: the git commit, 12 hex, -dirty when the tree has changes).
 # Base images are rebuilt only when their inputs change (a stamp in the cache).
 set -euo pipefail
@@ -206,7 +207,7 @@ build_services() {
   fi
 
   # Kafka: Debian's JRE + the jars local mode uses (Maven Central through tools/local/kafka/pom.xml)
-  key="$(printf '%s\n' "$KAFKA_IMAGE" "$SERVICES_RECIPE" "$(cat "$ROOT/tools/local/kafka/pom.xml" "$here/kafka/run-kafka.sh" "$here/kafka/CreateTopics.java" | sha256sum)" | sha256sum | cut -c1-16)"
+  key="$(printf '%s\n' "$KAFKA_IMAGE" "$SERVICES_RECIPE" "$(cat "$ROOT/tools/local/kafka/pom.xml" "$here/kafka/run-kafka.sh" "$here/kafka/KafkaAdmin.java" | sha256sum)" | sha256sum | cut -c1-16)"
   if stamp_ok kafka "$key" && pushed "$REGISTRY/$KAFKA_IMAGE"; then
     log "kafka image: cached"
   else
@@ -219,7 +220,7 @@ build_services() {
     cp "$WORK/kafka-libs"/*.jar "$WORK/kafka/opt/kafka/libs/"
     install -m 0755 "$here/kafka/run-kafka.sh" "$WORK/kafka/opt/kafka/bin/run-kafka.sh"
     command -v javac >/dev/null || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends openjdk-17-jdk-headless >/dev/null
-    javac --release 17 -cp "$WORK/kafka-libs/kafka-clients-$KAFKA_VERSION.jar" -d "$WORK/kafka/opt/kafka/classes" "$here/kafka/CreateTopics.java"
+    javac --release 17 -cp "$WORK/kafka-libs/kafka-clients-$KAFKA_VERSION.jar" -d "$WORK/kafka/opt/kafka/classes" "$here/kafka/KafkaAdmin.java"
     rm -rf "$WORK/kafka/var/cache/apt"/* "$WORK/kafka/var/lib/apt/lists"/*
     import_rootfs "$WORK/kafka" "$REGISTRY/$KAFKA_IMAGE" 'USER 65532:65532' 'WORKDIR /opt/kafka' \
       'ENTRYPOINT ["/opt/kafka/bin/run-kafka.sh"]'
@@ -260,19 +261,45 @@ build_rabbitmq() {
   log "rabbitmq image built in $(($(date +%s) - t0)) s"
 }
 
+# Traefik (the local profile's Gateway API and Ingress controller): the static binary build.sh
+# makes from the Go module proxy, alone with a passwd file; it runs as 65532.
+build_traefik() {
+  local key t0 r="$WORK/traefik" ver
+  [[ -x "$BIN_DIR/traefik" ]] || bash "$here/build.sh" traefik
+  ver="$("$BIN_DIR/traefik" version 2>/dev/null | awk '$1 == "Version:" {print $2}')"
+  [[ "$ver" == "$TRAEFIK_VERSION" ]] || die "$BIN_DIR/traefik is ${ver:-unknown}, images.env names $TRAEFIK_VERSION"
+  key="$(printf '%s\n' "$TRAEFIK_IMAGE" "$SERVICES_RECIPE" "$(sha256sum <"$BIN_DIR/traefik")" | sha256sum | cut -c1-16)"
+  if stamp_ok traefik "$key" && pushed "$REGISTRY/$TRAEFIK_IMAGE"; then
+    log "traefik image: cached"
+    return 0
+  fi
+  t0=$(date +%s)
+  rm -rf "$r" && mkdir -p "$r/etc" "$r/tmp"
+  install -m 0755 "$BIN_DIR/traefik" "$r/traefik"
+  chmod 1777 "$r/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n' >"$r/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:65532:\n' >"$r/etc/group"
+  import_rootfs "$r" "$REGISTRY/$TRAEFIK_IMAGE" 'USER 65532:65532' 'ENTRYPOINT ["/traefik"]'
+  printf '%s\n' "$key" >"$WORK/traefik.stamp"
+  log "traefik image built in $(($(date +%s) - t0)) s"
+}
+
 case "${1:-all}" in
 base) build_base ;;
 apps) build_apps ;;
 services)
   build_services
   build_rabbitmq
+  build_traefik
   ;;
 rabbitmq) build_rabbitmq ;;
+traefik) build_traefik ;;
 all)
   build_base
   build_services
   build_rabbitmq
+  build_traefik
   build_apps
   ;;
-*) die "usage: images.sh base|apps|services|rabbitmq|all" ;;
+*) die "usage: images.sh base|apps|services|rabbitmq|traefik|all" ;;
 esac

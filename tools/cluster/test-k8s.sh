@@ -2,8 +2,10 @@
 # npm run test:k8s — Oleada on a real single-node Kubernetes on this machine (tools/cluster):
 #   cluster up → images built from the apps' own Dockerfiles and pushed (TLS + basic auth) →
 #   synth (local profile) → bootstrap Secrets → kubectl apply -f dist/ → every rollout complete →
+#   Traefik serves the charts' Gateway + HTTPRoute (Kafka phase) or Ingress (RabbitMQ phase): a listed
+#   route reaches the gateway, unlisted paths and methods are refused at the entry →
 #   PodSecurity restricted, NetworkPolicies enforced (an outsider cannot reach Valkey, Kafka or the
-#   writers; the real clients can) → Locust headless on 127.0.0.1 for a fixed time, a consumer and
+#   writers; the real clients can) → Locust headless through Traefik's NodePort on 127.0.0.1 for a fixed time, a consumer and
 #   a writer pod deleted mid-run, the gateway HPA's replicas recorded → Valkey's count == the
 #   events Locust had accepted → the report of what was measured in .cache/reports/test-k8s/local.md
 #   (tools/cluster/write-report.sh; docs/deploy/local.md only with OLEADA_WRITE_DOCS=1).
@@ -21,6 +23,8 @@ here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$here/../.." && pwd)"
 # shellcheck source=tools/cluster/lib/common.sh
 . "$here/lib/common.sh"
+# shellcheck source=tools/cluster/lib/gateway-api.sh
+. "$here/lib/gateway-api.sh"
 cd "$ROOT"
 
 LOAD_SECONDS="${LOAD_SECONDS:-90}"
@@ -73,7 +77,7 @@ TAG="$(cat "$STATE_DIR/app-tag")"
 record TAG "$TAG"
 
 # --- 2. a clean slate: the previous run's namespaces and volumes go --------------------------------
-for ns in oleada oleada-monitoring; do k delete namespace "$ns" --ignore-not-found --wait=true --timeout=180s >/dev/null; done
+for ns in oleada oleada-monitoring oleada-edge; do k delete namespace "$ns" --ignore-not-found --wait=true --timeout=180s >/dev/null; done
 bash "$here/cluster.sh" volumes
 rm -rf "$ROOT/dist"
 
@@ -85,6 +89,10 @@ bash "$here/dry-run.sh" "$OUT/dry-run" >"$OUT/dry-run.log" 2>&1 || {
 }
 record DRY_RUN_SECONDS "$(($(date +%s) - t))"
 log "server-side dry runs: every variant accepted ($(($(date +%s) - t)) s)"
+# The dry runs removed their CRDs again; Traefik serves the charts' Gateway API objects for real.
+for crd in $(gateway_api_crds); do k apply --server-side --force-conflicts -f "$crd" >/dev/null; done
+for crd in $(gateway_api_crds); do k wait --for=condition=Established --timeout=60s -f "$crd" >/dev/null; done
+log "Gateway API $(gateway_api_version) CRDs (standard) installed"
 
 # --- 4. one phase per broker: synth, bootstrap, apply, rollouts, checks, load ----------------------
 # The Kafka phase first; then the broker is switched to RabbitMQ as a user would: synth again,
@@ -93,6 +101,10 @@ log "server-side dry runs: every variant accepted ($(($(date +%s) - t)) s)"
 . "$here/lib/netcheck.sh"
 # shellcheck source=tools/cluster/lib/load.sh
 . "$here/lib/load.sh"
+# shellcheck source=tools/cluster/lib/kafka.sh
+. "$here/lib/kafka.sh"
+# shellcheck source=tools/cluster/lib/entry.sh
+. "$here/lib/entry.sh"
 
 # "ns kind/name" of every object in a dist directory (that exists in the cluster)
 objects_of() {
@@ -145,18 +157,18 @@ wait_terminated() {
   return 0
 }
 
-run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale out
-  local broker="$1" seconds="$2" want_hpa="${3:-}" previous=""
+run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hpa" when the gateway HPA must scale out
+  local broker="$1" entry="$2" seconds="$3" want_hpa="${4:-}" previous=""
   PHASE="$(tr '[:lower:]' '[:upper:]' <<<"$broker")"
   PHASE_OUT="$OUT/$broker"
   mkdir -p "$PHASE_OUT"
-  log "=== phase $PHASE: OLEADA_BROKER=$broker"
+  log "=== phase $PHASE: OLEADA_BROKER=$broker OLEADA_ENTRY=$entry"
   if [[ -d "$ROOT/dist" ]] && compgen -G "$ROOT/dist/*.yaml" >/dev/null; then
     previous="$OUT/dist-before-$broker"
     rm -rf "$previous" && cp -r "$ROOT/dist" "$previous"
   fi
   rm -rf "$ROOT/dist"
-  OLEADA_PROFILE=local OLEADA_BROKER="$broker" REGISTRY="$REGISTRY_ADDR" TAG="$TAG" CDK8S_OUTDIR="$ROOT/dist" node charts/dist/main.js
+  OLEADA_PROFILE=local OLEADA_BROKER="$broker" OLEADA_ENTRY="$entry" REGISTRY="$REGISTRY_ADDR" TAG="$TAG" CDK8S_OUTDIR="$ROOT/dist" node charts/dist/main.js
   PATH="$BIN_DIR:$PATH" ZOT_USERNAME=oleada ZOT_PASSWORD="$(cat "$SECRETS/registry-password")" DIST="$ROOT/dist" \
     bash tools/bootstrap/bootstrap.sh >"$PHASE_OUT/bootstrap.log"
   t_apply=$(date +%s)
@@ -176,6 +188,7 @@ run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale o
   log "[$PHASE] waiting for every rollout"
   wait_rollouts
   wait_terminated
+  wait_entry "$entry"
   k -n "$NS" get pods -o wide >"$PHASE_OUT/pods.txt"
 
   # PodSecurity: restricted enforced; every pod was admitted under it
@@ -187,8 +200,13 @@ run_phase() { # broker, seconds of load, "hpa" when the gateway HPA must scale o
   if [[ "$broker" == rabbitmq ]]; then
     record RABBITMQ_VERSION "$(k -n "$NS" exec rabbitmq-0 -c rabbitmq -- rabbitmqctl -q version 2>/dev/null | tail -1)"
   fi
+  entry_checks "$entry"
   netpolicy_checks "$broker"
+  [[ "$broker" == kafka ]] && kafka_acl_checks
   run_load "$seconds" "$want_hpa"
+  # after the load and the pod deletions: every partition fully replicated again
+  [[ "$broker" == kafka ]] && kafka_isr_checks
+  return 0
 }
 
 psa_probe() {
@@ -197,9 +215,9 @@ psa_probe() {
   grep -q 'violates PodSecurity "restricted' "$OUT/psa.txt"
 }
 
-run_phase kafka "$LOAD_SECONDS" hpa
+run_phase kafka gateway-api "$LOAD_SECONDS" hpa
 check "a pod short of the restricted standard is refused (server dry run)" psa_probe
-run_phase rabbitmq "$LOAD_SECONDS_RABBITMQ"
+run_phase rabbitmq ingress "$LOAD_SECONDS_RABBITMQ"
 
 # --- 5. the report ----------------------------------------------------------------------------------
 record TOTAL_SECONDS "$(($(date +%s) - T0))"

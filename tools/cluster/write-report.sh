@@ -54,6 +54,7 @@ that run's. How to run it by hand: [README](../../README.md#kubernetes-on-this-m
 | Kafka | $KAFKA_VERSION jars (tools/local/kafka/pom.xml) on Debian's OpenJDK 17 | Maven Central, Debian |
 | Valkey | Debian 13's \`valkey-server\` 8.1 | Debian |
 | RabbitMQ | Debian 13's \`rabbitmq-server\` ${RABBITMQ_VERSION:-?} on its Erlang/OTP 27 (the official image's registry is not reachable) | Debian |
+| Traefik (Gateway API and Ingress controller) | $(v traefik version | sed 's/Version: *//') (tools/cluster/go/traefik) | Go module proxy |
 
 Images: tag \`$TAG\`, built from each app's own Dockerfile with \`NODE_BUILD_IMAGE\` /
 \`NODE_RUNTIME_IMAGE\` pointing at the local base images, pushed over TLS with basic auth; containerd
@@ -68,15 +69,21 @@ pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 | server-side dry runs (every profile × broker, below) | ${DRY_RUN_SECONDS:-?} |
 | whole test:k8s | $TOTAL_SECONDS |
 
-Each phase below ran on the same cluster: first \`OLEADA_BROKER=kafka\`, then the broker switched
-to RabbitMQ the way a user would (synth again, bootstrap, \`kubectl apply -f dist/\`, and the previous
-broker's objects that the new \`dist/\` no longer has deleted).
+Each phase below ran on the same cluster: first \`OLEADA_BROKER=kafka\` with \`OLEADA_ENTRY=gateway-api\`,
+then the broker switched to RabbitMQ and the entry to \`OLEADA_ENTRY=ingress\` the way a user would
+(synth again, bootstrap, \`kubectl apply -f dist/\`, and the previous \`dist/\`'s objects that the new
+one no longer has deleted).
 
 MD
   for broker in kafka rabbitmq; do
     P="$OUT/$broker" PH="${broker^^}"
     [[ -d "$P" ]] || continue
-    req="${PH}_LOCUST_REQUESTS" fail="${PH}_LOCUST_FAILURES" acc="${PH}_ACCEPTED" cnt="${PH}_COUNTED" secs="${PH}_LOAD_SECONDS"
+    req="${PH}_LOCUST_REQUESTS" fail="${PH}_LOCUST_FAILURES" acc="${PH}_ACCEPTED" cnt="${PH}_COUNTED" secs="${PH}_LOAD_SECONDS" entry="${PH}_ENTRY_MODE"
+    if [[ "${!entry:-}" == ingress ]]; then
+      entry_objects=Ingress entry_provider="Ingress provider (IngressClass \`traefik\`)"
+    else
+      entry_objects="Gateway + HTTPRoute" entry_provider="Gateway API provider (GatewayClass \`traefik\`)"
+    fi
     cat <<MD
 ## Phase $broker
 
@@ -87,10 +94,28 @@ ready and on the applied template):
 |---|---|
 $(cat "$P/rollouts.md")
 
-### Load: Locust through the NodePort on 127.0.0.1
+### Entry: Traefik serving the charts' $entry_objects
+
+Traefik $TRAEFIK_VERSION (built here from the Go module proxy) in \`oleada-edge\`, its Kubernetes
+$entry_provider, on its NodePort 30080 that kube-proxy answers on 127.0.0.1 only; the gateway has
+no NodePort. Answers at the entry:
+
+| request | status and body |
+|---|---|
+$(cat "$P/entry.md" 2>/dev/null)
+
+What Traefik adds during the load below, from its own request-duration histogram (entry point
+\`web\`) against the gateway's (\`oleada_gateway_request_duration_seconds\`), and each one's
+\`process_cpu_seconds_total\`, read from their \`/metrics\` before and after the load:
+
+| requests through Traefik | Traefik mean (ms) | requests at the gateway | gateway mean (ms) | added by Traefik (ms) | Traefik CPU-ms per request | gateway CPU-ms per request |
+|---|---|---|---|---|---|---|
+| $(tr ' ' '\n' <"$P/entry-cost.txt" 2>/dev/null | paste -sd'|' | sed 's/|/ | /g') |
+
+### Load: Locust through Traefik on 127.0.0.1
 
 Locust headless, ${LOCUST_USERS:-60} users for ${!secs:-?} s, scenario ${VALKEY_KEY%%:total}, against
-\`http://127.0.0.1:30080\` (the gateway's NodePort, served by kube-proxy on loopback only). Mid-run deletions:
+\`http://127.0.0.1:30080\` (Traefik's NodePort, served by kube-proxy on loopback only). Mid-run deletions:
 
 \`\`\`
 $(cat "$P/deletions.txt")
@@ -120,6 +145,29 @@ $(cat "$P/hpa.txt")
 $(cat "$P/netpol.md")
 
 MD
+    if [[ "$broker" == kafka && -f "$P/kafka-partitions.txt" ]]; then
+      cat <<MD
+### Kafka: 3 KRaft nodes, replicated and authorized like the Strimzi profile
+
+Three nodes (controller and broker each), topics with replication factor 3 and
+\`min.insync.replicas\` 2, SCRAM-SHA-512 clients, \`StandardAuthorizer\` with
+\`allow.everyone.if.no.acl.found=false\` and the ACLs of the Strimzi \`KafkaUser\`s (the same
+\`KafkaAcl\` lists, libs/k8s/src/kafka-statefulset.ts). A SCRAM user with no ACL (made for the check,
+removed after it), producing to and consuming from \`${KAFKA_PROBE_TOPIC:-?}\` through the client listener:
+
+| action | answer |
+|---|---|
+| produce | ${KAFKA_PROBE_PRODUCE:-?} |
+| consume (no group) | ${KAFKA_PROBE_CONSUME:-?} |
+
+Partitions after the load and the pod deletions (leader, replicas and in-sync replicas are node ids):
+
+| topic | partition | leader | replicas | ISR | min.insync.replicas |
+|---|---|---|---|---|---|
+$(awk '{printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6}' "$P/kafka-partitions.txt")
+
+MD
+    fi
   done
   cat <<MD
 ## Checks

@@ -2,6 +2,7 @@ import { registerAs, type ConfigType } from '@nestjs/config';
 import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
+import { isIP } from 'node:net';
 import { z } from 'zod';
 
 /** The gateway's environment; see docs/architecture.md. */
@@ -28,7 +29,23 @@ export const gatewayConfigShape = {
   VALKEY_PASSWORD: env.string().optional(),
   /** How long an Idempotency-Key stays bound to its first body: at least the consumers' DEDUP_TTL_SECONDS. */
   IDEMPOTENCY_TTL_SECONDS: env.positiveInt().default(DEFAULT_SEEN_TTL_SECONDS),
+  /**
+   * Proxies (addresses or CIDRs) whose `X-Forwarded-For` names the client: the rate limit's client
+   * address is then the nearest address in that header not itself a trusted proxy. From any other
+   * peer the header is ignored. @default - none (the socket's peer is the client)
+   */
+  TRUST_PROXY: env
+    .list()
+    .pipe(z.array(z.string().refine(isAddressOrCidr, 'each entry must be an IP address or CIDR (e.g. 10.244.0.0/16)')))
+    .optional(),
 };
+
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128));
+}
 
 /**
  * The gateway's configuration as a Nest config namespace: validated once at start-up (the process

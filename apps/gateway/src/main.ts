@@ -4,7 +4,13 @@ import { gatewayConfig } from './config';
 
 async function main(): Promise<void> {
   const config = gatewayConfig();
-  const app = await startHttpApp(GatewayAppModule, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS, bodyLimit: config.BODY_LIMIT_BYTES });
+  const app = await startHttpApp(GatewayAppModule, {
+    port: config.PORT,
+    host: config.HOST,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: config.TRUST_PROXY,
+  });
   app.get<Logger>(LOGGER).info({ scenarios: config.SCENARIOS, relay: config.RELAY_URL }, 'gateway started');
 }
 

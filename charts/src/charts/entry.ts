@@ -1,4 +1,4 @@
-import { GatewayApiEntry, k8s, PART_OF, PublicIngress, type HttpService } from '@oleada/k8s';
+import { GatewayApiEntry, PublicIngress, TraefikController, type HttpService } from '@oleada/k8s';
 import { batchRoute, canonicalRoute } from '@oleada/scenarios';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
@@ -9,23 +9,29 @@ export function publicPaths(config: DeployConfig): string[] {
   return [...new Set(config.scenarios.flatMap((s) => [canonicalRoute(s), batchRoute(s), ...s.aliases]))];
 }
 
-/** The way in: an Ingress (class configurable), or a Gateway API Gateway + HTTPRoute. */
+/** The way in: an Ingress (class configurable), or a Gateway API Gateway + HTTPRoute; on a standalone profile with Traefik serving them. */
 export class EntryChart extends Chart {
+  /** Traefik, when the charts run the entry controller themselves (a standalone profile). */
+  readonly controller?: TraefikController;
+
   constructor(scope: Construct, id: string, config: DeployConfig, props: { readonly gateway: HttpService }) {
     super(scope, id);
     const routes = { namespace: config.namespaces.app, backend: props.gateway, paths: publicPaths(config), host: config.entry.host };
     const standalone = config.profile.standalone;
     if (standalone) {
-      // No ingress controller: the gateway on a NodePort that kube-proxy serves on loopback only.
-      new k8s.KubeService(this, 'nodeport', {
-        metadata: { name: `${props.gateway.name}-entry`, namespace: config.namespaces.app, labels: { 'app.kubernetes.io/part-of': PART_OF } },
-        spec: {
-          type: 'NodePort',
-          selector: { ...props.gateway.podSelector },
-          ports: [{ name: 'http', port: props.gateway.httpPort, targetPort: k8s.IntOrString.fromNumber(props.gateway.httpPort), nodePort: standalone.entryNodePort, protocol: 'TCP' }],
-        },
+      // No managed controller: Traefik serves the same Ingress or Gateway + HTTPRoute, on a NodePort
+      // that kube-proxy answers on loopback only.
+      this.controller = new TraefikController(this, 'traefik', {
+        namespace: config.namespaces.edge,
+        image: `${config.registry}/${standalone.traefikImage}`,
+        imagePullSecret: config.secrets.registry,
+        gatewayClassName: config.entry.gatewayClass,
+        ingressClassName: config.entry.ingressClass,
+        nodePort: standalone.entryNodePort,
+        cpuRequest: standalone.cpuRequest,
       });
-    } else if (config.entry.mode === 'ingress') {
+    }
+    if (config.entry.mode === 'ingress') {
       new PublicIngress(this, 'ingress', { ...routes, ingressClassName: config.entry.ingressClass });
     } else {
       new GatewayApiEntry(this, 'gateway-api', {

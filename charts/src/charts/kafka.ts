@@ -3,7 +3,7 @@ import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
 
-/** The apps' SCRAM users (Strimzi KafkaUsers; the local profile's bootstrap makes their Secrets). */
+/** The apps' SCRAM users (Strimzi KafkaUsers; the local profile's bootstrap makes their Secrets, and the StatefulSet enforces the same ACLs). */
 export const KAFKA_USER_NAMES = { writer: 'oleada-writer', consumer: 'oleada-consumer' } as const;
 
 export interface KafkaChartProps {
@@ -28,6 +28,8 @@ export class KafkaChart extends Chart {
           namespace: config.namespaces.app,
           image: `${config.registry}/${standalone.kafkaImage}`,
           imagePullSecret: config.secrets.registry,
+          replicas: config.profile.kafkaReplicas,
+          cpuRequest: standalone.cpuRequest,
           storage: { size: config.profile.kafkaStorageSize, storageClass: config.profile.storageClass },
           clientPodSelectors: props.clientPods,
         })

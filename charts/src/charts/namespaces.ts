@@ -8,7 +8,8 @@ export class NamespacesChart extends Chart {
   constructor(scope: Construct, id: string, config: DeployConfig) {
     super(scope, id);
     const names = [config.namespaces.app, config.namespaces.monitoring];
-    if (config.entry.mode === 'gateway-api') names.push(config.namespaces.edge);
+    // the Gateway's namespace; on a standalone profile also the entry controller's (Traefik) in either mode
+    if (config.entry.mode === 'gateway-api' || config.profile.standalone) names.push(config.namespaces.edge);
     for (const name of names) {
       new k8s.KubeNamespace(this, name, {
         metadata: {

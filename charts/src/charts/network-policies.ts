@@ -1,4 +1,4 @@
-import { AMQP_PORT, IngressFirewall, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, VALKEY_PORT, type RabbitMQ, type ValkeyPair } from '@oleada/k8s';
+import { AMQP_PORT, IngressFirewall, k8s, PART_OF, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, VALKEY_PORT, type RabbitMQ, type TraefikController, type ValkeyPair } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
@@ -20,7 +20,13 @@ export class NetworkPoliciesChart extends Chart {
     scope: Construct,
     id: string,
     config: DeployConfig,
-    props: { readonly pipeline: PipelineChart; readonly valkey: ValkeyPair; readonly rabbitmq?: RabbitMQ },
+    props: {
+      readonly pipeline: PipelineChart;
+      readonly valkey: ValkeyPair;
+      readonly rabbitmq?: RabbitMQ;
+      /** The entry controller the charts run themselves (a standalone profile's Traefik). */
+      readonly entryController?: TraefikController;
+    },
   ) {
     super(scope, id);
     const { gateway, relay, writers, consumers } = props.pipeline;
@@ -55,6 +61,20 @@ export class NetworkPoliciesChart extends Chart {
     const prometheus = { pods: PROMETHEUS_SERVER_PODS, namespace: config.namespaces.monitoring };
     for (const workload of [gateway, relay, ...writers, ...consumers]) {
       app.allow(`${workload.name}-metrics-from-prometheus`, { to: workload.podSelector, from: [prometheus], ports: [workload.httpPort] });
+    }
+
+    if (props.entryController) {
+      // The entry controller's namespace: its web entry point is the way in from anywhere (the NodePort's
+      // traffic arrives from the node); nothing else of it is open.
+      const edge = new IngressFirewall(this, 'edge', { namespace: config.namespaces.edge });
+      new k8s.KubeNetworkPolicy(edge, 'entry', {
+        metadata: { name: 'allow-entry-from-anywhere', namespace: config.namespaces.edge, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+        spec: {
+          podSelector: { matchLabels: { ...props.entryController.podSelector } },
+          policyTypes: ['Ingress'],
+          ingress: [{ ports: [{ protocol: 'TCP', port: k8s.IntOrString.fromNumber(props.entryController.httpPort) }] }],
+        },
+      });
     }
 
     const monitoring = new IngressFirewall(this, 'monitoring', { namespace: config.namespaces.monitoring });

@@ -185,6 +185,9 @@ export class PipelineChart extends Chart {
       VALKEY_URL: props.valkey.url,
       VALKEY_USERNAME: VALKEY_USERS.gateway.name,
       VALKEY_PASSWORD: { secretName: config.secrets.valkey, key: VALKEY_USERS.gateway.secretKey },
+      // Behind Traefik the socket's peer is Traefik: its X-Forwarded-For names the client. Only the entry
+      // controller's namespace reaches the gateway (NetworkPolicy), so trusting the pod range trusts it alone.
+      ...(config.profile.standalone ? { TRUST_PROXY: config.profile.standalone.podCidr } : {}),
     });
     this.consumers = paths.map((path) =>
       httpApp(path.consumer, 'consumer', config.replicas.consumer, {

@@ -98,10 +98,11 @@ function kubevirtValidators(): Map<string, ObjectValidator> {
   return new Map([['kubevirt.io/v1/VirtualMachine', async (o: unknown) => errorsOf(validate, o)]]);
 }
 
-function gatewayApiValidators(): Map<string, ObjectValidator> {
-  const model = (kind: string): ObjectValidator => async (o) => {
+/** A validator from a kubernetes-models class (`<package>/<group/version>/<kind>`). */
+function model(path: string, kind: string): ObjectValidator {
+  return async (o) => {
     // The package is ESM; a non-literal specifier keeps TypeScript from rewriting the import.
-    const specifier: string = `@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1/${kind}`;
+    const specifier: string = `${path}/${kind}`;
     const module = (await import(specifier)) as Record<string, new (data: unknown) => { validate(): void }>;
     try {
       new module[kind](o).validate();
@@ -110,9 +111,23 @@ function gatewayApiValidators(): Map<string, ObjectValidator> {
       return [(error as Error).message];
     }
   };
+}
+
+function gatewayApiValidators(): Map<string, ObjectValidator> {
+  const v1 = '@kubernetes-models/gateway-api/gateway.networking.k8s.io/v1';
+  return new Map(['Gateway', 'HTTPRoute', 'GatewayClass'].map((kind) => [`gateway.networking.k8s.io/v1/${kind}`, model(v1, kind)]));
+}
+
+/**
+ * Built-in kinds only the standalone profile's entry controller uses (its RBAC and IngressClass), which
+ * the committed kubernetes-validate subset does not hold: kubernetes-models' validators (the Gateway API
+ * models' own dependency) check them.
+ */
+function controllerValidators(): Map<string, ObjectValidator> {
   return new Map([
-    ['gateway.networking.k8s.io/v1/Gateway', model('Gateway')],
-    ['gateway.networking.k8s.io/v1/HTTPRoute', model('HTTPRoute')],
+    ['rbac.authorization.k8s.io/v1/ClusterRole', model('kubernetes-models/rbac.authorization.k8s.io/v1', 'ClusterRole')],
+    ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', model('kubernetes-models/rbac.authorization.k8s.io/v1', 'ClusterRoleBinding')],
+    ['networking.k8s.io/v1/IngressClass', model('kubernetes-models/networking.k8s.io/v1', 'IngressClass')],
   ]);
 }
 
@@ -120,7 +135,7 @@ let all: Map<string, ObjectValidator> | undefined;
 
 /** Errors of one object against the schema of its apiVersion and kind (an unknown kind is an error). */
 export async function validateObject(object: { apiVersion?: string; kind?: string }): Promise<string[]> {
-  all ??= new Map([...kubernetesValidators(), ...strimziValidators(), ...kubevirtValidators(), ...gatewayApiValidators()]);
+  all ??= new Map([...controllerValidators(), ...kubernetesValidators(), ...strimziValidators(), ...kubevirtValidators(), ...gatewayApiValidators()]);
   const validator = all.get(`${object.apiVersion}/${object.kind}`);
   if (!validator) return [`no schema for ${object.apiVersion} ${object.kind}`];
   return validator(object);

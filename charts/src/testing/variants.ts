@@ -12,8 +12,8 @@ export const VARIANTS = {
   'kind-statefulset-ingress': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress' },
   'kind-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'rabbitmq' },
   'gke-kubevirt-ingress-both': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'both' },
-  'local-statefulset-nodeport': { OLEADA_PROFILE: 'local' },
-  'local-statefulset-nodeport-rabbitmq': { OLEADA_PROFILE: 'local', OLEADA_BROKER: 'rabbitmq' },
+  'local-statefulset-gateway-api': { OLEADA_PROFILE: 'local', OLEADA_ENTRY: 'gateway-api' },
+  'local-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'local', OLEADA_BROKER: 'rabbitmq', OLEADA_ENTRY: 'ingress' },
 } as const;
 export type VariantName = keyof typeof VARIANTS;
 export const VARIANT_NAMES = Object.keys(VARIANTS) as VariantName[];

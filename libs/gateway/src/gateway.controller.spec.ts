@@ -37,6 +37,7 @@ async function gateway(
     maxInFlight?: number;
     rateLimit?: { perSecond: number; burst?: number };
     bodyTimeoutMs?: number;
+    trustProxy?: string[];
     /** Hooks of the test's own, on the root instance. */
     hooks?: (fastify: FastifyInstance) => void;
     /** Where Idempotency-Keys are bound. @default the tests' Valkey */
@@ -65,7 +66,7 @@ async function gateway(
         }),
       ],
     },
-    { logger: createLogger('gateway-test', 'silent'), health: new Health() },
+    { logger: createLogger('gateway-test', 'silent'), health: new Health(), trustProxy: options.trustProxy },
   );
   options.hooks?.(app.getHttpAdapter().getInstance());
   return app;
@@ -300,6 +301,23 @@ describe('gateway rate limit', () => {
       assert.equal(limited.json().error, 'rate_limited');
       assertSecurityHeaders(limited, '429');
       assert.equal((await post(fastify, JSON.stringify(valid), undefined, '10.0.0.2')).statusCode, 202, 'another client is not limited');
+    } finally {
+      await fastify.close();
+    }
+  });
+
+  it('behind a trusted proxy limits the client its X-Forwarded-For names; from anyone else the header changes nothing', async () => {
+    const fastify = await gateway({ rateLimit: { perSecond: 1, burst: 1 }, trustProxy: ['10.244.0.0/16'] });
+    const from = (peer: string, forwardedFor: string) =>
+      post(fastify, JSON.stringify(valid), { 'content-type': 'application/json', 'x-forwarded-for': forwardedFor }, peer).then((r) => r.statusCode);
+    try {
+      // the proxy (10.244.0.7) relays two clients: each has its own budget
+      assert.deepEqual([await from('10.244.0.7', '198.51.100.1'), await from('10.244.0.7', '198.51.100.2'), await from('10.244.0.7', '198.51.100.1')], [202, 202, 429]);
+      // a client the proxy saw behind another trusted hop is still the first untrusted address
+      assert.equal(await from('10.244.0.7', '198.51.100.3, 10.244.0.9'), 202);
+      assert.equal(await from('10.244.0.7', '198.51.100.3'), 429, 'the same client, whatever trusted hops it came through');
+      // an untrusted peer cannot pick a fresh address per request: it is limited by its own
+      assert.deepEqual([await from('203.0.113.5', '198.51.100.10'), await from('203.0.113.5', '198.51.100.11')], [202, 429]);
     } finally {
       await fastify.close();
     }

@@ -10,6 +10,7 @@ export * from './network';
 export * from './prometheus';
 export * from './rabbitmq';
 export * from './security';
+export * from './traefik';
 export * from './valkey/config';
 export * from './valkey/statefulset';
 export * from './valkey/valkey';

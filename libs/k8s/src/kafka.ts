@@ -41,6 +41,28 @@ const STRIMZI_CONTAINER_SECURITY = {
   seccompProfile: { type: 'RuntimeDefault' },
 };
 
+/**
+ * Replicas per partition and `min.insync.replicas` for a pool of `nodes` (3 and 2 when there are
+ * enough nodes), and the broker settings that follow from them; the Strimzi cluster and the
+ * standalone StatefulSet both take them from here.
+ */
+export function kafkaReplication(nodes: number) {
+  const replicationFactor = Math.min(3, nodes);
+  const minInSyncReplicas = replicationFactor >= 3 ? 2 : 1;
+  return {
+    replicationFactor,
+    minInSyncReplicas,
+    brokerConfig: {
+      'auto.create.topics.enable': false,
+      'default.replication.factor': replicationFactor,
+      'min.insync.replicas': minInSyncReplicas,
+      'offsets.topic.replication.factor': replicationFactor,
+      'transaction.state.log.replication.factor': replicationFactor,
+      'transaction.state.log.min.isr': minInSyncReplicas,
+    },
+  } as const;
+}
+
 export interface KafkaClusterProps {
   readonly namespace: string;
   /** Name of the Kafka resource; Strimzi derives every Service and Secret from it. @default 'oleada' */
@@ -86,8 +108,9 @@ export class KafkaCluster extends Construct {
     this.name = props.name ?? 'oleada';
     this.namespace = props.namespace;
     this.replicas = props.replicas ?? 3;
-    this.replicationFactor = Math.min(3, this.replicas);
-    this.minInSyncReplicas = this.replicationFactor >= 3 ? 2 : 1;
+    const replication = kafkaReplication(this.replicas);
+    this.replicationFactor = replication.replicationFactor;
+    this.minInSyncReplicas = replication.minInSyncReplicas;
     const labels = { 'app.kubernetes.io/part-of': PART_OF, 'strimzi.io/cluster': this.name };
     const memory = props.resources?.memory ?? '2Gi';
     const resources = {
@@ -111,14 +134,7 @@ export class KafkaCluster extends Construct {
             },
           ],
           authorization: { type: KafkaSpecKafkaAuthorizationType.SIMPLE },
-          config: {
-            'auto.create.topics.enable': false,
-            'default.replication.factor': this.replicationFactor,
-            'min.insync.replicas': this.minInSyncReplicas,
-            'offsets.topic.replication.factor': this.replicationFactor,
-            'transaction.state.log.replication.factor': this.replicationFactor,
-            'transaction.state.log.min.isr': this.minInSyncReplicas,
-          },
+          config: { ...replication.brokerConfig },
         },
         entityOperator: {
           topicOperator: {

@@ -46,6 +46,12 @@ export interface HttpAppOptions {
    * long as it takes: this clock stops once the request is in. @default 30000
    */
   readonly requestTimeoutMs?: number;
+  /**
+   * Proxies (addresses or CIDRs) whose `X-Forwarded-For` is believed: `request.ip` is then the
+   * nearest address in it that is not a trusted proxy. Anyone else's header is ignored.
+   * @default - none: `request.ip` is the socket's peer
+   */
+  readonly trustProxy?: readonly string[];
 }
 
 /**
@@ -60,6 +66,7 @@ export async function createHttpApp(module: DynamicModule | Type<unknown>, optio
   const adapter = new ShapedFastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
     keepAliveTimeout: 65_000,
+    trustProxy: options.trustProxy && options.trustProxy.length > 0 ? [...options.trustProxy] : false,
     // Fastify's default 0 turns Node's request deadline off. It must also reach the server's
     // constructor, which caps the headers deadline (60 s) at it: with the headers deadline above
     // the request deadline, Node 20 never fired the latter (bootstrap.spec). Node checks deadlines

@@ -1,10 +1,8 @@
 # shellcheck shell=bash
-# The load of one test-k8s.sh phase (one broker): Locust headless against the gateway's NodePort on
-# 127.0.0.1, the HPAs sampled every 5 s, a consumer pod and a writer pod deleted mid-run, then
+# The load of one test-k8s.sh phase (one broker): Locust headless against the entry (Traefik's
+# NodePort on 127.0.0.1, lib/entry.sh), the HPAs sampled every 5 s, a consumer pod and a writer pod deleted mid-run, then
 # Valkey's count of the scenario compared with the events Locust saw accepted (202). Files go to
 # $PHASE_OUT, results are recorded as <PHASE>_<NAME>.
-
-ENTRY_URL="http://127.0.0.1:30080"
 
 counter_key() {
   node -e "const {ScenarioKeys}=require('@oleada/valkey-schema');const {getScenario}=require('@oleada/scenarios');const {totalMetric}=require('@oleada/local');const s=getScenario(process.argv[1]);console.log(new ScenarioKeys(s.name).metric(totalMetric(s)))" "$SCENARIO"
@@ -82,6 +80,8 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   : >"$PHASE_OUT/deletions.txt"
   sample_hpas "$t0" &
   sampler=$!
+  local cost_before
+  cost_before="$(entry_cost_sample)"
   .cache/venv/bin/locust -f locust/locustfile.py --headless -u "$LOCUST_USERS" -r 20 -t "${seconds}s" \
     --host "$ENTRY_URL" --scenario "$SCENARIO" --think-time 0 --stop-timeout 10 \
     --csv "$PHASE_OUT/locust" --json-file "$PHASE_OUT/locust" --only-summary >"$PHASE_OUT/locust.log" 2>&1 &
@@ -92,6 +92,7 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   sleep $((seconds / 6))
   delete_pod "$t0" writer-1
   wait "$locust_pid" || log "locust exited non-zero (failed requests count as not accepted; see $PHASE_OUT/locust.log)"
+  entry_cost_report "$cost_before" "$(entry_cost_sample)"
   save_logs
   # accepted = requests that got their 202 (Locust counts anything else as a failure)
   read -r requests failures < <(python3 - "$PHASE_OUT/locust.json" <<'PY'

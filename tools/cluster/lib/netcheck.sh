@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # NetworkPolicy checks for one test-k8s.sh phase: a pod whose labels no policy names cannot open
-# Valkey, the phase's broker (Kafka or RabbitMQ), the writers or the relay; the real clients
+# Valkey, the phase's broker (Kafka, its nodes' internal listeners too, or RabbitMQ), the writers or the relay; the real clients
 # (consumer → Valkey and the broker, writer → the broker, relay → writers) can. A TCP connect with
 # a 3 s limit decides.
 
@@ -46,7 +46,14 @@ netpolicy_checks() { # broker: kafka | rabbitmq
   local target result writer_ip
   writer_ip="$(k -n "$NS" get pods -l app.kubernetes.io/name=writer-1 -o jsonpath='{.items[0].status.podIP}')"
   : >"$PHASE_OUT/netpol.md"
-  for target in valkey:6379 valkey-replica:6379 "$broker_target" "$writer_ip:50051" relay:8080 gateway:8080; do
+  local internal=()
+  if [[ "$1" == kafka ]]; then
+    # the Kafka nodes' replication and controller listeners: only the nodes themselves
+    local kafka_ip
+    kafka_ip="$(k -n "$NS" get pod oleada-kafka-0 -o jsonpath='{.status.podIP}')"
+    internal=("$kafka_ip:9091" "$kafka_ip:9093")
+  fi
+  for target in valkey:6379 valkey-replica:6379 "$broker_target" "${internal[@]}" "$writer_ip:50051" relay:8080 gateway:8080; do
     result="$(probe_from np-outsider /nodejs/bin/node "$target")"
     printf '| np-outsider (labels outside every policy) | %s | %s |\n' "$target" "$result" >>"$PHASE_OUT/netpol.md"
     check "[$PHASE] outsider cannot reach $target ($result)" test "${result%% *}" = blocked
