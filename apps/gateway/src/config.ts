@@ -28,6 +28,8 @@ export const gatewayConfigShape = {
   VALKEY_PASSWORD: env.string().optional(),
   /** How long an Idempotency-Key stays bound to its first body: at least the consumers' DEDUP_TTL_SECONDS. */
   IDEMPOTENCY_TTL_SECONDS: env.positiveInt().default(DEFAULT_SEEN_TTL_SECONDS),
+  /** Bench calibration aid (npm run bench -- --ab-planted): µs of CPU burnt per event request; 0 (off) outside the bench. */
+  OLEADA_PLANTED_CPU_US: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(1_000_000)).default(0),
 };
 
 /**

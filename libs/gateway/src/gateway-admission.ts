@@ -16,6 +16,12 @@ export interface AdmissionOptions {
    * in-flight slot freed, so clients that never finish (slowloris) cannot hold the gateway.
    */
   readonly bodyTimeoutMs: number;
+  /**
+   * Bench calibration aid (OLEADA_PLANTED_CPU_US): this many microseconds of this thread's CPU
+   * burnt on every event request, so an A/B bench can show it sees a known cost. Off (no hook at
+   * all, so no cost) when absent or 0; never set in production.
+   */
+  readonly plantedCpuUs?: number;
 }
 
 const COUNTED = Symbol('oleada.inFlight');
@@ -60,13 +66,24 @@ export class GatewayAdmission {
       const kind = (route.config as Record<string, unknown> | undefined)?.[EVENT_ROUTE] as EventRouteKind | undefined;
       if (kind === undefined) return;
       route.bodyLimit = kind === 'batch' ? Math.max(this.options.bodyLimit, 1024 * 1024) : this.options.bodyLimit;
-      route.onRequest = [...hooks(route.onRequest), this.admit];
+      route.onRequest = [...hooks(route.onRequest), this.admit, ...(this.options.plantedCpuUs ? [this.planted] : [])];
       // The body is in: from here on the chain's own deadline (REQUEST_TIMEOUT_MS) applies.
       route.preValidation = [...hooks(route.preValidation), this.bodyArrived];
       route.onResponse = [...hooks(route.onResponse), this.released];
       route.onRequestAbort = [...hooks(route.onRequestAbort), this.aborted];
     });
   }
+
+  /** Spins until the thread used `plantedCpuUs` µs of CPU: CPU time, not wall time, so a preempted spin still costs what it says. */
+  private readonly planted = (_request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const start = process.threadCpuUsage();
+    const budget = this.options.plantedCpuUs ?? 0;
+    for (let used = 0; used < budget; ) {
+      const now = process.threadCpuUsage(start);
+      used = now.user + now.system;
+    }
+    done();
+  };
 
   // The hooks take Fastify's `done` callback rather than being async: on every request that saves
   // a promise and a turn of the microtask queue per hook, on the gateway's hottest path.
