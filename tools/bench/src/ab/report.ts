@@ -31,14 +31,14 @@ export function abSection(ab: AbResult): string[] {
     ),
     '',
   ];
-  if (ab.problems.length) out.push(`Rounds that lost or duplicated events (not comparable): ${ab.problems.join('; ')}.`, '');
+  if (ab.problems.length) out.push(`Rounds that lost or duplicated events or could not offer the whole rate (a lower rate compares better): ${ab.problems.join('; ')}.`, '');
   out.push(
     'Rounds:',
     '',
     table(
-      ['side', 'round', 'CPU-ms per event', 'counted/s', 'p50 ms', 'p99 ms', 'accepted', 'lost', 'duplicates', 'load average'],
-      ab.rounds.map((r) => [r.side, String(r.round), num(r.cpuMsPerEvent, 3), num(r.countedPerSecond, 0), num(r.p50Ms, 1), num(r.p99Ms, 1), String(r.accepted), String(r.lost), String(r.duplicates), num(r.loadAverage, 2)]),
-      [false, true, true, true, true, true, true, true, true, true],
+      ['side', 'round', 'CPU-ms per event', 'counted/s', 'p50 ms', 'p99 ms', 'accepted', 'not offered', 'lost', 'duplicates', 'load average'],
+      ab.rounds.map((r) => [r.side, String(r.round), num(r.cpuMsPerEvent, 3), num(r.countedPerSecond, 0), num(r.p50Ms, 1), num(r.p99Ms, 1), String(r.accepted), String(r.notOffered), String(r.lost), String(r.duplicates), num(r.loadAverage, 2)]),
+      [false, true, true, true, true, true, true, true, true, true, true],
     ),
     '',
   );

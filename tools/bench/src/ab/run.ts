@@ -35,6 +35,8 @@ export interface AbRound {
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly accepted: number;
+  /** Requests the generator could not offer (too many outstanding): the stack did not keep up with the rate. */
+  readonly notOffered: number;
   readonly lost: number;
   readonly duplicates: number;
   /** The machine's 1-minute load average when the round began. */
@@ -53,7 +55,7 @@ export interface AbResult {
   readonly seed: number;
   readonly rounds: readonly AbRound[];
   readonly figures: readonly FigureComparison[];
-  /** Rounds that lost or duplicated events: their figures are not comparable. */
+  /** Rounds that lost or duplicated events, or could not offer the whole rate: their figures are not comparable. */
   readonly problems: readonly string[];
 }
 
@@ -96,6 +98,7 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
           p50Ms: run.load.latency.p50,
           p99Ms: run.load.latency.p99,
           accepted: run.load.accepted,
+          notOffered: run.load.dropped,
           lost: run.lost,
           duplicates: run.duplicates,
           loadAverage: run.loadAverage[0],
@@ -127,5 +130,7 @@ export function abFigures(rounds: readonly AbRound[], seed: number): FigureCompa
 }
 
 function abProblems(rounds: readonly AbRound[]): string[] {
-  return rounds.filter((r) => r.lost > 0 || r.duplicates > 0).map((r) => `${r.side} round ${r.round}: lost=${r.lost} duplicates=${r.duplicates}`);
+  return rounds
+    .filter((r) => r.lost > 0 || r.duplicates > 0 || r.notOffered > 0)
+    .map((r) => `${r.side} round ${r.round}: lost=${r.lost} duplicates=${r.duplicates} not offered=${r.notOffered}`);
 }
