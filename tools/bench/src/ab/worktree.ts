@@ -46,8 +46,8 @@ export function prepareWorktree(commit: string, log: (message: string) => void):
     });
   };
   if (!existsSync(join(dir, '.git'))) {
-    git(root, 'worktree', 'prune');
     log(`B: git worktree add ${dir} ${commit.slice(0, 12)}`);
+    // --force: also when the path is still registered from a worktree whose folder was deleted.
     git(root, 'worktree', 'add', '--detach', '--force', dir, commit);
   }
   if (!existsSync(join(dir, 'node_modules'))) {
