@@ -22,6 +22,7 @@ import { gatewayConfig, type GatewayConfig } from './config';
         rateLimit: config.RATE_LIMIT_PER_SECOND > 0 ? { perSecond: config.RATE_LIMIT_PER_SECOND, burst: config.RATE_LIMIT_BURST } : undefined,
         valkey: { url: config.VALKEY_URL, username: config.VALKEY_USERNAME, password: config.VALKEY_PASSWORD },
         idempotencyTtlSeconds: config.IDEMPOTENCY_TTL_SECONDS,
+        plantedCpuUs: config.OLEADA_PLANTED_CPU_US,
       }),
     }),
   ],

@@ -38,6 +38,8 @@ export const gatewayConfigShape = {
     .list()
     .pipe(z.array(z.string().refine(isAddressOrCidr, 'each entry must be an IP address or CIDR (e.g. 10.244.0.0/16)')))
     .optional(),
+  /** Bench calibration aid (npm run bench -- --ab-planted): µs of CPU burnt per event request; 0 (off) outside the bench. */
+  OLEADA_PLANTED_CPU_US: z.preprocess((v) => (v === '' ? undefined : v), z.coerce.number().int().min(0).max(1_000_000)).default(0),
 };
 
 function isAddressOrCidr(entry: string): boolean {

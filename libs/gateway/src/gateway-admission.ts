@@ -16,6 +16,12 @@ export interface AdmissionOptions {
    * in-flight slot freed, so clients that never finish (slowloris) cannot hold the gateway.
    */
   readonly bodyTimeoutMs: number;
+  /**
+   * Bench calibration aid (OLEADA_PLANTED_CPU_US): this many microseconds of this thread's CPU
+   * burnt on every event request, so an A/B bench can show it sees a known cost. Off (no hook at
+   * all, so no cost) when absent or 0; never set in production.
+   */
+  readonly plantedCpuUs?: number;
 }
 
 const COUNTED = Symbol('oleada.inFlight');
@@ -60,13 +66,29 @@ export class GatewayAdmission {
       const kind = (route.config as Record<string, unknown> | undefined)?.[EVENT_ROUTE] as EventRouteKind | undefined;
       if (kind === undefined) return;
       route.bodyLimit = kind === 'batch' ? Math.max(this.options.bodyLimit, 1024 * 1024) : this.options.bodyLimit;
-      route.onRequest = [...hooks(route.onRequest), this.admit];
+      route.onRequest = [...hooks(route.onRequest), this.admit, ...(this.options.plantedCpuUs ? [this.planted] : [])];
       // The body is in: from here on the chain's own deadline (REQUEST_TIMEOUT_MS) applies.
       route.preValidation = [...hooks(route.preValidation), this.bodyArrived];
       route.onResponse = [...hooks(route.onResponse), this.released];
       route.onRequestAbort = [...hooks(route.onRequestAbort), this.aborted];
     });
   }
+
+  /**
+   * Spins until the process used `plantedCpuUs` µs more CPU: CPU time, not wall time, so a spin the
+   * scheduler preempts still costs what it says. process.cpuUsage, not threadCpuUsage: Linux
+   * advances a thread's own figure only at scheduler ticks (4 ms), which made a 100 µs spin burn
+   * about 1 ms; the process's figure includes the running thread's time up to the moment it is read.
+   */
+  private readonly planted = (_request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void => {
+    const start = process.cpuUsage();
+    const budget = this.options.plantedCpuUs ?? 0;
+    for (let used = 0; used < budget; ) {
+      const now = process.cpuUsage(start);
+      used = now.user + now.system;
+    }
+    done();
+  };
 
   // The hooks take Fastify's `done` callback rather than being async: on every request that saves
   // a promise and a turn of the microtask queue per hook, on the gateway's hottest path.

@@ -38,6 +38,7 @@ async function gateway(
     rateLimit?: { perSecond: number; burst?: number };
     bodyTimeoutMs?: number;
     trustProxy?: string[];
+    plantedCpuUs?: number;
     /** Hooks of the test's own, on the root instance. */
     hooks?: (fastify: FastifyInstance) => void;
     /** Where Idempotency-Keys are bound. @default the tests' Valkey */
@@ -63,6 +64,7 @@ async function gateway(
           rateLimit: options.rateLimit,
           valkey: { url: options.valkeyUrl ?? testValkeyUrl(), username: process.env.VALKEY_USERNAME, password: process.env.VALKEY_PASSWORD },
           idempotencyTtlSeconds: 600,
+          plantedCpuUs: options.plantedCpuUs,
         }),
       ],
     },
@@ -358,6 +360,21 @@ describe('gateway body deadline', () => {
       assert.equal((await post(fastify, JSON.stringify(valid))).statusCode, 202, 'the slot is free again');
     } finally {
       await fastify.close();
+    }
+  });
+});
+
+describe('gateway planted CPU (OLEADA_PLANTED_CPU_US, the A/B bench calibration)', () => {
+  it('burns at least the planted CPU on every event request, and still accepts it', async () => {
+    const app = await gateway({ plantedCpuUs: 20_000 });
+    try {
+      // inject runs the request in this process, so its CPU includes every spin.
+      const start = process.cpuUsage();
+      for (let i = 0; i < 5; i++) assert.equal((await post(app, JSON.stringify(valid))).statusCode, 202);
+      const used = process.cpuUsage(start);
+      assert.ok(used.user + used.system >= 5 * 20_000, `${used.user + used.system} µs of CPU for 5 requests with 20,000 µs planted each`);
+    } finally {
+      await app.close();
     }
   });
 });

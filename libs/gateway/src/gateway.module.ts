@@ -39,6 +39,8 @@ export interface GatewayModuleOptions {
   readonly idempotencyTtlSeconds: number;
   /** A forwarder made elsewhere (a test's fake relay), closed by the module on shutdown; by default one for `relayUrl`. */
   readonly forwarder?: RelayForwarder;
+  /** Bench calibration aid: µs of CPU burnt per event request (AdmissionOptions.plantedCpuUs); off when absent or 0. */
+  readonly plantedCpuUs?: number;
 }
 
 /**
@@ -85,7 +87,7 @@ export class GatewayModule implements NestModule {
           provide: GatewayAdmission,
           inject: [GATEWAY_OPTIONS, GatewayMetrics],
           useFactory: (gateway: GatewayModuleOptions, metrics: GatewayMetrics) =>
-            new GatewayAdmission({ maxInFlight: gateway.maxInFlight, bodyLimit: gateway.bodyLimit, rateLimit: gateway.rateLimit, bodyTimeoutMs: gateway.requestTimeoutMs }, metrics),
+            new GatewayAdmission({ maxInFlight: gateway.maxInFlight, bodyLimit: gateway.bodyLimit, rateLimit: gateway.rateLimit, bodyTimeoutMs: gateway.requestTimeoutMs, plantedCpuUs: gateway.plantedCpuUs }, metrics),
         },
         {
           provide: RelayForwarder,

@@ -13,6 +13,8 @@ import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, ensureInfra, KAFKA_VERSION, opt, 
 import { canonicalRoute, getScenario, SCENARIOS } from '@oleada/scenarios';
 import { createLogger } from '@oleada/shared';
 import Valkey from 'iovalkey';
+import { AB_OPTIONS, checkAbOptions, wantsAb } from '../ab/options';
+import { runBenchAb } from '../ab/section';
 import { compareHops } from '../compare/hops';
 import { compareValkeyReplicas } from '../compare/valkey-replicas';
 import { pacedLoad } from '../load/paced';
@@ -30,7 +32,7 @@ import { ChildServer } from '../servers/child';
 import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
 import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
 
-const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct'] as const;
+const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct', 'ab'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A comma-separated list whose every item passes `ok`: the problem, or undefined. */
@@ -54,7 +56,7 @@ const { values: args } = parseCli({
     'node-args': opt.string('extra node flags for every app, as OLEADA_NODE_ARGS', { default: process.env.OLEADA_NODE_ARGS ?? '', valueName: 'FLAGS' }),
     'no-profile': opt.flag('skip the CPU profile section'),
     'profile-dir': opt.string('keep the .cpuprofile files here (deleted otherwise)', { valueName: 'DIR' }),
-    only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct' }),
+    only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct and ab; with --ab or --ab-planted, ab only' }),
     'direct-batch': opt.int('direct: events per EventBatchService call', { default: 50, min: 1 }),
     'direct-concurrency': opt.int('direct: calls in flight', { default: 16, min: 1 }),
     'direct-seconds': opt.int('direct: seconds', { default: 20, min: 1 }),
@@ -62,9 +64,12 @@ const { values: args } = parseCli({
     'app-env': opt.string('direct: extra environment for every app', { valueName: 'NAME=V,…', check: listOf('NAME=value pairs', (p) => /^[A-Z_][A-Z0-9_]*=/.test(p)) }),
     'direct-writers': opt.int('direct: writer processes', { min: 1, max: 3, defaultText: '3' }),
     baseline: opt.string('the results.json to compare with', { valueName: 'FILE', defaultText: "the previous run's in the report directory, else the committed one" }),
+    ...AB_OPTIONS,
   },
   // A partial run with --write-docs (or a bad OLEADA_WRITE_DOCS) is a usage error, found before anything starts.
   check: (values) => {
+    const ab = checkAbOptions(values);
+    if (ab) return ab;
     try {
       checkWriteDocs(reportPlace('bench', BENCH_DOCS, { out: values.out, writeDocs: values['write-docs'] || undefined }), { quick: Boolean(values.quick), only: values.only });
       return undefined;
@@ -94,8 +99,11 @@ const plan = {
 };
 // Where the report goes (checked with the command line above).
 const place = reportPlace('bench', BENCH_DOCS, { out: args.out, writeDocs: args['write-docs'] || undefined });
-// `direct` is a tool for the writer path, run when asked for (--only direct).
-const only = new Set<Section>(((args.only as string | undefined)?.split(',') as Section[] | undefined) ?? SECTIONS.filter((s) => s !== 'direct' && !(s === 'profile' && (quick || args['no-profile']))));
+// `direct` is a tool for the writer path, run when asked for (--only direct); --ab alone runs the A/B section only.
+const only = new Set<Section>(
+  ((args.only as string | undefined)?.split(',') as Section[] | undefined) ??
+    (wantsAb(args) ? ['ab'] : SECTIONS.filter((s) => s !== 'direct' && s !== 'ab' && !(s === 'profile' && (quick || args['no-profile'])))),
+);
 
 const nodeArgs = (args['node-args'] as string).trim();
 /** The stack variants, each with the --node-args flags. */
@@ -354,6 +362,8 @@ async function main(): Promise<void> {
       if (dir) profile.push(...profilesOf(dir, pids, window, direct[direct.length - 1], ' (direct)', flameGraphs));
     });
 
+    const ab = await section('ab', failures, () => runBenchAb(env, variants.default, args, bodies, route));
+
     const loadAfter = loadAverages();
     const previous = readBaseline(baselineFile(place, args.baseline as string | undefined));
     const partial = { sweep, sustained, sustainedOffered, writers, brokers, quick };
@@ -379,6 +389,7 @@ async function main(): Promise<void> {
       direct,
       profile,
       profileRun,
+      ab,
       targets: checkTargets(partial),
       baseline: previous && {
         generatedAt: previous.generatedAt,

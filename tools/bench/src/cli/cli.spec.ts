@@ -5,7 +5,7 @@ const CLI = 'tools/bench/dist/cli/bench.js';
 
 describe('the bench command line explains itself', () => {
   it('--help lists its options and defaults', () => {
-    assertHelp(runCli(CLI, ['--help']), ['--quick', '--rates', '--connections', '--sustained-rate', '--only', '--port-offset'], ['64', '.cache/reports/bench', '3000']);
+    assertHelp(runCli(CLI, ['--help']), ['--quick', '--rates', '--connections', '--sustained-rate', '--only', '--port-offset', '--ab', '--ab-planted', '--ab-rounds', '--ab-rate'], ['64', '.cache/reports/bench', '3000']);
   });
 
   it('refuses a bad line in one line with exit 64 before measuring anything', () => {
@@ -13,5 +13,9 @@ describe('the bench command line explains itself', () => {
     assertUsageError(runCli(CLI, ['--only', 'sweep,nope']), '--only');
     assertUsageError(runCli(CLI, ['--rates', '100,x']), '--rates');
     assertUsageError(runCli(CLI, ['--fast']), '--fast');
+    assertUsageError(runCli(CLI, ['--ab', 'no-such-ref-of-oleada']), '--ab');
+    assertUsageError(runCli(CLI, ['--ab-planted', '0']), '--ab-planted');
+    assertUsageError(runCli(CLI, ['--ab', 'HEAD', '--ab-rounds', '1']), '--ab-rounds');
+    assertUsageError(runCli(CLI, ['--only', 'ab']), '--only ab');
   });
 });

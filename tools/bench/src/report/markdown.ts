@@ -1,3 +1,4 @@
+import { abSection } from '../ab/report';
 import type { EventLoopUsage, StackRunResult } from '../stack-run';
 import { costByRole, generatorCpuMsPerEvent, stackCpuMsPerEvent } from './cost';
 import type { BenchReport, TargetCheck } from './model';
@@ -305,6 +306,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
   }
   out.push(...costSection(report));
   out.push(...regressionSection(report));
+  if (report.ab) out.push(...abSection(report.ab));
   out.push('## Machine');
   out.push('');
   out.push(

@@ -1,3 +1,4 @@
+import type { AbResult } from '../ab/run';
 import type { HopRow } from '../compare/hops';
 import type { ValkeyReplicaRow } from '../compare/valkey-replicas';
 import type { LoadResult } from '../load/result';
@@ -69,6 +70,8 @@ export interface BenchReport {
   readonly profile: readonly AppProfile[];
   /** CPU and RSS during the profiled run (the profiler's own overhead included). */
   readonly profileRun?: StackRunResult;
+  /** `--ab`: this tree's stack (A) against another ref's or a planted cost (B), round by round. */
+  readonly ab?: AbResult;
   readonly targets: readonly TargetCheck[];
   /** The results.json this run is compared with (the previous one in the output folder, or --baseline). */
   readonly baseline?: Baseline;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { writeReportFile, type ReportPlace } from '@oleada/local';
+import { abSection } from '../ab/report';
 import { reportCharts, renderSvg } from './charts';
 import { renderMarkdown } from './markdown';
 import type { BenchReport } from './model';
@@ -41,6 +42,11 @@ export async function writeBenchReport(report: BenchReport, place: ReportPlace, 
     writeReportFile(place, file, await renderSvg(spec));
     writeReportFile(place, file.replace(/\.svg$/, '.vl.json'), `${JSON.stringify(spec, null, 2)}\n`);
     charts.push(file);
+  }
+  // The A/B result also alone, for a reader who ran only it.
+  if (report.ab) {
+    writeReportFile(place, 'ab.json', `${JSON.stringify(report.ab, null, 2)}\n`);
+    writeReportFile(place, 'ab.md', ['# Oleada A/B bench', '', `Written by \`${report.command}\` on ${report.generatedAt}.`, '', ...abSection(report.ab).slice(2)].join('\n'));
   }
   writeReportFile(place, 'results.json', `${JSON.stringify(report, null, 2)}\n`);
   return writeReportFile(place, 'README.md', renderMarkdown(report, charts));

@@ -67,6 +67,8 @@ export interface StackOptions {
    * Kafka or RabbitMQ only: with 'both' the writers are split between the brokers. @default all
    */
   readonly writerCount?: number;
+  /** Checkout whose built apps (apps/<app>/dist) run, e.g. another git ref's worktree in an A/B bench. @default this repository */
+  readonly appRoot?: string;
 }
 
 /**
@@ -89,7 +91,7 @@ export class LocalStack {
 
   constructor(private readonly options: StackOptions) {
     const offset = options.portOffset ?? 0;
-    const root = repoRoot();
+    const root = options.appRoot ?? repoRoot();
     const logDir = options.logDir ?? join(runDir('logs'));
     this.broker = options.broker ?? 'kafka';
     this.scenarios = [...(options.scenarios ?? ['blackfriday'])];

@@ -1,0 +1,30 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { opt, parseCommandLine, UsageError } from '@oleada/local';
+import { AB_OPTIONS, checkAbOptions, wantsAb } from './options';
+
+const spec = { usage: 'bench', summary: 'test', options: { ...AB_OPTIONS, only: opt.string('sections') } };
+const parse = (...argv: string[]) => parseCommandLine(spec, argv)?.values;
+
+describe('the A/B options', () => {
+  it('read a ref, a planted cost, and the defaults of rounds, rate and seconds', () => {
+    const values = parse('--ab', 'HEAD~1', '--ab-planted', '25');
+    assert.ok(values);
+    assert.equal(values.ab, 'HEAD~1');
+    assert.equal(values['ab-planted'], 25);
+    assert.equal(values['ab-rounds'], 5);
+    assert.equal(values['ab-rate'], 1000);
+    assert.equal(values['ab-seconds'], 15);
+    assert.ok(wantsAb(values));
+    assert.equal(wantsAb(parse() ?? {}), false);
+  });
+
+  it('refuse fewer than 2 rounds, a planted cost of 0, and a ref that names no commit', () => {
+    assert.throws(() => parse('--ab-rounds', '1'), UsageError);
+    assert.throws(() => parse('--ab-planted', '0'), UsageError);
+    assert.match(checkAbOptions({ ab: 'no-such-ref-of-oleada' }) ?? '', /--ab: no-such-ref-of-oleada names no commit/);
+    assert.equal(checkAbOptions({ ab: 'HEAD' }), undefined);
+    assert.match(checkAbOptions({ only: 'sweep,ab' }) ?? '', /--only ab needs --ab/);
+    assert.equal(checkAbOptions({ only: 'ab', 'ab-planted': 20 }), undefined);
+  });
+});

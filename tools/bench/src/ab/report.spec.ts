@@ -1,0 +1,63 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { abSection } from './report';
+import { abFigures, AB_METHOD, type AbResult, type AbRound } from './run';
+
+/** A round whose figures are `scale` times a base round's, with a little wobble by round. */
+function round(side: 'A' | 'B', n: number, scale: number): AbRound {
+  const wobble = 1 + ((n * 7) % 5) / 500;
+  return {
+    side,
+    round: n,
+    cpuMsPerEvent: 0.5 * scale * wobble,
+    cpuMsPerEventByRole: { gateway: 0.1 * scale * wobble, kafka: 0.2 * wobble },
+    countedPerSecond: 1000 * wobble,
+    p50Ms: 3 * wobble,
+    p99Ms: 20 * wobble,
+    accepted: 15_000,
+    notOffered: side === 'B' && n === 2 ? 3 : 0,
+    lost: 0,
+    duplicates: 0,
+    loadAverage: 1,
+  };
+}
+
+describe('the A/B report', () => {
+  const rounds = [1, 2, 3, 4, 5].flatMap((n) => [round('A', n, 1), round('B', n, 1.1)]);
+  const figures = abFigures(rounds, 1);
+
+  it('compares the stack, each role, the rate and the latency; only the changed ones get a verdict', () => {
+    const verdict = (name: string) => figures.find((f) => f.figure === name)?.verdict;
+    assert.deepEqual(
+      figures.map((f) => f.figure),
+      ['stack CPU per counted event', 'gateway CPU per counted event', 'kafka CPU per counted event', 'counted events/s', 'latency p50', 'latency p99'],
+    );
+    assert.equal(verdict('stack CPU per counted event'), 'B worse');
+    assert.equal(verdict('gateway CPU per counted event'), 'B worse');
+    assert.equal(verdict('kafka CPU per counted event'), 'no difference');
+    assert.equal(verdict('counted events/s'), 'no difference');
+  });
+
+  it('renders the medians, interval and verdict per figure, every round, and the rounds that are not comparable', () => {
+    const result: AbResult = {
+      a: { label: 'this tree', ref: '/repo' },
+      b: { label: 'this tree + 30 µs planted per request', ref: '/repo', env: { OLEADA_PLANTED_CPU_US: '30' } },
+      rate: 1000,
+      seconds: 15,
+      roundsPerSide: 5,
+      order: 'AB BA AB BA AB',
+      method: AB_METHOD,
+      seed: 1,
+      rounds,
+      figures,
+      problems: ['B round 2: lost=0 duplicates=0 not offered=3'],
+    };
+    const text = abSection(result).join('\n');
+    assert.match(text, /## A\/B comparison/);
+    assert.match(text, /OLEADA_PLANTED_CPU_US=30/);
+    assert.match(text, /\| stack CPU per counted event \(CPU-ms\) \| 0\.50\d \| 0\.55\d \| \+10\.0 % \| .* \| \*\*B worse\*\* \|/);
+    assert.match(text, /\| counted events\/s \(events\/s\) .* \| no difference \|/);
+    assert.match(text, /B round 2: lost=0 duplicates=0 not offered=3/);
+    assert.equal(text.split('\n').filter((l) => /^\| [AB] \| \d \|/.test(l)).length, 10);
+  });
+});
