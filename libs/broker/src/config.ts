@@ -9,17 +9,19 @@ export type BrokerKind = (typeof BROKERS)[number];
 
 /** Broker variables shared by the writer and the consumer; which are required depends on `BROKER`. */
 export const brokerConfigShape = {
-  BROKER: z.enum(BROKERS).default('kafka'),
-  KAFKA_BROKERS: env.list().optional(),
-  KAFKA_CLIENT_ID: env.string().optional(),
-  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
-  KAFKA_USERNAME: env.string().optional(),
-  KAFKA_PASSWORD: env.string().optional(),
-  KAFKA_SSL: z.stringbool().default(false),
-  /** `amqp://host:port/vhost`; the credentials come from RABBITMQ_USERNAME / RABBITMQ_PASSWORD. */
-  RABBITMQ_URL: env.url().optional(),
-  RABBITMQ_USERNAME: env.string().optional(),
-  RABBITMQ_PASSWORD: env.string().optional(),
+  BROKER: z.enum(BROKERS).default('kafka').describe('`kafka` or `rabbitmq`'),
+  KAFKA_BROKERS: env.list().optional().meta({ description: 'comma-separated `host:port`', requiredWith: 'BROKER=kafka' }),
+  KAFKA_CLIENT_ID: env.string().optional().meta({ description: 'Kafka client id', byDefault: 'service name' }),
+  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional().describe('SCRAM credentials (from a Secret)'),
+  KAFKA_USERNAME: env.string().optional().describe('SCRAM credentials (from a Secret)'),
+  KAFKA_PASSWORD: env.string().optional().describe('SCRAM credentials (from a Secret)'),
+  KAFKA_SSL: z.stringbool().default(false).describe('TLS to the Kafka brokers'),
+  RABBITMQ_URL: env
+    .url()
+    .optional()
+    .meta({ description: '`amqp://host:port/vhost`, never with credentials: they come from `RABBITMQ_USERNAME`/`RABBITMQ_PASSWORD`', requiredWith: 'BROKER=rabbitmq' }),
+  RABBITMQ_USERNAME: env.string().optional().describe('RabbitMQ user (from a Secret; locally generated once into `.cache/rabbitmq.credentials.json`)'),
+  RABBITMQ_PASSWORD: env.string().optional().describe('RabbitMQ user (from a Secret; locally generated once into `.cache/rabbitmq.credentials.json`)'),
 };
 export type BrokerConfig = z.infer<z.ZodObject<typeof brokerConfigShape>>;
 
