@@ -1,5 +1,4 @@
-import { brokerConfigShape, BROKERS } from '@oleada/broker';
-import { baseConfigShape, loadConfig } from '@oleada/shared';
+import { baseConfigShape, brokerConfigShape, BROKERS, loadConfig } from '@oleada/shared';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

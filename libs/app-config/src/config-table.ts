@@ -1,5 +1,4 @@
-import type { BrokerKind } from '@oleada/broker';
-import type { AppKind } from '@oleada/shared';
+import type { AppKind, BrokerKind } from '@oleada/shared';
 import type { z } from 'zod';
 import { APP_CONFIGS, APP_KINDS } from './app-configs';
 

@@ -1,6 +1,5 @@
-import { brokerConfigRule, brokerConfigShape, KAFKA_MAX_BATCH, RABBITMQ_MAX_BATCH } from '@oleada/broker';
 import { scenariosVariable } from '@oleada/scenarios';
-import { baseConfigShape, env } from '@oleada/shared';
+import { baseConfigShape, brokerConfigRule, brokerConfigShape, DEFAULT_CONSUMER_BATCH_MAX, env } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
 
@@ -20,7 +19,7 @@ export const consumerConfigShape = {
   CONSUMER_BATCH_MAX: env
     .positiveInt()
     .optional()
-    .meta({ description: 'most records applied to Valkey in one call', byDefault: `\`${KAFKA_MAX_BATCH}\` (Kafka), \`${RABBITMQ_MAX_BATCH}\` (RabbitMQ)` }),
+    .meta({ description: 'most records applied to Valkey in one call', byDefault: `\`${DEFAULT_CONSUMER_BATCH_MAX.kafka}\` (Kafka), \`${DEFAULT_CONSUMER_BATCH_MAX.rabbitmq}\` (RabbitMQ)` }),
   VALKEY_URL: env.url().describe('`redis://host:port` (no credentials in it)'),
   VALKEY_USERNAME: env.string().optional().describe('its Valkey ACL user (from a Secret)'),
   VALKEY_PASSWORD: env.string().optional().describe('its Valkey ACL user (from a Secret)'),

@@ -1,6 +1,5 @@
-import { brokerConfigRule, brokerConfigShape } from '@oleada/broker';
 import { scenariosVariable } from '@oleada/scenarios';
-import { baseConfigShape, env } from '@oleada/shared';
+import { baseConfigShape, brokerConfigRule, brokerConfigShape, env } from '@oleada/shared';
 import { z } from 'zod';
 
 /** The writer's environment (apps/writer): every variable, its default and its meaning. */

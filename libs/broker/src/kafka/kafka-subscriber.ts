@@ -1,17 +1,14 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, TopicPartitionOffset } from 'kafkajs';
-import { MicroBatcher } from '@oleada/shared';
+import { DEFAULT_CONSUMER_BATCH_MAX, MicroBatcher } from '@oleada/shared';
 import type { Logger } from 'pino';
 import type { BatchHandler, EventSubscriber, IncomingRecord } from '../publisher';
-
-/** Most records handed to the handler at once when KafkaSubscriberOptions.maxBatch is not given. */
-export const KAFKA_MAX_BATCH = 1000;
 
 export interface KafkaSubscriberOptions {
   readonly groupId: string;
   readonly topics: readonly string[];
   /** Partitions handled at the same time by this process. @default 3 */
   readonly partitionsConsumedConcurrently?: number;
-  /** Most records handed to the handler at once. @default KAFKA_MAX_BATCH */
+  /** Most records handed to the handler at once. @default DEFAULT_CONSUMER_BATCH_MAX.kafka */
   readonly maxBatch?: number;
   /** Reports how far this consumer is behind on a partition. */
   readonly onLag?: (topic: string, partition: number, lag: number) => void;
@@ -95,7 +92,7 @@ export class KafkaSubscriber implements EventSubscriber {
   }
 
   async start(handler: BatchHandler): Promise<void> {
-    const maxBatch = this.options.maxBatch ?? KAFKA_MAX_BATCH;
+    const maxBatch = this.options.maxBatch ?? DEFAULT_CONSUMER_BATCH_MAX.kafka;
     const concurrency = this.options.partitionsConsumedConcurrently ?? 3;
     // The partitions handled at once share handler calls (one Valkey call for up to maxBatch
     // records) and offset commits (one request): kafkajs starts their batches in the same

@@ -1,3 +1,4 @@
+import { DEFAULT_CONSUMER_BATCH_MAX } from '@oleada/shared';
 import { createHash } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
@@ -5,15 +6,12 @@ import type { BatchHandler, EventSubscriber, IncomingRecord } from '../publisher
 import { connectRabbitMQ, type RabbitMQConnectionOptions } from './rabbitmq-client';
 import { assertQueues, type QueueSpec } from './topology';
 
-/** Most deliveries handed to the handler at once when RabbitMQSubscriberOptions.maxBatch is not given. */
-export const RABBITMQ_MAX_BATCH = 500;
-
 export interface RabbitMQSubscriberOptions {
   readonly connection: RabbitMQConnectionOptions;
   readonly queues: readonly QueueSpec[];
   /** Unacknowledged deliveries the broker may push to this consumer, per queue. @default 1000 */
   readonly prefetch?: number;
-  /** Most deliveries handed to the handler at once. @default RABBITMQ_MAX_BATCH */
+  /** Most deliveries handed to the handler at once. @default DEFAULT_CONSUMER_BATCH_MAX.rabbitmq */
   readonly maxBatch?: number;
   /** How long a batch waits for more deliveries after its first one arrived. @default 20 */
   readonly batchWaitMs?: number;
@@ -121,7 +119,7 @@ export class RabbitMQSubscriber implements EventSubscriber {
     if (channel !== this.channel) return; // a delivery of a channel that is gone: it will be redelivered
     (message as TaggedMessage)[QUEUE] = queue;
     this.buffer.push(message);
-    const maxBatch = this.options.maxBatch ?? RABBITMQ_MAX_BATCH;
+    const maxBatch = this.options.maxBatch ?? DEFAULT_CONSUMER_BATCH_MAX.rabbitmq;
     if (this.buffer.length >= maxBatch) this.schedule(0);
     else if (this.timer === undefined) this.schedule(this.options.batchWaitMs ?? 20);
   }
@@ -136,7 +134,7 @@ export class RabbitMQSubscriber implements EventSubscriber {
 
   /** Handles what is buffered, batch after batch, in delivery order. */
   private async drainBuffer(): Promise<void> {
-    const maxBatch = this.options.maxBatch ?? RABBITMQ_MAX_BATCH;
+    const maxBatch = this.options.maxBatch ?? DEFAULT_CONSUMER_BATCH_MAX.rabbitmq;
     while (this.buffer.length > 0) {
       const channel = this.channel;
       if (!channel) {
