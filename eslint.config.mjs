@@ -8,7 +8,8 @@ import tseslint from 'typescript-eslint';
 //   domain     ← contract, util, data-access
 //   feature    ← contract, util, data-access, domain
 //   view       ← contract, util, data-access, domain   (derived presentations: Grafana dashboards)
-//   infra/tool ← contract, util, data-access, domain, view, tool
+//   config     ← contract, util, data-access, domain   (each app's environment contract: libs/app-config)
+//   infra/tool ← contract, util, data-access, domain, config, view, tool
 //   app        ← anything but another app
 export default [
   { ignores: ['**/dist/**', '**/node_modules/**', '**/generated/**', '**/imports/**', '.cache/**', 'dist/**'] },
@@ -41,9 +42,10 @@ export default [
             { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access'] },
             { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain'] },
             { sourceTag: 'type:view', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain'] },
-            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:view', 'type:infra'] },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:feature', 'type:view', 'type:tool'] },
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:feature'] },
+            { sourceTag: 'type:config', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain'] },
+            { sourceTag: 'type:infra', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:config', 'type:view', 'type:infra'] },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:config', 'type:feature', 'type:view', 'type:tool'] },
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:util', 'type:contract', 'type:data-access', 'type:domain', 'type:config', 'type:feature'] },
           ],
         },
       ],

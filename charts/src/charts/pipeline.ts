@@ -1,3 +1,4 @@
+import type { AppVariable } from '@oleada/app-config';
 import type { brokerConfigShape, BrokerKind } from '@oleada/broker';
 import {
   appImage,
@@ -78,8 +79,19 @@ export interface PipelineChartProps {
   readonly valkey: ValkeyPair;
 }
 
+/**
+ * The env of an app's container, typed from its configuration shape (libs/app-config): a variable
+ * the app does not read fails the build. `undefined` leaves a variable out.
+ */
+type AppEnv<App extends AppKind> = { readonly [Name in AppVariable<App>]?: EnvValue | undefined };
+
 /** Broker variables, named as the apps' broker configuration (libs/broker) reads them. */
-type BrokerEnv = Partial<Record<keyof typeof brokerConfigShape, EnvValue>>;
+type BrokerEnv = { readonly [Name in keyof typeof brokerConfigShape]?: EnvValue };
+
+/** The variables of `env` that have a value, in their order. */
+function containerEnv(env: Readonly<Record<string, EnvValue | undefined>>): Record<string, EnvValue> {
+  return Object.fromEntries(Object.entries(env).filter((entry): entry is [string, EnvValue] => entry[1] !== undefined));
+}
 
 function kafkaEnv(bootstrapServers: string, credentials: KafkaCredentials): BrokerEnv {
   return {
@@ -102,8 +114,8 @@ function rabbitmqEnv(rabbitmq: RabbitMQ): BrokerEnv {
 
 /**
  * The event path: gateway (REST) → relay → writer-1/writer-2 (gRPC, headless Services) → Kafka
- * and/or RabbitMQ → a consumer per broker → Valkey. Every app gets the variables
- * docs/architecture.md names, wired by reference.
+ * and/or RabbitMQ → a consumer per broker → Valkey. Every app gets variables of its configuration
+ * shape (libs/app-config), wired by reference.
  */
 export class PipelineChart extends Chart {
   readonly gateway: HttpService;
@@ -121,9 +133,9 @@ export class PipelineChart extends Chart {
     // Container memory and the Node heap inside it come from one table (APP_MEMORY).
     const runtime = (kind: AppKind) => ({
       resources: { cpuRequest: config.profile.standalone?.cpuRequest ?? '200m', cpuLimit: '1', memoryRequest: `${APP_MEMORY[kind].requestMiB}Mi`, memoryLimit: `${APP_MEMORY[kind].limitMiB}Mi` },
-      env: { NODE_OPTIONS: nodeHeapFlags(kind) },
+      env: { NODE_OPTIONS: nodeHeapFlags(kind) } satisfies AppEnv<AppKind>,
     });
-    const base = (serviceName: string): Record<string, EnvValue> => ({
+    const base = (serviceName: string): AppEnv<AppKind> => ({
       SERVICE_NAME: serviceName,
       PORT: '8080',
       SCENARIOS: config.scenarios.map((s) => s.name).join(','),
@@ -156,12 +168,12 @@ export class PipelineChart extends Chart {
         replicas,
         clusterDomain: config.clusterDomain,
         resources: runtime('writer').resources,
-        env: { ...base(name), ...runtime('writer').env, GRPC_PORT: '50051', ...brokerEnv(pathOf(name).broker, 'writer') },
+        env: containerEnv({ ...base(name), ...runtime('writer').env, GRPC_PORT: '50051', ...brokerEnv(pathOf(name).broker, 'writer') } satisfies AppEnv<'writer'>),
       });
     this.writers = [writer(APPS.writer1, config.replicas.writer1), writer(APPS.writer2, config.replicas.writer2)];
 
     // gateway, relay and consumers: autoscaled HTTP apps; the image is the component's.
-    const httpApp = (name: AppName, component: AppKind, range: Range, env: Record<string, EnvValue>) =>
+    const httpApp = <App extends AppKind>(name: AppName, component: App, range: Range, env: AppEnv<App>) =>
       new HttpService(this, name, {
         ...common,
         name,
@@ -169,7 +181,7 @@ export class PipelineChart extends Chart {
         image: image(component),
         autoscaling: autoscaling(range),
         resources: runtime(component).resources,
-        env: { ...base(name), ...runtime(component).env, ...env },
+        env: containerEnv({ ...base(name), ...runtime(component).env, ...env }),
       });
 
     // The first path's writers are the relay's own; every further path is a fan-out group.
@@ -177,7 +189,7 @@ export class PipelineChart extends Chart {
     const [first, ...fanout] = paths;
     this.relay = httpApp(APPS.relay, 'relay', config.replicas.relay, {
       WRITER_TARGETS: targets(first),
-      ...(fanout.length > 0 ? { FANOUT_TARGETS: fanout.map(targets).join(';') } : {}),
+      FANOUT_TARGETS: fanout.length > 0 ? fanout.map(targets).join(';') : undefined,
     });
     this.gateway = httpApp(APPS.gateway, 'gateway', config.replicas.gateway, {
       RELAY_URL: this.relay.url,
@@ -187,18 +199,18 @@ export class PipelineChart extends Chart {
       VALKEY_PASSWORD: { secretName: config.secrets.valkey, key: VALKEY_USERS.gateway.secretKey },
       // Behind Traefik the socket's peer is Traefik: its X-Forwarded-For names the client. Only the entry
       // controller's namespace reaches the gateway (NetworkPolicy), so trusting the pod range trusts it alone.
-      ...(config.profile.standalone ? { TRUST_PROXY: config.profile.standalone.podCidr } : {}),
+      TRUST_PROXY: config.profile.standalone?.podCidr,
     });
     this.consumers = paths.map((path) =>
       httpApp(path.consumer, 'consumer', config.replicas.consumer, {
         ...brokerEnv(path.broker, 'consumer'),
-        ...(path.broker === 'kafka'
-          ? { KAFKA_GROUP_ID: config.kafkaGroupId }
-          : { RABBITMQ_PREFETCH: String(config.rabbitmq.prefetch), CONSUMER_BATCH_MAX: String(config.rabbitmq.batchMax) }),
+        KAFKA_GROUP_ID: path.broker === 'kafka' ? config.kafkaGroupId : undefined,
+        RABBITMQ_PREFETCH: path.broker === 'rabbitmq' ? String(config.rabbitmq.prefetch) : undefined,
+        CONSUMER_BATCH_MAX: path.broker === 'rabbitmq' ? String(config.rabbitmq.batchMax) : undefined,
         VALKEY_URL: props.valkey.url,
         VALKEY_USERNAME: VALKEY_USERS.consumer.name,
         VALKEY_PASSWORD: { secretName: config.secrets.valkey, key: VALKEY_USERS.consumer.secretKey },
-        ...(path.variant ? { VALKEY_VARIANT: path.variant } : {}),
+        VALKEY_VARIANT: path.variant,
       }),
     );
   }

@@ -1,7 +1,5 @@
-import { existsSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { join } from 'node:path';
-import { REPO_ROOT } from './variants';
+import { APP_CONFIGS } from '@oleada/app-config';
+import { ConfigError, loadConfig, type AppKind } from '@oleada/shared';
 
 /** What a manifest gives in place of a value it takes from a Secret. */
 export const SECRET_PLACEHOLDER = 'from-a-secret';
@@ -14,43 +12,28 @@ export interface AppConfig {
   problems(env: Readonly<Record<string, string>>): string[];
 }
 
-interface ConfigModules {
-  readonly shared: { loadConfig(shape: object, env: object): Record<string, unknown> };
-  readonly broker?: { brokerConfigProblems(config: object): string[] };
+/** True for the name of an app (`app.kubernetes.io/component` of its workloads). */
+export function isApp(name: string): name is AppKind {
+  return Object.hasOwn(APP_CONFIGS, name);
 }
 
-const cache = new Map<string, AppConfig>();
-
 /**
- * The configuration schema of `apps/<app>` (`<app>ConfigShape` in its src/config.ts) and the checks
- * its main.ts runs before starting (`loadConfig`, and `brokerConfigProblems` for broker clients),
- * loaded from the app's build with the libraries resolved as the app resolves them. Charts may not
- * import apps (module boundaries), so the contract between manifests and apps is checked here,
- * against the compiled code the images run. Needs every project built (`npm run build`).
+ * The configuration of `apps/<app>` as its start-up validates it: the app's shape and rules from
+ * libs/app-config, the same the app's config namespace loads.
  */
 export function appConfig(app: string): AppConfig {
-  const cached = cache.get(app);
-  if (cached) return cached;
-  const file = join(REPO_ROOT, 'apps', app, 'dist', 'config.js');
-  if (!existsSync(file)) throw new Error(`${file} not found: build every project first (npm run build)`);
-  const fromApp = createRequire(file);
-  const shape = (fromApp(file) as Record<string, Record<string, unknown> | undefined>)[`${app}ConfigShape`];
-  if (!shape) throw new Error(`${file} exports no ${app}ConfigShape`);
-  const modules: ConfigModules = {
-    shared: fromApp('@oleada/shared') as ConfigModules['shared'],
-    broker: 'BROKER' in shape ? (fromApp('@oleada/broker') as ConfigModules['broker']) : undefined,
-  };
-  const config: AppConfig = {
+  if (!isApp(app)) throw new Error(`${app} is not an app of libs/app-config`);
+  const { shape, rules } = APP_CONFIGS[app];
+  return {
     variables: new Set(Object.keys(shape)),
     problems(env) {
       try {
-        const loaded = modules.shared.loadConfig(shape, env);
-        return modules.broker?.brokerConfigProblems(loaded) ?? [];
+        loadConfig(shape, env, rules);
+        return [];
       } catch (error) {
-        return [...((error as { problems?: string[] }).problems ?? [(error as Error).message])];
+        if (error instanceof ConfigError) return [...error.problems];
+        throw error;
       }
     },
   };
-  cache.set(app, config);
-  return config;
 }

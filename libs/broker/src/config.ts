@@ -1,49 +1,9 @@
-import { ConfigError, configRule, env, kafkaSasl } from '@oleada/shared';
-import { z } from 'zod';
+import { ConfigError, kafkaSasl, type BrokerConfig } from '@oleada/shared';
 import type { KafkaConnectionOptions } from './kafka/kafka-client';
 import type { RabbitMQConnectionOptions } from './rabbitmq/rabbitmq-client';
 
-/** The brokers a writer can publish to and a consumer can read from. */
-export const BROKERS = ['kafka', 'rabbitmq'] as const;
-export type BrokerKind = (typeof BROKERS)[number];
-
-/** Broker variables shared by the writer and the consumer; which are required depends on `BROKER`. */
-export const brokerConfigShape = {
-  BROKER: z.enum(BROKERS).default('kafka'),
-  KAFKA_BROKERS: env.list().optional(),
-  KAFKA_CLIENT_ID: env.string().optional(),
-  KAFKA_SASL_MECHANISM: z.enum(['scram-sha-256', 'scram-sha-512', 'plain']).optional(),
-  KAFKA_USERNAME: env.string().optional(),
-  KAFKA_PASSWORD: env.string().optional(),
-  KAFKA_SSL: z.stringbool().default(false),
-  /** `amqp://host:port/vhost`; the credentials come from RABBITMQ_USERNAME / RABBITMQ_PASSWORD. */
-  RABBITMQ_URL: env.url().optional(),
-  RABBITMQ_USERNAME: env.string().optional(),
-  RABBITMQ_PASSWORD: env.string().optional(),
-};
-export type BrokerConfig = z.infer<z.ZodObject<typeof brokerConfigShape>>;
-
-/** What the chosen broker needs and is not set, each naming its variable. */
-export function brokerConfigProblems(config: BrokerConfig): string[] {
-  const problems: string[] = [];
-  if (config.BROKER === 'kafka') {
-    if (!config.KAFKA_BROKERS) problems.push('KAFKA_BROKERS is required but not set (BROKER=kafka)');
-    try {
-      kafkaSasl(config);
-    } catch (error) {
-      problems.push(...(error instanceof ConfigError ? error.problems : [(error as Error).message]));
-    }
-  } else {
-    if (!config.RABBITMQ_URL) problems.push('RABBITMQ_URL is required but not set (BROKER=rabbitmq)');
-    else if (!/^amqps?:\/\//.test(config.RABBITMQ_URL)) problems.push('RABBITMQ_URL is invalid: must start with amqp:// or amqps://');
-    else if (new URL(config.RABBITMQ_URL).password) problems.push('RABBITMQ_URL is invalid: put the password in RABBITMQ_PASSWORD, not in the URL');
-    if (!config.RABBITMQ_USERNAME !== !config.RABBITMQ_PASSWORD) problems.push('RABBITMQ_USERNAME and RABBITMQ_PASSWORD are required together');
-  }
-  return problems;
-}
-
-/** The broker check as a rule of an app's configuration, reported with its other problems. */
-export const brokerConfigRule = configRule(brokerConfigShape, brokerConfigProblems);
+// The broker variables, their check and the consumers' batch defaults live in libs/shared (see there why).
+export { BROKERS, brokerConfigProblems, brokerConfigRule, brokerConfigShape, DEFAULT_CONSUMER_BATCH_MAX, type BrokerConfig, type BrokerKind } from '@oleada/shared';
 
 export function kafkaConnection(config: BrokerConfig, clientName: string): KafkaConnectionOptions {
   if (!config.KAFKA_BROKERS) throw new ConfigError(['KAFKA_BROKERS is required but not set']);

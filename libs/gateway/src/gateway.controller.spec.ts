@@ -109,7 +109,7 @@ describe('gateway answers', () => {
 
   it('never reveal where the relay lives when it cannot be reached', async () => {
     // Port 1 on loopback: nothing listens, the connection is refused.
-    const forwarder = new RelayForwarder('http://127.0.0.1:1', { connections: 1, timeoutMs: 1000 });
+    const forwarder = new RelayForwarder('http://127.0.0.1:1', { connections: 1, timeoutMs: 1000, batchMax: 200, batchConcurrency: 8 });
     const unreachable = await gateway({ forwarder });
     try {
       const response = await post(unreachable, JSON.stringify(valid));

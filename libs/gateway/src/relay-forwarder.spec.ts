@@ -42,7 +42,7 @@ describe('RelayForwarder', () => {
         ),
       }),
     );
-    const forwarder = new RelayForwarder(relay.url, { connections: 2, timeoutMs: 2000 });
+    const forwarder = new RelayForwarder(relay.url, { connections: 2, timeoutMs: 2000, batchMax: 200, batchConcurrency: 8 });
     try {
       const results = await Promise.all([1, 2, 3, 4].map((n) => forwarder.forward(scenario, event, id(n), 1700000000000 + n)));
       assert.deepEqual(
@@ -95,7 +95,7 @@ describe('RelayForwarder', () => {
     const relay = await fakeRelay((entries, respond) =>
       mode === 'overloaded' ? respond(503, { error: 'overloaded' }) : respond(200, { results: entries.map(() => ({ id: id(999), status: 202 })) }),
     );
-    const forwarder = new RelayForwarder(relay.url, { connections: 1, timeoutMs: 2000 });
+    const forwarder = new RelayForwarder(relay.url, { connections: 1, timeoutMs: 2000, batchMax: 200, batchConcurrency: 8 });
     try {
       for (const next of ['overloaded', 'mismatch'] as const) {
         mode = next;

@@ -15,10 +15,10 @@ export interface RelayForwarderOptions {
   readonly connections: number;
   /** Deadline of one request to the relay, from when it is sent. */
   readonly timeoutMs: number;
-  /** Most events in one request to the relay. @default 200 */
-  readonly batchMax?: number;
-  /** Requests to the relay in flight at once per scenario; events wait for a free one. @default 8 */
-  readonly batchConcurrency?: number;
+  /** Most events in one request to the relay. */
+  readonly batchMax: number;
+  /** Requests to the relay in flight at once per scenario; events wait for a free one. */
+  readonly batchConcurrency: number;
   /** Where a batch the relay did not answer for is reported (one line per request, with its cause). */
   readonly logger?: Logger;
 }
@@ -55,8 +55,8 @@ export class RelayForwarder {
 
   constructor(relayUrl: string, options: RelayForwarderOptions) {
     this.timeoutMs = options.timeoutMs;
-    this.batchMax = options.batchMax ?? 200;
-    this.batchConcurrency = options.batchConcurrency ?? 8;
+    this.batchMax = options.batchMax;
+    this.batchConcurrency = options.batchConcurrency;
     this.logger = options.logger;
     this.pool = new Pool(relayUrl, {
       connections: options.connections,

@@ -29,7 +29,8 @@ export function scenariosVariable() {
     .superRefine((names, context) => {
       const unknown = names.filter((name) => !SCENARIOS.some((s) => s.name === name));
       if (unknown.length > 0) context.addIssue({ code: 'custom', message: `unknown scenario ${unknown.map((n) => `"${n}"`).join(', ')} (known: ${scenarioNames().join(', ')})` });
-    });
+    })
+    .describe(`comma-separated scenarios this process serves (${scenarioNames().map((name) => `\`${name}\``).join(', ')})`);
 }
 
 /** Resolves a `SCENARIOS` list; unknown names are an error naming them. */

@@ -8,6 +8,20 @@ export class ConfigError extends Error {
   }
 }
 
+declare module 'zod' {
+  /**
+   * What the configuration table (docs/architecture.md, made by libs/app-config) says of a variable
+   * beyond its schema: `description` is its meaning; the default and whether it is required come
+   * from the schema itself.
+   */
+  interface GlobalMeta {
+    /** The default in words, where the schema gives none because it follows from another variable (e.g. `the rate`). */
+    byDefault?: string;
+    /** The condition under which a ConfigRule requires it although the schema lets it be unset, e.g. `BROKER=kafka`. */
+    requiredWith?: string;
+  }
+}
+
 /** Turns an empty string into undefined so that `FOO=` counts as unset. */
 const blankToUndefined = (value: unknown) => (value === '' ? undefined : value);
 
@@ -33,12 +47,11 @@ export const env = {
 
 /** Variables every app reads. */
 export const baseConfigShape = {
-  SERVICE_NAME: env.string().optional(),
-  LOG_LEVEL: env.logLevel(),
-  PORT: env.port().default(8080),
-  /** Address every port of the app listens on: every address in a pod; local runs set 127.0.0.1. */
-  HOST: env.address().default('0.0.0.0'),
-  SHUTDOWN_TIMEOUT_MS: env.positiveInt().default(10_000),
+  SERVICE_NAME: env.string().optional().meta({ description: 'name in logs and metrics (`writer-1`, `writer-2`, …)', byDefault: 'app name' }),
+  LOG_LEVEL: env.logLevel().describe('pino level'),
+  PORT: env.port().default(8080).describe('HTTP port (REST for gateway/relay; `/metrics` and `/health/*` everywhere)'),
+  HOST: env.address().default('0.0.0.0').describe("address every port of the app listens on (HTTP and the writer's gRPC): every address in a pod; the local stack sets `127.0.0.1`"),
+  SHUTDOWN_TIMEOUT_MS: env.positiveInt().default(10_000).describe('drain budget on SIGTERM'),
 };
 
 /**

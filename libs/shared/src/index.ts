@@ -1,4 +1,5 @@
 export * from './config';
+export * from './broker-config';
 export * from './errors';
 export * from './headers';
 export * from './health';

@@ -13,9 +13,9 @@ export interface WriterOptions {
   readonly scenarios: readonly AnyScenario[];
   /**
    * Seeds the decisions of scenarios whose writer decides something (olympics), with each event's
-   * id: writers with the same seed decide the same for the same event. @default 0
+   * id: writers with the same seed decide the same for the same event.
    */
-  readonly seed?: number;
+  readonly seed: number;
 }
 
 /** One event's fate: a gRPC status code and, unless OK, why. */
@@ -66,7 +66,6 @@ export class WriterService {
   private idle: (() => void) | undefined;
   private readonly events;
   private readonly latency;
-  private readonly seed: number;
   private readonly byName: ReadonlyMap<string, AnyScenario>;
   private readonly byPath: ReadonlyMap<string, AnyScenario>;
   private readonly labels = new Map<string, Readonly<Record<OutcomeLabel, { scenario: string; outcome: OutcomeLabel }>>>();
@@ -77,7 +76,6 @@ export class WriterService {
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) metrics: Metrics,
   ) {
-    this.seed = options.seed ?? 0;
     this.events = metrics.counter(METRIC_NAMES.writerEvents, 'Events handled by the writer', ['scenario', 'outcome']);
     this.latency = metrics.histogram(METRIC_NAMES.writerRpcDuration, 'From RPC arrival to broker acknowledgement', ['scenario', 'outcome']);
     this.byName = new Map(options.scenarios.map((s) => [s.name, s] as const));
@@ -120,7 +118,7 @@ export class WriterService {
     if (problem) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
     return this.publisher
       .publish({
-        topic: scenario.route(message, eventRandom(eventId, this.seed)),
+        topic: scenario.route(message, eventRandom(eventId, this.options.seed)),
         key: scenario.partitionKey(message),
         // A batched event arrives encoded already (the same message type): its bytes are stored as they came.
         value: encoded ?? Buffer.from(scenario.encode(message)),

@@ -1,5 +1,5 @@
 import type { Consumer, EachBatchPayload, IHeaders, Kafka, TopicPartitionOffset } from 'kafkajs';
-import { MicroBatcher } from '@oleada/shared';
+import { DEFAULT_CONSUMER_BATCH_MAX, MicroBatcher } from '@oleada/shared';
 import type { Logger } from 'pino';
 import type { BatchHandler, EventSubscriber, IncomingRecord } from '../publisher';
 
@@ -8,7 +8,7 @@ export interface KafkaSubscriberOptions {
   readonly topics: readonly string[];
   /** Partitions handled at the same time by this process. @default 3 */
   readonly partitionsConsumedConcurrently?: number;
-  /** Most records handed to the handler at once. @default 1000 */
+  /** Most records handed to the handler at once. @default DEFAULT_CONSUMER_BATCH_MAX.kafka */
   readonly maxBatch?: number;
   /** Reports how far this consumer is behind on a partition. */
   readonly onLag?: (topic: string, partition: number, lag: number) => void;
@@ -92,7 +92,7 @@ export class KafkaSubscriber implements EventSubscriber {
   }
 
   async start(handler: BatchHandler): Promise<void> {
-    const maxBatch = this.options.maxBatch ?? 1000;
+    const maxBatch = this.options.maxBatch ?? DEFAULT_CONSUMER_BATCH_MAX.kafka;
     const concurrency = this.options.partitionsConsumedConcurrently ?? 3;
     // The partitions handled at once share handler calls (one Valkey call for up to maxBatch
     // records) and offset commits (one request): kafkajs starts their batches in the same

@@ -1,3 +1,4 @@
+import { DEFAULT_CONSUMER_BATCH_MAX } from '@oleada/shared';
 import { createHash } from 'node:crypto';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import type { Logger } from 'pino';
@@ -10,7 +11,7 @@ export interface RabbitMQSubscriberOptions {
   readonly queues: readonly QueueSpec[];
   /** Unacknowledged deliveries the broker may push to this consumer, per queue. @default 1000 */
   readonly prefetch?: number;
-  /** Most deliveries handed to the handler at once. @default 500 */
+  /** Most deliveries handed to the handler at once. @default DEFAULT_CONSUMER_BATCH_MAX.rabbitmq */
   readonly maxBatch?: number;
   /** How long a batch waits for more deliveries after its first one arrived. @default 20 */
   readonly batchWaitMs?: number;
@@ -118,7 +119,7 @@ export class RabbitMQSubscriber implements EventSubscriber {
     if (channel !== this.channel) return; // a delivery of a channel that is gone: it will be redelivered
     (message as TaggedMessage)[QUEUE] = queue;
     this.buffer.push(message);
-    const maxBatch = this.options.maxBatch ?? 500;
+    const maxBatch = this.options.maxBatch ?? DEFAULT_CONSUMER_BATCH_MAX.rabbitmq;
     if (this.buffer.length >= maxBatch) this.schedule(0);
     else if (this.timer === undefined) this.schedule(this.options.batchWaitMs ?? 20);
   }
@@ -133,7 +134,7 @@ export class RabbitMQSubscriber implements EventSubscriber {
 
   /** Handles what is buffered, batch after batch, in delivery order. */
   private async drainBuffer(): Promise<void> {
-    const maxBatch = this.options.maxBatch ?? 500;
+    const maxBatch = this.options.maxBatch ?? DEFAULT_CONSUMER_BATCH_MAX.rabbitmq;
     while (this.buffer.length > 0) {
       const channel = this.channel;
       if (!channel) {

@@ -40,7 +40,7 @@ function freePort(): Promise<number> {
 }
 
 /** The writer as the app runs it (WriterModule on its gRPC transport), publishing through `publisher`. */
-async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publisher: EventPublisher, seed?: number): Promise<{ app: INestMicroservice; port: number }> {
+async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publisher: EventPublisher, seed = 0): Promise<{ app: INestMicroservice; port: number }> {
   const port = await freePort();
   const settings = { name: 'writer-it', logLevel: process.env.IT_LOG_LEVEL ?? 'error' };
   const options = { name: 'writer-it', scenarios: [scenario], broker, lingerMs: 5, batchMax: 200, shutdownTimeoutMs: 4000, publisher, seed };
