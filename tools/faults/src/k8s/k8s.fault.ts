@@ -1,0 +1,221 @@
+/**
+ * Faults on the cluster (issue "Faults on the cluster"): load through Traefik at a steady rate with
+ * one Idempotency-Key per event, one fault per row, then exact counting in Valkey. Run by
+ * tools/cluster/test-k8s.sh after its Kafka phase (it sets the environment, see cluster.ts); the
+ * table goes to .cache/reports/test-k8s-faults/reliability.md, and into docs/reliability.md ("On
+ * Kubernetes") only with OLEADA_WRITE_DOCS=1 from a whole run.
+ * OLEADA_K8S_FAULT_RATE: new events per second in every row (default 100).
+ */
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { after, describe, it } from 'node:test';
+import { promisify } from 'node:util';
+import { ClusterFaults, clusterEnv, Kubectl } from './cluster';
+
+const run = promisify(execFile);
+const suite = new ClusterFaults(clusterEnv());
+const k = suite.kubectl;
+const rate = Number(process.env.OLEADA_K8S_FAULT_RATE ?? 100);
+const ROW_TIMEOUT = 900_000;
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+after(() => {
+  const doc = suite.results.publish();
+  process.stdout.write(`k8s faults: report in ${suite.results.reportFile}${doc ? `, and ${doc} rewritten` : ''}\n`);
+});
+
+/** The Kafka pods' names, by node id (the StatefulSet's ordinal). */
+async function kafkaPods(): Promise<string[]> {
+  const pods = await k.pods('app.kubernetes.io/name=kafka');
+  assert.equal(pods.length, 3, `three Kafka pods running (${pods.join(', ')})`);
+  return pods.sort();
+}
+
+/** The KRaft quorum's leader (the active controller), asked through the Admin API as the admin user. */
+async function activeController(pods: readonly string[]): Promise<number> {
+  const out = await k.run([
+    'exec',
+    pods[0],
+    '-c',
+    'kafka',
+    '--',
+    'java',
+    '-Xmx96m',
+    '-XX:TieredStopAtLevel=1',
+    '-Dorg.slf4j.simpleLogger.defaultLogLevel=error',
+    '-cp',
+    '/opt/kafka/libs/*:/opt/kafka/classes',
+    'KafkaAdmin',
+    'quorum',
+    '/tmp/kafka/admin.properties',
+  ]);
+  const [leader] = out.trim().split(/\s+/);
+  const id = Number(leader);
+  assert.ok(Number.isInteger(id) && id >= 0, `the quorum names a leader (${out.trim()})`);
+  return id;
+}
+
+/** Waits until every replica of a StatefulSet is ready again. */
+async function statefulSetReady(name: string, kubectl: Kubectl = k): Promise<void> {
+  await kubectl.rolloutStatus(`statefulset/${name}`, 300);
+}
+
+async function deletePod(pod: string): Promise<void> {
+  await k.run(['delete', 'pod', pod, '--wait=false']);
+}
+
+/** The containerd id of a pod's first container (the container the pause acts on). */
+async function containerId(pod: string, container: string): Promise<string> {
+  const id = await k.run(['get', 'pod', pod, '-o', `jsonpath={.status.containerStatuses[?(@.name=="${container}")].containerID}`]);
+  assert.match(id, /^containerd:\/\/[0-9a-f]{64}$/, `${pod}'s ${container} container id`);
+  return id.replace('containerd://', '');
+}
+
+/** containerd's own client on the node, in the CRI's namespace. */
+async function ctr(...args: string[]): Promise<void> {
+  const address = process.env.OLEADA_CONTAINERD_SOCK;
+  assert.ok(address, 'OLEADA_CONTAINERD_SOCK is set by test-k8s.sh');
+  await run('ctr', ['--address', address, '-n', 'k8s.io', ...args]);
+}
+
+describe('faults on the cluster, under load through Traefik', { concurrency: 1 }, () => {
+  it('every Deployment of the apps restarted (kubectl rollout restart), one after another', { timeout: ROW_TIMEOUT }, async () => {
+    const deployments = await k.deployments();
+    assert.ok(deployments.includes('gateway') && deployments.includes('consumer'), `the apps' Deployments (${deployments.join(', ')})`);
+    await suite.row({
+      id: '01-rollout-restart',
+      fault: `\`kubectl rollout restart\` of every Deployment of the apps, one after another (${deployments.join(', ')})`,
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      action: async () => {
+        const seconds: string[] = [];
+        for (const d of deployments) {
+          const t0 = Date.now();
+          await k.run(['rollout', 'restart', `deploy/${d}`]);
+          await k.rolloutStatus(`deploy/${d}`);
+          seconds.push(`${d} ${Math.round((Date.now() - t0) / 1000)} s`);
+        }
+        return `rollouts: ${seconds.join(', ')}`;
+      },
+    });
+  });
+
+  it("the entry's own rollout (Traefik restarted)", { timeout: ROW_TIMEOUT }, async () => {
+    const edge = new Kubectl(suite.env.kubectl, 'oleada-edge');
+    await suite.row({
+      id: '02-rollout-entry',
+      fault: '`kubectl rollout restart` of the entry (Traefik, namespace oleada-edge)',
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      action: async () => {
+        const t0 = Date.now();
+        await edge.run(['rollout', 'restart', 'deploy/traefik']);
+        await edge.rolloutStatus('deploy/traefik');
+        return `rollout ${Math.round((Date.now() - t0) / 1000)} s`;
+      },
+    });
+  });
+
+  it('a new image tag rolled out for gateway, relay, writers and consumer', { timeout: ROW_TIMEOUT }, async () => {
+    const next = `${suite.env.tag}-upgrade`;
+    // a new image of each app (the same build plus a label: another digest, another tag), pushed to the registry
+    await run('bash', [suite.env.imagesScript, 'upgrade', suite.env.tag, next], { maxBuffer: 16 * 1024 * 1024 });
+    const deployments = (await k.deployments()).filter((d) => /^(gateway|relay|writer-\d+|consumer)$/.test(d));
+    await suite.row({
+      id: '03-image-upgrade',
+      fault: `a new image tag (\`${next}\`) set on ${deployments.join(', ')} one after another (\`kubectl set image\`)`,
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      action: async () => {
+        for (const d of deployments) {
+          const spec = await k.json<{ spec: { template: { spec: { containers: { name: string; image: string }[] } } } }>(['get', `deploy/${d}`]);
+          const sets = spec.spec.template.spec.containers.map((c) => `${c.name}=${c.image.replace(/:[^:/]+$/, `:${next}`)}`);
+          await k.run(['set', 'image', `deploy/${d}`, ...sets]);
+          await k.rolloutStatus(`deploy/${d}`);
+        }
+      },
+    });
+  });
+
+  it('one Kafka broker deleted (of 3, not the active controller)', { timeout: ROW_TIMEOUT }, async () => {
+    const pods = await kafkaPods();
+    const leader = await activeController(pods);
+    const victim = pods.find((p) => !p.endsWith(`-${leader}`)) as string;
+    await suite.row({
+      id: '05-kafka-broker',
+      fault: `one Kafka broker pod deleted (${victim}; RF 3, min.insync.replicas 2)`,
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      action: async () => {
+        await deletePod(victim);
+        await sleep(5000);
+        await statefulSetReady(victim.replace(/-\d+$/, ''));
+        return `active controller ${leader} kept`;
+      },
+    });
+  });
+
+  it('the active KRaft controller deleted', { timeout: ROW_TIMEOUT }, async () => {
+    const pods = await kafkaPods();
+    const leader = await activeController(pods);
+    const victim = pods.find((p) => p.endsWith(`-${leader}`));
+    assert.ok(victim, `the leader ${leader} is one of ${pods.join(', ')}`);
+    await suite.row({
+      id: '06-kafka-controller',
+      fault: `the active KRaft controller's pod deleted (${victim}, combined controller+broker)`,
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      action: async () => {
+        await deletePod(victim);
+        await sleep(5000);
+        await statefulSetReady(victim.replace(/-\d+$/, ''));
+        return `controller ${leader} → ${await activeController(await kafkaPods())}`;
+      },
+    });
+  });
+
+  it('every Kafka pod paused for 20 s (containerd task pause)', { timeout: ROW_TIMEOUT }, async () => {
+    const pods = await kafkaPods();
+    const ids = await Promise.all(pods.map((p) => containerId(p, 'kafka')));
+    await suite.row({
+      id: '07-kafka-all-paused',
+      fault: `all three Kafka containers paused for 20 s (\`ctr task pause\`: frozen, as a stalled VM), then resumed`,
+      expect: 'only-503-while-down',
+      eventsPerSecond: rate,
+      trailSeconds: 30,
+      action: async () => {
+        try {
+          for (const id of ids) await ctr('task', 'pause', id);
+          await sleep(20_000);
+        } finally {
+          for (const id of ids) await ctr('task', 'resume', id).catch(() => undefined);
+        }
+      },
+    });
+  });
+
+  it('the Valkey primary deleted', { timeout: ROW_TIMEOUT }, async () => {
+    await suite.row({
+      id: '08-valkey-primary',
+      fault: 'the Valkey primary pod deleted (AOF on its volume; the consumer retries)',
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      trailSeconds: 20,
+      action: async () => {
+        await deletePod('valkey-primary-0');
+        await sleep(5000);
+        await statefulSetReady('valkey-primary');
+        // the replica's link to the new primary process is back up
+        const deadline = Date.now() + 120_000;
+        let link = '';
+        while (Date.now() < deadline) {
+          link = await suite.valkey.raw(['INFO replication'], 'valkey-replica-0').catch(() => '');
+          if (/master_link_status:up/.test(link)) break;
+          await sleep(2000);
+        }
+        assert.match(link, /master_link_status:up/, 'the replica resyncs with the new primary within 120 s');
+        return 'the replica resynced (master_link_status:up)';
+      },
+    });
+  });
+});
