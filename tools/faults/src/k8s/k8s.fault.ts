@@ -60,6 +60,15 @@ async function statefulSetReady(name: string, kubectl: Kubectl = k): Promise<voi
   await kubectl.rolloutStatus(`statefulset/${name}`, 300);
 }
 
+/** Polls `condition` every 2 s until it holds; fails naming `what` after `timeoutMs`. */
+async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
+    await sleep(2000);
+  }
+}
+
 async function deletePod(pod: string): Promise<void> {
   await k.run(['delete', 'pod', pod, '--wait=false']);
 }
@@ -135,6 +144,42 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
         }
       },
     });
+  });
+
+  it('the gateway HPA scaling 3 → 1 with load still flowing', { timeout: ROW_TIMEOUT }, async () => {
+    const hpa = await k.json<{ spec: { minReplicas?: number; behavior?: unknown } }>(['get', 'hpa/gateway']);
+    const minReplicas = hpa.spec.minReplicas ?? 1;
+    const patch = (body: unknown) => k.run(['patch', 'hpa/gateway', '--type=merge', '-p', JSON.stringify(body)]);
+    const replicas = async () => (await k.pods('app.kubernetes.io/name=gateway')).length;
+    // three gateways first (the HPA's floor raised), and no 5-minute stabilization window on the way down
+    await patch({ spec: { minReplicas: 3, behavior: { scaleDown: { stabilizationWindowSeconds: 0 } } } });
+    try {
+      await waitFor(async () => (await replicas()) === 3, 240_000, 'three gateway pods running');
+      await k.rolloutStatus('deploy/gateway');
+      await suite.row({
+        id: '04-hpa-scale-down',
+        fault: `the gateway HPA scaling down from 3 (its floor lowered back to ${minReplicas}) while load flows`,
+        expect: 'no-failed-requests',
+        eventsPerSecond: rate,
+        action: async () => {
+          const t0 = Date.now();
+          await patch({ spec: { minReplicas } });
+          let desired = 3;
+          await waitFor(
+            async () => {
+              const status = (await k.json<{ status: { desiredReplicas?: number } }>(['get', 'hpa/gateway'])).status;
+              desired = status.desiredReplicas ?? 3;
+              return desired < 3 && (await replicas()) === desired;
+            },
+            300_000,
+            'the HPA scaled the gateway down from 3',
+          );
+          return `3 → ${desired} gateways in ${Math.round((Date.now() - t0) / 1000)} s`;
+        },
+      });
+    } finally {
+      await patch({ spec: { minReplicas, behavior: hpa.spec.behavior ?? null } });
+    }
   });
 
   it('one Kafka broker deleted (of 3, not the active controller)', { timeout: ROW_TIMEOUT }, async () => {
