@@ -8,6 +8,7 @@
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { ClusterFaults, clusterEnv, Kubectl } from './cluster';
@@ -67,6 +68,22 @@ async function waitFor(condition: () => Promise<boolean>, timeoutMs: number, wha
     if (Date.now() > deadline) throw new Error(`not within ${timeoutMs / 1000} s: ${what}`);
     await sleep(2000);
   }
+}
+
+async function firstContainer(pod: string): Promise<string> {
+  return k.run(['get', 'pod', pod, '-o', 'jsonpath={.spec.containers[0].name}']);
+}
+
+async function restarts(pod: string): Promise<number> {
+  return Number(await k.run(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].restartCount}']));
+}
+
+/** The memory cgroup (v1, the kubelet's cgroupfs driver) of a container: its limit file on the node. */
+async function memoryLimitFile(id: string): Promise<string> {
+  const { stdout } = await run('find', ['/sys/fs/cgroup/memory/kubepods', '-type', 'd', '-name', `*${id}*`]);
+  const [dir] = stdout.split('\n').filter(Boolean);
+  assert.ok(dir, `the memory cgroup of container ${id.slice(0, 12)} under /sys/fs/cgroup/memory/kubepods`);
+  return `${dir}/memory.limit_in_bytes`;
 }
 
 async function deletePod(pod: string): Promise<void> {
@@ -263,4 +280,74 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
       },
     });
   });
+  it('a writer killed by the kernel for hitting its memory limit (OOM)', { timeout: ROW_TIMEOUT }, async () => {
+    const [pod] = await k.pods('app.kubernetes.io/name=writer-1');
+    assert.ok(pod, 'a writer-1 pod runs');
+    const id = await containerId(pod, await firstContainer(pod));
+    const restartsBefore = await restarts(pod);
+    await suite.row({
+      id: '09-oom',
+      fault: `writer-1's memory limit lowered on the node to just above what it uses (its cgroup), so that the load makes the kernel OOM-kill it (${pod})`,
+      expect: 'no-failed-requests',
+      eventsPerSecond: rate,
+      action: async () => {
+        const limitFile = await memoryLimitFile(id);
+        const usage = Number((await readFile(limitFile.replace(/limit_in_bytes$/, 'usage_in_bytes'), 'utf8')).trim());
+        await writeFile(limitFile, String(usage + 4 * 1024 * 1024));
+        await waitFor(async () => (await restarts(pod)) > restartsBefore, 180_000, `${pod} was OOM-killed and restarted`);
+        await k.rolloutStatus('deploy/writer-1');
+        const reason = await k.run(['get', 'pod', pod, '-o', 'jsonpath={.status.containerStatuses[0].lastState.terminated.reason}']);
+        assert.equal(reason, 'OOMKilled', `${pod}'s container ended OOMKilled (${reason})`);
+        return `limit ${((usage + 4 * 1024 * 1024) / 1048576).toFixed(0)} MiB; ${pod} OOMKilled and restarted by the kubelet`;
+      },
+    });
+  });
+
+  it('a NetworkPolicy change that cuts the writers from Kafka for 20 s, then undone', { timeout: ROW_TIMEOUT }, async () => {
+    const name = 'oleada-kafka-network-policy';
+    const policy = await k.json<{ spec: { ingress: { from: { podSelector?: { matchLabels?: Record<string, string> } }[] }[] } }>(['get', 'networkpolicy', name]);
+    const isWriter = (f: { podSelector?: { matchLabels?: Record<string, string> } }) => /^writer-/.test(f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? '');
+    const cut = { ...policy.spec, ingress: policy.spec.ingress.map((rule) => ({ ...rule, from: rule.from.filter((f) => !isWriter(f)) })) };
+    assert.ok(JSON.stringify(cut) !== JSON.stringify(policy.spec), `${name} lets the writers in`);
+    const writerIps = (await k.json<{ items: { status: { podIP?: string }; metadata: { labels: Record<string, string> } }[] }>(['get', 'pods'])).items
+      .filter((p) => /^writer-/.test(p.metadata.labels['app.kubernetes.io/name'] ?? ''))
+      .flatMap((p) => (p.status.podIP ? [p.status.podIP] : []));
+    await suite.row({
+      id: '10-netpol-cut',
+      fault: `the writers removed from ${name} for 20 s (their open connections to Kafka dropped from the node's connection tracking, so the cut applies to them too), then the policy restored`,
+      expect: 'only-503-while-down',
+      eventsPerSecond: rate,
+      trailSeconds: 30,
+      action: async () => {
+        const patch = (spec: unknown) => k.run(['patch', 'networkpolicy', name, '--type=merge', '-p', JSON.stringify({ spec })]);
+        try {
+          await patch(cut);
+          await sleep(2000);
+          // kube-router accepts packets of tracked connections: forget the writers' ones (their pod IPs only)
+          for (const ip of writerIps) await run('conntrack', ['-D', '-p', 'tcp', '-s', ip, '--dport', '9092']).catch(() => undefined);
+          await sleep(18_000);
+        } finally {
+          await patch(policy.spec);
+        }
+        return `writers ${writerIps.join(', ')} cut`;
+      },
+    });
+  });
+
+  for (const component of ['containerd', 'kubelet'] as const) {
+    it(`${component} restarted on the node`, { timeout: ROW_TIMEOUT }, async () => {
+      await suite.row({
+        id: component === 'containerd' ? '11-containerd-restart' : '12-kubelet-restart',
+        fault: `${component} stopped (SIGTERM) and started again on the node (\`cluster.sh restart ${component}\`); the pods' containers run on`,
+        expect: 'no-failed-requests',
+        eventsPerSecond: rate,
+        action: async () => {
+          const t0 = Date.now();
+          await run('bash', [suite.env.clusterScript, 'restart', component], { maxBuffer: 16 * 1024 * 1024 });
+          await waitFor(async () => (await k.run(['get', 'node', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="Ready")].status}'])) === 'True', 120_000, 'the node Ready');
+          return `back in ${Math.round((Date.now() - t0) / 1000)} s`;
+        },
+      });
+    });
+  }
 });
