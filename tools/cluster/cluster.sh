@@ -48,6 +48,30 @@ ensure_binaries() {
 }
 
 # ---------------------------------------------------------------------------------------------
+start_containerd() {
+  start_process containerd containerd --config "$STATE_DIR/containerd/config.toml"
+  wait_for containerd 30 test -S "$CONTAINERD_SOCK"
+}
+
+start_kubelet() {
+  start_process kubelet "$BIN_DIR/kubelet" --config "$STATE_DIR/kubelet/config.yaml" \
+    --kubeconfig "$KUBECONFIGS/kubelet.conf" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
+    --root-dir "$STATE_DIR/kubelet/root" --cert-dir "$STATE_DIR/kubelet/pki"
+}
+
+# restart containerd|kubelet: the node's runtime or agent stopped (SIGTERM) and started again, as a
+# node upgrade or a crash does; the containers (their shims) run on meanwhile.
+cmd_restart() {
+  local name="${1:-}"
+  case "$name" in
+  containerd | kubelet) ;;
+  *) die "usage: cluster.sh restart containerd|kubelet" ;;
+  esac
+  pid_of "$name" >/dev/null || die "$name is not running: npm run cluster -- up"
+  stop_process "$name"
+  "start_$name"
+}
+
 # The registry, containerd and dockerd: enough to build and push images (also `up`'s first half).
 up_base() {
   [[ "$(id -u)" == 0 ]] || die "run as root (the cluster needs netfilter, mounts and cgroups)"
@@ -61,8 +85,7 @@ up_base() {
   write_registry_pki
   start_registry
   write_containerd_config
-  start_process containerd containerd --config "$STATE_DIR/containerd/config.toml"
-  wait_for containerd 30 test -S "$CONTAINERD_SOCK"
+  start_containerd
   start_docker
   ensure_pause_image
 }
@@ -117,9 +140,7 @@ cmd_up() {
   apply_bootstrap_objects
   write_component_configs
 
-  start_process kubelet "$BIN_DIR/kubelet" --config "$STATE_DIR/kubelet/config.yaml" \
-    --kubeconfig "$KUBECONFIGS/kubelet.conf" --hostname-override "$NODE_NAME" --node-ip "$NODE_IP" \
-    --root-dir "$STATE_DIR/kubelet/root" --cert-dir "$STATE_DIR/kubelet/pki"
+  start_kubelet
   start_process kube-proxy "$BIN_DIR/kube-proxy" --config "$STATE_DIR/kube-proxy.yaml" --hostname-override "$NODE_NAME"
   start_process coredns "$BIN_DIR/coredns" -conf "$STATE_DIR/coredns/Corefile"
   [[ -x "$BIN_DIR/metrics-server" ]] && start_process metrics-server "$BIN_DIR/metrics-server" \
@@ -232,8 +253,9 @@ down) cmd_down ;;
 status) cmd_status ;;
 env) cmd_env ;;
 volumes) ensure_volumes ;;
+restart) cmd_restart "${2:-}" ;;
 *)
-  echo "usage: npm run cluster -- build|up|base-up|down|status|env|volumes" >&2
+  echo "usage: npm run cluster -- build|up|base-up|down|status|env|volumes|restart containerd|kubelet" >&2
   exit 64
   ;;
 esac

@@ -12,6 +12,7 @@
 #   oleada-local/traefik       the static Traefik binary build.sh makes (Go module proxy), alone
 #
 #   bash tools/cluster/images.sh base|apps|services|rabbitmq|traefik|all
+#   bash tools/cluster/images.sh upgrade FROM_TAG TO_TAG   (test-k8s's image-upgrade fault)
 # Environment: TAG (default: the git commit, 12 hex, -dirty when the tree has changes).
 # Base images are rebuilt only when their inputs change (a stamp in the cache).
 set -euo pipefail
@@ -284,6 +285,22 @@ build_traefik() {
   log "traefik image built in $(($(date +%s) - t0)) s"
 }
 
+# A new image of every app from the one tagged $1: the same build plus a label (another digest),
+# pushed as $2 — what a release rolled out on top of a running one looks like to the cluster.
+upgrade_apps() { # from-tag to-tag
+  local from="$1" to="$2" app dir
+  ensure_buildx
+  dir="$(mktemp -d)"
+  for app in gateway relay writer consumer; do
+    printf 'FROM %s\nLABEL io.oleada.upgraded-from=%s\n' "$REGISTRY/oleada/$app:$from" "$from" >"$dir/Dockerfile"
+    DOCKER_BUILDKIT=1 docker_ build --network host --progress plain -t "$REGISTRY/oleada/$app:$to" "$dir" >"$LOGS/image-$app-upgrade.log" 2>&1 ||
+      die "upgrade image of $app failed: see $LOGS/image-$app-upgrade.log"
+    docker_ push "$REGISTRY/oleada/$app:$to" >/dev/null
+    log "pushed $REGISTRY/oleada/$app:$to (from $from)"
+  done
+  rm -rf "$dir"
+}
+
 case "${1:-all}" in
 base) build_base ;;
 apps) build_apps ;;
@@ -301,5 +318,6 @@ all)
   build_traefik
   build_apps
   ;;
-*) die "usage: images.sh base|apps|services|rabbitmq|traefik|all" ;;
+upgrade) upgrade_apps "${2:?from tag}" "${3:?to tag}" ;;
+*) die "usage: images.sh base|apps|services|rabbitmq|traefik|all | upgrade FROM_TAG TO_TAG" ;;
 esac

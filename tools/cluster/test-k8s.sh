@@ -64,7 +64,7 @@ check() { # description, command...
 
 # --- 1. setup, cluster, images ------------------------------------------------------------------
 bash tools/scripts/setup.sh >/dev/null
-npx tsc -b charts tools/oci tools/local
+npx tsc -b charts tools/oci tools/local tools/faults
 t=$(date +%s)
 bash "$here/cluster.sh" up
 record CLUSTER_UP_SECONDS "$(($(date +%s) - t))"
@@ -215,7 +215,25 @@ psa_probe() {
   grep -q 'violates PodSecurity "restricted' "$OUT/psa.txt"
 }
 
+# Faults on the Kafka phase's deployment (tools/faults/src/k8s/k8s.fault.ts): rollouts, an image
+# upgrade, Kafka brokers and the controller lost, Kafka paused, the Valkey primary lost — each under
+# load through Traefik, counted exactly. Its table: .cache/reports/test-k8s-faults/reliability.md
+# (docs/reliability.md, "On Kubernetes", only with OLEADA_WRITE_DOCS=1).
+run_cluster_faults() {
+  local t rc=0
+  t=$(date +%s)
+  log "=== cluster faults under load through $ENTRY_URL"
+  OLEADA_KUBECTL="$BIN_DIR/kubectl" OLEADA_ENTRY_URL="$ENTRY_URL" OLEADA_SCENARIO="$SCENARIO" OLEADA_APP_TAG="$TAG" \
+    OLEADA_IMAGES_SCRIPT="$here/images.sh" OLEADA_CLUSTER_SCRIPT="$here/cluster.sh" OLEADA_CONTAINERD_SOCK="$CONTAINERD_SOCK" \
+    node --test --test-concurrency=1 --test-timeout=1800000 tools/faults/dist/k8s/k8s.fault.js >"$OUT/faults.log" 2>&1 || rc=$?
+  record FAULTS_SECONDS "$(($(date +%s) - t))"
+  grep -E '^ℹ (pass|fail) ' "$OUT/faults.log" | sed 's/^ℹ //' >"$OUT/faults-summary.txt" || true
+  ((rc == 0)) || grep -E '^✖|AssertionError|Error:' "$OUT/faults.log" | head -20 >&2 || true
+  check "cluster faults: every row lost nothing, counted nothing twice and showed what it must ($(tr '\n' ' ' <"$OUT/faults-summary.txt"); table in .cache/reports/test-k8s-faults/reliability.md)" test "$rc" -eq 0
+}
+
 run_phase kafka gateway-api "$LOAD_SECONDS" hpa
+run_cluster_faults
 check "a pod short of the restricted standard is refused (server dry run)" psa_probe
 run_phase rabbitmq ingress "$LOAD_SECONDS_RABBITMQ"
 

@@ -112,4 +112,47 @@ describe('RelayForwarder', () => {
       await relay.close();
     }
   });
+
+  it('sends a batch once more when the relay closed the connection or was shutting down, never a third time', async () => {
+    let mode: 'drop' | 'closing' | 'always-drop' = 'drop';
+    let calls = 0;
+    const server = createServer((request: IncomingMessage, response: ServerResponse) => {
+      let text = '';
+      request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+      request.on('end', () => {
+        calls++;
+        const entries = (JSON.parse(text) as { events: Entry[] }).events;
+        if ((mode === 'drop' && calls === 1) || mode === 'always-drop') return request.socket.destroy();
+        if (mode === 'closing' && calls === 1) return response.writeHead(503, { connection: 'close', 'content-type': 'application/json' }).end('{"error":"Service Unavailable"}');
+        accepted(entries, (status, body) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const forwarder = new RelayForwarder(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 1, timeoutMs: 2000 });
+    try {
+      for (const next of ['drop', 'closing'] as const) {
+        mode = next;
+        calls = 0;
+        const results = await Promise.all([1, 2].map((n) => forwarder.forward(scenario, event, id(n), 1)));
+        assert.deepEqual(results.map((r) => r.status), [202, 202], `${next}: answered by the second attempt`);
+        assert.equal(calls, 2, next);
+      }
+      mode = 'always-drop';
+      calls = 0;
+      const results = await Promise.all([3].map((n) => forwarder.forward(scenario, event, id(n), 1)));
+      assert.deepEqual(results.map((r) => r.status), [503], 'a relay that keeps dropping it: 503 after the second try');
+      assert.equal(calls, 2);
+      // an overloaded relay (503 without closing) is not asked again: the client retries later
+      const overloaded = await fakeRelay((_entries, respond) => respond(503, { error: 'overloaded' }));
+      const other = new RelayForwarder(overloaded.url, { connections: 1, timeoutMs: 2000 });
+      assert.equal((await other.forward(scenario, event, id(4), 1)).status, 503);
+      assert.equal(overloaded.requests.length, 1);
+      await other.close();
+      await overloaded.close();
+    } finally {
+      await forwarder.close();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
 });

@@ -43,6 +43,12 @@ const UNREACHABLE = { error: 'unavailable', message: 'relay unreachable' };
  * request, one relay call and one writer call carry hundreds of events. Every event still gets its
  * own answer: 202 only when the relay reported that very event durable.
  */
+/** The connection failed or was closed before the relay answered. */
+function connectionLost(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === 'UND_ERR_SOCKET' || code === 'UND_ERR_CLOSED' || code === 'ECONNRESET' || code === 'ECONNREFUSED' || code === 'EPIPE';
+}
+
 export class RelayForwarder {
   private readonly pool: Pool;
   /** Per scenario: its events waiting for the relay, and its requests in flight. */
@@ -77,26 +83,44 @@ export class RelayForwarder {
     return lane.add({ id, acceptedAt, event });
   }
 
-  /** One request to the relay for the batch; one result per event, in order (never rejects). */
+  /**
+   * One request to the relay for the batch; one result per event, in order (never rejects). A
+   * request that lost its connection before any answer, or that a closing relay refused (503 with
+   * `Connection: close`: a pod shutting down during a rollout), is sent once more on a new
+   * connection, which kube-proxy gives to a pod still serving. Sending a batch twice is safe: the
+   * consumer applies each event id once.
+   */
   private async send(scenario: AnyScenario, batch: readonly Waiting[]): Promise<ForwardResult[]> {
     let answer: RelayBatchAnswer | undefined;
     let status = 0;
-    try {
-      const response = await this.pool.request({
-        path: relayBatchRoute(scenario),
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ events: batch }),
-        signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      status = response.statusCode;
-      const text = await response.body.text();
-      answer = status === 200 ? (JSON.parse(text) as RelayBatchAnswer) : undefined;
-    } catch (error) {
-      // Error names and messages may carry internal addresses: keep them out of the body.
-      const unreachable: ForwardResult = { status: 503, body: UNREACHABLE, cause: (error as Error).name };
-      this.logger?.warn({ scenario: scenario.name, events: batch.length, cause: unreachable.cause, err: error }, 'relay unreachable; events answered 503');
-      return batch.map(() => unreachable);
+    const deadline = AbortSignal.timeout(this.timeoutMs);
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const response = await this.pool.request({
+          path: relayBatchRoute(scenario),
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ events: batch }),
+          signal: deadline,
+        });
+        status = response.statusCode;
+        const text = await response.body.text();
+        if (status === 503 && response.headers.connection === 'close' && attempt === 1) {
+          this.logger?.debug({ scenario: scenario.name, events: batch.length }, 'relay closing; batch sent again on a new connection');
+          continue;
+        }
+        answer = status === 200 ? (JSON.parse(text) as RelayBatchAnswer) : undefined;
+        break;
+      } catch (error) {
+        if (attempt === 1 && !deadline.aborted && connectionLost(error)) {
+          this.logger?.debug({ scenario: scenario.name, events: batch.length, code: (error as { code?: string }).code }, 'relay connection lost; batch sent again');
+          continue;
+        }
+        // Error names and messages may carry internal addresses: keep them out of the body.
+        const unreachable: ForwardResult = { status: 503, body: UNREACHABLE, cause: (error as Error).name };
+        this.logger?.warn({ scenario: scenario.name, events: batch.length, cause: unreachable.cause, err: error }, 'relay unreachable; events answered 503');
+        return batch.map(() => unreachable);
+      }
     }
     if (status !== 200) this.logger?.warn({ scenario: scenario.name, events: batch.length, status }, 'relay refused the batch; events answered 503');
     return batch.map((waiting, i): ForwardResult => {

@@ -26,6 +26,21 @@ describe('constructs', () => {
     assert.equal(scaled.url, 'http://a:8080');
   });
 
+  it('a terminating pod keeps serving for its preStop pause, then drains within its grace period', () => {
+    const chart = Testing.chart();
+    new HttpService(chart, 'a', { ...common, name: 'a', component: 'a' });
+    new GrpcService(chart, 'b', { ...common, name: 'b', component: 'b', preStopSeconds: 8, terminationGracePeriodSeconds: 40 });
+    const pods = Testing.synth(chart)
+      .filter((o) => o.kind === 'Deployment')
+      .map((d): [string, number, number] => [d.metadata.name, d.spec.template.spec.terminationGracePeriodSeconds, d.spec.template.spec.containers[0].lifecycle.preStop.sleep.seconds]);
+    assert.deepEqual(pods, [
+      ['a', 30, 5],
+      ['b', 40, 8],
+    ]);
+    // the apps drain for at most SHUTDOWN_TIMEOUT_MS (10 s by default) after SIGTERM
+    for (const [name, grace, pause] of pods) assert.ok(grace >= pause + 10 + 5, `${name}: ${grace} s of grace cover the ${pause} s pause, a 10 s drain and a margin`);
+  });
+
   it('rejects an autoscaling range upside down', () => {
     assert.throws(
       () => new HttpService(Testing.chart(), 'a', { ...common, name: 'a', component: 'a', autoscaling: { minReplicas: 3, maxReplicas: 1, cpuUtilization: 30 } }),

@@ -141,6 +141,9 @@ export class TraefikController extends Construct {
                 },
                 readinessProbe: ping,
                 livenessProbe: { ...ping, failureThreshold: 6 },
+                // kube-proxy stops sending new connections to a terminating pod asynchronously: it
+                // keeps serving for 5 s before SIGTERM starts Traefik's graceful shutdown.
+                lifecycle: { preStop: { sleep: { seconds: 5 } } },
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
               },

@@ -52,8 +52,15 @@ export interface WorkloadProps {
   readonly resources?: ResourceSpec;
   /** HTTP port: REST where there is one, `/metrics` and `/health/*` everywhere. @default 8080 */
   readonly httpPort?: number;
-  /** Seconds between SIGTERM and SIGKILL; covers the app's drain budget. @default 30 */
+  /** Seconds between SIGTERM and SIGKILL; covers the preStop pause and the app's drain budget. @default 30 */
   readonly terminationGracePeriodSeconds?: number;
+  /**
+   * Seconds a terminating pod keeps serving before it gets SIGTERM (a preStop sleep). Who sends to
+   * it (kube-proxy, Traefik, the relay's DNS resolution of a headless Service) learns that it is
+   * terminating asynchronously; meanwhile it still serves whatever reaches it, and only then stops
+   * listening and drains. @default 5
+   */
+  readonly preStopSeconds?: number;
 }
 
 /** Name of every workload's HTTP container and Service port (`/metrics`, `/health/*`; Prometheus keeps targets by it). */
@@ -137,6 +144,7 @@ export abstract class Workload extends Construct {
                 resources: resourceRequirements(props.resources),
                 readinessProbe,
                 livenessProbe,
+                lifecycle: { preStop: { sleep: { seconds: props.preStopSeconds ?? 5 } } },
                 securityContext: restrictedContainerSecurityContext(),
                 volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
               },

@@ -15,6 +15,8 @@
 //                                       as it through the client listener, prints "produce <ERROR>" and
 //                                       "consume <ERROR>" (NONE when it was let through), then removes
 //                                       the user again
+//   quorum ADMIN_PROPS                  "<leader id> <voter ids, comma-separated>" of the KRaft
+//                                       metadata quorum (the active controller is the leader)
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -65,7 +67,16 @@ public final class KafkaAdmin {
       case "provision" -> provision(admin, Path.of(args[2]), Path.of(args[3]));
       case "describe" -> describe(admin, Path.of(args[2]));
       case "probe" -> probe(admin, args[2], args[3], args[4]);
+      case "quorum" -> quorum(admin);
       default -> throw new IllegalArgumentException("unknown command " + args[0]);
+    }
+  }
+
+  private static void quorum(Properties props) throws Exception {
+    try (Admin admin = Admin.create(props)) {
+      var info = admin.describeMetadataQuorum().quorumInfo().get();
+      List<String> voters = info.voters().stream().map(v -> String.valueOf(v.replicaId())).sorted().toList();
+      System.out.println(info.leaderId() + " " + String.join(",", voters));
     }
   }
 

@@ -39,6 +39,8 @@ export interface LoadOptions {
   readonly requestsPerSecond?: number;
   /** New events are started only this long (ms); retries continue until every event is settled. */
   readonly durationMs?: number;
+  /** New events stop when this is aborted (as when `durationMs` has passed). */
+  readonly stop?: AbortSignal;
   /** Requests in flight at once. @default 64 */
   readonly maxOutstanding?: number;
   /** An event still not accepted this long after its first send is given up. @default 120000 */
@@ -148,7 +150,8 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   await new Promise<void>((resolve) => {
     const timer = setInterval(() => {
       const now = performance.now();
-      const generating = events.length < options.events && (options.durationMs === undefined || now - startedAt < options.durationMs);
+      const generating =
+        events.length < options.events && (options.durationMs === undefined || now - startedAt < options.durationMs) && options.stop?.aborted !== true;
       const rate = options.requestsPerSecond ?? options.eventsPerSecond;
       // Credit for at most 50 ms: a stalled client does not catch up with a burst.
       if (rate !== undefined) credit = Math.min(credit + (rate * (now - last)) / 1000, rate * 0.05 + 1);

@@ -51,10 +51,23 @@ const DOC = 'reliability.md';
 export const RESULTS_BEGIN = '<!-- reliability-results:begin (written by tools/faults; do not edit by hand) -->';
 export const RESULTS_END = '<!-- reliability-results:end -->';
 
+/** Where in reliability.md a suite's tables go: between its markers, under its heading. */
+export interface ResultsSection {
+  readonly begin: string;
+  readonly end: string;
+  /** The heading a new section is appended under when the page has none of its markers. */
+  readonly heading: string;
+  /** Name of the run's JSON in the report directory. */
+  readonly json: string;
+}
+
+/** The local fault suite's tables (npm run test:faults). */
+export const LOCAL_RESULTS: ResultsSection = { begin: RESULTS_BEGIN, end: RESULTS_END, heading: '## Measured', json: 'results.json' };
+
 const cell = (value: string | number) => String(value).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** The measured tables as Markdown. */
-export function renderResults(results: Results): string {
+/** The measured tables as Markdown (the attack table only when the suite has attacks or `withAttacks`). */
+export function renderResults(results: Results, withAttacks = true): string {
   const faults = Object.values(results.faults).sort((a, b) => a.id.localeCompare(b.id));
   const attacks = Object.values(results.attacks).sort((a, b) => a.id.localeCompare(b.id));
   const lines = [
@@ -66,27 +79,31 @@ export function renderResults(results: Results): string {
       (r) =>
         `| ${[r.fault, r.sent, r.accepted, r.counted, r.lost, r.duplicated, r.requests, r.status503, r.otherServerErrors, r.notes, r.passed ? 'pass' : '**FAIL**'].map(cell).join(' | ')} |`,
     ),
-    '',
-    '| attack | expected | observed | result |',
-    '|---|---|---|---|',
-    ...attacks.map((r) => `| ${[r.attack, r.expected, r.observed, r.passed ? 'pass' : '**FAIL**'].map(cell).join(' | ')} |`),
   ];
+  if (withAttacks || attacks.length > 0) {
+    lines.push(
+      '',
+      '| attack | expected | observed | result |',
+      '|---|---|---|---|',
+      ...attacks.map((r) => `| ${[r.attack, r.expected, r.observed, r.passed ? 'pass' : '**FAIL**'].map(cell).join(' | ')} |`),
+    );
+  }
   return lines.join('\n');
 }
 
-/** Replaces the text between the markers of `doc` (or appends a marked section) with `tables`. */
-export function spliceResults(doc: string, tables: string): string {
-  const block = `${RESULTS_BEGIN}\n${tables}\n${RESULTS_END}`;
-  const begin = doc.indexOf(RESULTS_BEGIN);
-  const end = doc.indexOf(RESULTS_END);
-  if (begin < 0 || end < begin) return `${doc.trimEnd()}\n\n## Measured\n\n${block}\n`;
-  return `${doc.slice(0, begin)}${block}${doc.slice(end + RESULTS_END.length)}`;
+/** Replaces the text between the section's markers in `doc` (or appends a marked section) with `tables`. */
+export function spliceResults(doc: string, tables: string, section: ResultsSection = LOCAL_RESULTS): string {
+  const block = `${section.begin}\n${tables}\n${section.end}`;
+  const begin = doc.indexOf(section.begin);
+  const end = doc.indexOf(section.end);
+  if (begin < 0 || end < begin) return `${doc.trimEnd()}\n\n${section.heading}\n\n${block}\n`;
+  return `${doc.slice(0, begin)}${block}${doc.slice(end + section.end.length)}`;
 }
 
-/** Rows of the measured tables in `doc` (faults and attacks together). */
-export function countResultRows(doc: string): number {
-  const begin = doc.indexOf(RESULTS_BEGIN);
-  const end = doc.indexOf(RESULTS_END);
+/** Rows of the section's measured tables in `doc` (faults and attacks together). */
+export function countResultRows(doc: string, section: ResultsSection = LOCAL_RESULTS): number {
+  const begin = doc.indexOf(section.begin);
+  const end = doc.indexOf(section.end);
   if (begin < 0 || end < begin) return 0;
   return (doc.slice(begin, end).match(/\| (?:pass|\*\*FAIL\*\*) \|$/gm) ?? []).length;
 }
@@ -109,6 +126,7 @@ export class ResultsBook {
   constructor(
     private readonly place: ReportPlace,
     environment: string,
+    private readonly section: ResultsSection = LOCAL_RESULTS,
   ) {
     // Rewritten after every row, the committed page would show a partial table while the run lasts.
     if (place.dir === place.docsDir) throw new Error(`the fault report cannot go to ${place.docsDir} itself: OLEADA_WRITE_DOCS=1 refreshes the page there after a whole run`);
@@ -143,7 +161,7 @@ export class ResultsBook {
   /** Why the committed document must not take this run's tables, or undefined when it may. */
   partialBecause(filter = testFilter()): string | undefined {
     if (filter) return `the run was filtered (${filter})`;
-    const committed = countResultRows(this.committed());
+    const committed = countResultRows(this.committed(), this.section);
     const rows = Object.keys(this.results.faults).length + Object.keys(this.results.attacks).length;
     if (rows < committed) return `it has ${rows} rows where the committed tables have ${committed}`;
     return undefined;
@@ -171,13 +189,13 @@ export class ResultsBook {
   }
 
   private render(): string {
-    return spliceResults(this.committed(), renderResults(this.results));
+    return spliceResults(this.committed(), renderResults(this.results, this.section === LOCAL_RESULTS), this.section);
   }
 
   private flush(): void {
     this.results.updatedAt = new Date().toISOString();
     const report = { ...this.place, writeDocs: false };
-    writeReportFile(report, 'results.json', `${JSON.stringify(this.results, null, 2)}\n`);
+    writeReportFile(report, this.section.json, `${JSON.stringify(this.results, null, 2)}\n`);
     writeReportFile(report, DOC, this.render());
   }
 }

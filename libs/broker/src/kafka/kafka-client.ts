@@ -1,5 +1,6 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
+import { KafkajsLog } from './kafka-log';
 import { fixKafkajsIdleTimer } from './request-queue-timer';
 
 fixKafkajsIdleTimer();
@@ -12,16 +13,6 @@ export interface KafkaConnectionOptions {
   readonly ssl?: boolean;
 }
 
-/** kafkajs levels → pino, so broker logs are JSON like everything else. */
-function logCreator(logger: Logger) {
-  return () =>
-    ({ level, log }: { level: logLevel; log: { message: string; [key: string]: unknown } }) => {
-      const { message, timestamp: _t, logger: _l, ...rest } = log;
-      const target = level <= logLevel.ERROR ? 'error' : level === logLevel.WARN ? 'warn' : level === logLevel.INFO ? 'info' : 'debug';
-      logger[target]({ kafka: rest }, message);
-    };
-}
-
 export function createKafka(options: KafkaConnectionOptions, logger: Logger): Kafka {
   const config: KafkaConfig = {
     clientId: options.clientId,
@@ -31,7 +22,11 @@ export function createKafka(options: KafkaConnectionOptions, logger: Logger): Ka
     ssl: options.ssl,
     sasl: options.sasl as SASLOptions | undefined,
     logLevel: logLevel.WARN,
-    logCreator: logCreator(logger.child({ component: 'kafkajs' })),
+    // kafkajs levels → pino JSON, its connection-error bursts condensed (kafka-log.ts).
+    logCreator: () => {
+      const log = new KafkajsLog(logger.child({ component: 'kafkajs' }));
+      return (entry) => log.write(entry);
+    },
     retry: { initialRetryTime: 100, retries: 5, maxRetryTime: 2000 },
   };
   return new Kafka(config);

@@ -1,0 +1,43 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Attempt, LoadReport } from '../load-client';
+import { LOCAL_RESULTS, renderResults, spliceResults } from '../results';
+import { clusterEnv, K8S_RESULTS, recoverySeconds } from './cluster';
+
+/** A report with `perSecond[i]` answers of `status` in second i after t=0. */
+function report(seconds: readonly (readonly [ok: number, bad: number])[]): LoadReport {
+  const attempts: Attempt[] = [];
+  seconds.forEach(([ok, bad], s) => {
+    for (let i = 0; i < ok; i++) attempts.push({ event: attempts.length, sentAt: s * 1000, answeredAt: s * 1000 + (i * 1000) / (ok + bad + 1), status: 202 });
+    for (let i = 0; i < bad; i++) attempts.push({ event: attempts.length, sentAt: s * 1000, answeredAt: s * 1000 + 900 + i / 10, status: 503 });
+  });
+  return { events: [], attempts, startedAt: 0, endedAt: seconds.length * 1000 };
+}
+
+describe('cluster fault accounting', () => {
+  it('time until the rate is back: the first of three full windows after a dip', () => {
+    const steady = Array.from({ length: 8 }, () => [100, 0] as const);
+    assert.equal(recoverySeconds(report(steady), 0, 100), undefined, 'never dipped');
+    const dip = [[100, 0], [40, 20], [0, 60], [95, 0], [100, 0], [100, 0], [100, 0], [100, 0]] as const;
+    assert.equal(recoverySeconds(report(dip), 0, 100), 3);
+    const stillDown = [[100, 0], [0, 50], [0, 50], [0, 50], [0, 50]] as const;
+    assert.equal(recoverySeconds(report(stillDown), 0, 100), 4, 'not back before the load ended: the last window');
+  });
+
+  it('the Kubernetes table goes under its own markers, beside the local one', () => {
+    const doc = '# Reliability\n\n## Measured\n\n' + spliceResults('', 'LOCAL', LOCAL_RESULTS).trim() + '\n';
+    const results = { startedAt: 'a', updatedAt: 'b', environment: 'c', attacks: {}, faults: {} };
+    const withK8s = spliceResults(doc, renderResults(results, false), K8S_RESULTS);
+    assert.ok(withK8s.includes('LOCAL'), 'the local table is kept');
+    assert.ok(withK8s.includes('## On Kubernetes'));
+    assert.ok(!withK8s.includes('| attack |'), 'no empty attack table in the cluster section');
+    const again = spliceResults(withK8s, 'NEW', K8S_RESULTS);
+    assert.equal(again.split('## On Kubernetes').length, 2, 'replaced in place, not appended twice');
+    assert.ok(again.includes(`${K8S_RESULTS.begin}\nNEW\n${K8S_RESULTS.end}`));
+  });
+
+  it('refuses to run without the cluster test-k8s.sh built, naming what is missing', () => {
+    assert.throws(() => clusterEnv({}), /KUBECONFIG is not set: the cluster fault suite runs from tools\/cluster\/test-k8s.sh/);
+    assert.throws(() => clusterEnv({ KUBECONFIG: '/x' }), /OLEADA_KUBECTL is not set/);
+  });
+});
