@@ -128,7 +128,7 @@ describe('RelayForwarder', () => {
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const forwarder = new RelayForwarder(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 1, timeoutMs: 2000 });
+    const forwarder = new RelayForwarder(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 1, timeoutMs: 2000, batchMax: 200, batchConcurrency: 8 });
     try {
       for (const next of ['drop', 'closing'] as const) {
         mode = next;
@@ -144,7 +144,7 @@ describe('RelayForwarder', () => {
       assert.equal(calls, 2);
       // an overloaded relay (503 without closing) is not asked again: the client retries later
       const overloaded = await fakeRelay((_entries, respond) => respond(503, { error: 'overloaded' }));
-      const other = new RelayForwarder(overloaded.url, { connections: 1, timeoutMs: 2000 });
+      const other = new RelayForwarder(overloaded.url, { connections: 1, timeoutMs: 2000, batchMax: 200, batchConcurrency: 8 });
       assert.equal((await other.forward(scenario, event, id(4), 1)).status, 503);
       assert.equal(overloaded.requests.length, 1);
       await other.close();
