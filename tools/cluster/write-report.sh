@@ -56,7 +56,7 @@ that run's. How to run it by hand: [README](../../README.md#kubernetes-on-this-m
 | RabbitMQ | Debian 13's \`rabbitmq-server\` ${RABBITMQ_VERSION:-?} on its Erlang/OTP 27 (the official image's registry is not reachable) | Debian |
 | Traefik (Gateway API and Ingress controller) | $(v traefik version | sed 's/Version: *//') (tools/cluster/go/traefik) | Go module proxy |
 
-Images: tag \`$TAG\`, built from each app's own Dockerfile with \`NODE_BUILD_IMAGE\` /
+Images: tag \`$TAG\`, built from apps/Dockerfile (\`APP=<app>\`) with \`NODE_BUILD_IMAGE\` /
 \`NODE_RUNTIME_IMAGE\` pointing at the local base images, pushed over TLS with basic auth; containerd
 pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Lays out the runtime tree of one app image (run by apps/<app>/Dockerfile in its build stage):
+// Lays out the runtime tree of one app image (run by apps/Dockerfile in its build stage):
 //
 //   node tools/images/assemble.mjs --app apps/gateway --deps /prod --dist /repo --out /out
 //

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Builds or pushes the image of one Oleada app with docker buildx; the build context is the repo root.
+# Builds or pushes the image of one Oleada app with docker buildx from apps/Dockerfile (--build-arg
+# APP=<app>); the build context is the repo root.
 #
 #   tools/images/docker-image.sh build <app>   load ${REGISTRY}/oleada/<app>:<tag> into the local engine
 #   tools/images/docker-image.sh push <app>    build and push it to ${REGISTRY} (Zot)
@@ -42,7 +43,7 @@ APP="${2#apps/}"
 APP="${APP%/}"
 case "$MODE" in build | push) ;; *) usage ;; esac
 case " ${APPS[*]} " in *" $APP "*) ;; *) die "unknown app \"$APP\" (known: ${APPS[*]})" ;; esac
-DOCKERFILE="apps/$APP/Dockerfile"
+DOCKERFILE="apps/Dockerfile"
 [ -f "$ROOT/$DOCKERFILE" ] || die "$DOCKERFILE is missing"
 
 REGISTRY="${REGISTRY:-}"
@@ -80,7 +81,7 @@ fi
 
 args=(docker buildx build)
 if [ -n "${BUILDER:-}" ]; then args+=(--builder "$BUILDER"); fi
-args+=(--file "$DOCKERFILE" --tag "$IMAGE")
+args+=(--file "$DOCKERFILE" --build-arg "APP=$APP" --tag "$IMAGE")
 args+=(--build-arg "GIT_COMMIT=${COMMIT:-unknown}")
 if [ -n "$PLATFORMS" ]; then args+=(--platform "$PLATFORMS"); fi
 if [ "$MODE" = build ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Pins the base images of the app Dockerfiles to the digests their tags point to now.
+# Pins the base images of the apps' Dockerfile to the digests their tags point to now.
 #
-#   tools/images/pin-base.sh [Dockerfile...]        (default: apps/*/Dockerfile)
+#   tools/images/pin-base.sh [Dockerfile...]        (default: apps/Dockerfile)
 #
 # Reads the tags of ARG NODE_BUILD_IMAGE and ARG NODE_RUNTIME_IMAGE (the part before "@sha256:"),
 # resolves each to the digest of its multi-arch index with `crane digest` when crane is installed,
@@ -14,7 +14,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 die() { printf 'pin-base: %s\n' "$*" >&2; exit 1; }
 
 files=("$@")
-if [ "${#files[@]}" -eq 0 ]; then files=("$ROOT"/apps/*/Dockerfile); fi
+if [ "${#files[@]}" -eq 0 ]; then files=("$ROOT/apps/Dockerfile"); fi
 for f in "${files[@]}"; do [ -f "$f" ] || die "no such Dockerfile: $f"; done
 
 resolve_digest() {

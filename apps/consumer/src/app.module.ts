@@ -8,7 +8,7 @@ import { consumerConfig, type ConsumerConfig } from './config';
   imports: [
     ...appFoundation(consumerConfig, 'consumer'),
     ConsumerModule.forRootAsync({
-      inject: [consumerConfig.KEY],
+      config: consumerConfig,
       useFactory: (config: ConsumerConfig) => ({
         name: config.SERVICE_NAME ?? 'consumer',
         scenarios: selectScenarios(config.SCENARIOS),

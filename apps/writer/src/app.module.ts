@@ -8,7 +8,7 @@ import { writerConfig, type WriterConfig } from './config';
   imports: [
     ...appFoundation(writerConfig, 'writer'),
     WriterModule.forRootAsync({
-      inject: [writerConfig.KEY],
+      config: writerConfig,
       useFactory: (config: WriterConfig) => ({
         name: config.SERVICE_NAME ?? 'writer',
         scenarios: selectScenarios(config.SCENARIOS),

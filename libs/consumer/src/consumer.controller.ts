@@ -1,12 +1,10 @@
-import { Catch, Controller, UseFilters, type ArgumentsHost, type RpcExceptionFilter } from '@nestjs/common';
+import { Catch, Controller, UseFilters, type ArgumentsHost, type RpcExceptionFilter, type Type } from '@nestjs/common';
 import { EventPattern, Payload } from '@nestjs/microservices';
 import type { IncomingRecord } from '@oleada/broker';
-import { SCENARIOS } from '@oleada/scenarios';
+import type { AnyScenario } from '@oleada/scenarios';
+import { scenarioClass } from '@oleada/shared';
 import { throwError, type Observable } from 'rxjs';
 import { Aggregator } from './aggregator';
-
-/** Every topic (RabbitMQ: queue) of every scenario in the registry; a consumer subscribes to those of its SCENARIOS. */
-const SCENARIO_TOPICS = SCENARIOS.flatMap((scenario) => scenario.topics);
 
 /** Hands a failed batch's own error back to the transport (not Nest's generic one), for its logs and retry. */
 @Catch()
@@ -16,14 +14,21 @@ class RethrowFilter implements RpcExceptionFilter<unknown> {
   }
 }
 
-/** Aggregates each batch of a scenario topic into Valkey: one atomic call, then the transport commits. */
-@Controller()
-@UseFilters(RethrowFilter)
-export class ConsumerController {
-  constructor(private readonly aggregator: Aggregator) {}
+/**
+ * The consumer's handler of one scenario, made from its definition: each batch of the scenario's
+ * topics (RabbitMQ: queues) is aggregated into Valkey in one atomic call, then the transport commits.
+ * A consumer has one per scenario of its SCENARIOS, whose topics it subscribes to.
+ */
+export function scenarioConsumerController(scenario: AnyScenario): Type<unknown> {
+  @Controller()
+  @UseFilters(RethrowFilter)
+  class ScenarioConsumerController {
+    constructor(private readonly aggregator: Aggregator) {}
 
-  @EventPattern(SCENARIO_TOPICS)
-  aggregate(@Payload() records: readonly IncomingRecord[]): Promise<void> {
-    return this.aggregator.handle(records);
+    @EventPattern(scenario.topics)
+    aggregate(@Payload() records: readonly IncomingRecord[]): Promise<void> {
+      return this.aggregator.handle(records);
+    }
   }
+  return scenarioClass(ScenarioConsumerController, scenario.name, 'ConsumerController');
 }

@@ -1,12 +1,13 @@
-import { Inject, Injectable, Module, type DynamicModule, type FactoryProvider, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { createPublisher, createSubscriber, type BrokerConfig, type EventPublisher, type EventSubscriber } from '@oleada/broker';
 import { queuesOf, type AnyScenario } from '@oleada/scenarios';
-import { HEALTH, LOGGER, METRIC_NAMES, METRICS, type Health, type Logger, type Metrics } from '@oleada/shared';
+import { hopModule, hopModuleAsync, LOGGER, METRIC_NAMES, METRICS, type HopModuleAsyncOptions, type Logger, type Metrics } from '@oleada/shared';
 import Valkey from 'iovalkey';
 import { Aggregator } from './aggregator';
 import { BrokerBatchServer } from './broker-batch.server';
 import { CONSUMER_OPTIONS, DEAD_LETTERS, EVENT_SUBSCRIBER, VALKEY } from './consumer.constants';
-import { ConsumerController } from './consumer.controller';
+import { scenarioConsumerController } from './consumer.controller';
+import { ConsumerLifecycle } from './consumer.lifecycle';
 
 export interface ConsumerModuleOptions {
   /** Client and connection name. */
@@ -29,54 +30,29 @@ export interface ConsumerModuleOptions {
   readonly variant?: string;
 }
 
-/** Readiness follows Valkey and the broker; the Valkey function is (re)loaded on every connect; closes both last. */
-@Injectable()
-class ConsumerLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-
-  constructor(
-    @Inject(VALKEY) private readonly valkey: Valkey,
-    @Inject(EVENT_SUBSCRIBER) private readonly subscriber: EventSubscriber,
-    @Inject(DEAD_LETTERS) private readonly deadLetters: EventPublisher,
-    @Inject(HEALTH) private readonly health: Health,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly aggregator: Aggregator,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.health.register('valkey');
-    this.health.register('broker');
-    this.valkey.on('ready', () => {
-      this.aggregator.prepare().catch((error: unknown) => this.logger.error({ err: error }, 'could not load the aggregation function'));
-    });
-    this.timer = setInterval(() => {
-      this.health.set('valkey', this.valkey.status === 'ready');
-      this.health.set('broker', this.subscriber.connected);
-    }, 500);
-    this.timer.unref();
-  }
-
-  /** After the transport stopped the subscription (offsets committed). */
-  async onApplicationShutdown(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.deadLetters.disconnect();
-    await this.valkey.quit().catch(() => this.valkey.disconnect());
-  }
-}
-
 /**
- * The consumer: ConsumerController's handlers, served by BrokerBatchServer (a custom transport,
- * taken from this module by main.ts), and the providers behind them, built from the options the
- * factory reads (the app's validated configuration).
+ * The consumer: a controller per served scenario (scenarioConsumerController), served by
+ * BrokerBatchServer (a custom transport, taken from this module by main.ts), and the providers
+ * behind them, built from the module's options (the app's validated configuration).
  */
 @Module({})
 export class ConsumerModule {
-  static forRootAsync(options: Pick<FactoryProvider<ConsumerModuleOptions>, 'inject' | 'useFactory'>): DynamicModule {
+  /** The module from the app's config namespace (hopModuleAsync): a controller per served scenario. */
+  static forRootAsync<C>(options: HopModuleAsyncOptions<C, ConsumerModuleOptions>): Promise<DynamicModule> {
+    return hopModuleAsync(CONSUMER_OPTIONS, options, ConsumerModule.with);
+  }
+
+  /** The module from options at hand (tests). */
+  static forRoot(options: ConsumerModuleOptions): DynamicModule {
+    return hopModule(CONSUMER_OPTIONS, options, ConsumerModule.with);
+  }
+
+  private static with(scenarios: readonly AnyScenario[], optionsProvider: Provider): DynamicModule {
     return {
       module: ConsumerModule,
-      controllers: [ConsumerController],
+      controllers: scenarios.map(scenarioConsumerController),
       providers: [
-        { provide: CONSUMER_OPTIONS, inject: options.inject, useFactory: options.useFactory },
+        optionsProvider,
         {
           provide: VALKEY,
           inject: [CONSUMER_OPTIONS, LOGGER],

@@ -133,7 +133,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
       variant,
     };
     const app = await createHttpApp(
-      { module: SpecRoot, imports: [OpsModule.forRoot(health, metrics, logger), ConsumerModule.forRootAsync({ useFactory: () => options })] },
+      { module: SpecRoot, imports: [OpsModule.forRoot(health, metrics, logger), ConsumerModule.forRoot(options)] },
       { logger, health, microservices: [(nest) => ({ strategy: nest.get(BrokerBatchServer) })] },
     );
     await app.startAllMicroservices();

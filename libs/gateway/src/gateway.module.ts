@@ -1,7 +1,7 @@
 import { Module, type DynamicModule, type NestModule, type Provider } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { AnyScenario } from '@oleada/scenarios';
-import { LOGGER, METRICS, type ConfigNamespace, type Logger, type Metrics } from '@oleada/shared';
+import { hopModule, hopModuleAsync, LOGGER, METRICS, type HopModuleAsyncOptions, type Logger, type Metrics } from '@oleada/shared';
 import type { FastifyInstance } from 'fastify';
 import Valkey from 'iovalkey';
 import { GatewayAdmission } from './gateway-admission';
@@ -59,21 +59,14 @@ export class GatewayModule implements NestModule {
     this.admission.install(this.adapterHost.httpAdapter.getInstance<FastifyInstance>());
   }
 
-  /**
-   * The module from the app's config namespace: `useFactory` maps the validated configuration to
-   * the options every provider is built from. Nest needs a module's controllers when it scans the
-   * module, before any provider exists, so the routes of the served scenarios are made here from
-   * the same namespace and factory (Nest's async dynamic module); the providers get the options by
-   * injection.
-   */
-  static async forRootAsync<C>(options: { readonly config: ConfigNamespace<C>; readonly useFactory: (config: C) => GatewayModuleOptions }): Promise<DynamicModule> {
-    const { scenarios } = options.useFactory(await options.config());
-    return GatewayModule.with(scenarios, { provide: GATEWAY_OPTIONS, inject: [options.config.KEY], useFactory: options.useFactory });
+  /** The module from the app's config namespace (hopModuleAsync): a controller per served scenario. */
+  static forRootAsync<C>(options: HopModuleAsyncOptions<C, GatewayModuleOptions>): Promise<DynamicModule> {
+    return hopModuleAsync(GATEWAY_OPTIONS, options, GatewayModule.with);
   }
 
   /** The module from options at hand (tests). */
   static forRoot(options: GatewayModuleOptions): DynamicModule {
-    return GatewayModule.with(options.scenarios, { provide: GATEWAY_OPTIONS, useValue: options });
+    return hopModule(GATEWAY_OPTIONS, options, GatewayModule.with);
   }
 
   private static with(scenarios: readonly AnyScenario[], optionsProvider: Provider): DynamicModule {

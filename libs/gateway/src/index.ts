@@ -1,10 +1,2 @@
-export * from './event-input.pipe';
-export * from './gateway-admission';
-export * from './gateway.constants';
-export * from './gateway.metrics';
-export * from './gateway.module';
-export * from './gateway.service';
-export * from './idempotency-store';
-export * from './rate-limiter';
-export * from './relay-forwarder';
-export * from './scenario-events.controller';
+// What other projects use of the gateway hop (apps/gateway); the rest is this lib's own.
+export { GatewayModule, type GatewayModuleOptions } from './gateway.module';

@@ -1,6 +1,7 @@
 import { Controller, HttpCode, HttpStatus, Post, type Type } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { batchRoute, canonicalRoute, type AnyScenario } from '@oleada/scenarios';
+import { scenarioClass } from '@oleada/shared';
 import { BatchEventPipe, EventInput, SingleEventPipe, type AcceptedBatch, type AcceptedEvent } from './event-input.pipe';
 import { EVENT_ROUTE } from './gateway.constants';
 import { GatewayService } from './gateway.service';
@@ -30,7 +31,5 @@ export function scenarioEventsController(scenario: AnyScenario): Type<unknown> {
       return this.gateway.acceptBatch(scenario, events);
     }
   }
-  const name = `${scenario.name[0].toUpperCase()}${scenario.name.slice(1)}EventsController`;
-  Object.defineProperty(ScenarioEventsController, 'name', { value: name });
-  return ScenarioEventsController;
+  return scenarioClass(ScenarioEventsController, scenario.name, 'EventsController');
 }

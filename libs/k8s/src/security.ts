@@ -1,6 +1,6 @@
 import type { k8s } from './k8s';
 
-/** The uid/gid app containers run as: `nonroot` of the distroless Node.js runtime image (see the apps' Dockerfiles). */
+/** The uid/gid app containers run as: `nonroot` of the distroless Node.js runtime image (see apps/Dockerfile). */
 export const APP_UID = 65532;
 
 /**

@@ -1,10 +1,3 @@
-export * from './relay-capacity';
-export * from './relay-input.pipe';
-export * from './relay.constants';
-export * from './relay.metrics';
-export * from './relay.module';
-export * from './relay.service';
-export * from './scenario-relay.controller';
-export * from './writer-caller';
-export * from './writer-clients';
-export * from './writer-fanout';
+// What other projects use of the relay hop (apps/relay; the writer e2e spec's client); the rest is this lib's own.
+export { RelayModule, type RelayModuleOptions } from './relay.module';
+export { WriterClients } from './writer-clients';

@@ -1,6 +1,6 @@
 import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
-import { METRICS, type ConfigNamespace, type Metrics } from '@oleada/shared';
+import { hopModule, hopModuleAsync, METRICS, type HopModuleAsyncOptions, type Metrics } from '@oleada/shared';
 import { RelayCapacity } from './relay-capacity';
 import { RELAY_OPTIONS, WRITER_CALLER } from './relay.constants';
 import { RelayMetrics } from './relay.metrics';
@@ -27,20 +27,14 @@ export interface RelayModuleOptions {
 /** The relay's REST-in, gRPC-out hop: a controller per served scenario, its guard and pipes, the service, and the writer client. */
 @Module({})
 export class RelayModule {
-  /**
-   * The module from the app's config namespace: `useFactory` maps the validated configuration to
-   * the options every provider is built from. Nest needs a module's controllers when it scans it,
-   * before any provider exists, so the routes of the served scenarios are made here from the same
-   * namespace and factory; the providers get the options by injection.
-   */
-  static async forRootAsync<C>(options: { readonly config: ConfigNamespace<C>; readonly useFactory: (config: C) => RelayModuleOptions }): Promise<DynamicModule> {
-    const { scenarios } = options.useFactory(await options.config());
-    return RelayModule.with(scenarios, { provide: RELAY_OPTIONS, inject: [options.config.KEY], useFactory: options.useFactory });
+  /** The module from the app's config namespace (hopModuleAsync): a controller per served scenario. */
+  static forRootAsync<C>(options: HopModuleAsyncOptions<C, RelayModuleOptions>): Promise<DynamicModule> {
+    return hopModuleAsync(RELAY_OPTIONS, options, RelayModule.with);
   }
 
   /** The module from options at hand (tests). */
   static forRoot(options: RelayModuleOptions): DynamicModule {
-    return RelayModule.with(options.scenarios, { provide: RELAY_OPTIONS, useValue: options });
+    return hopModule(RELAY_OPTIONS, options, RelayModule.with);
   }
 
   private static with(scenarios: readonly AnyScenario[], optionsProvider: Provider): DynamicModule {

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, HttpStatus, Post, SetMetadata, UseGuards, type Type } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { relayBatchRoute, relayRoute, type AnyScenario } from '@oleada/scenarios';
-import { BODY_LIMIT } from '@oleada/shared';
+import { BODY_LIMIT, scenarioClass } from '@oleada/shared';
 import { RelayCapacityGuard } from './relay-capacity';
 import { RelayBatchPipe, RelayEventInput, RelayEventPipe, type RelayBatchRequest, type RelayEvent } from './relay-input.pipe';
 import { RELAY_BATCH_BODY_LIMIT, SCENARIO_NAME } from './relay.constants';
@@ -34,7 +34,5 @@ export function scenarioRelayController(scenario: AnyScenario): Type<unknown> {
       return this.relay.sendBatch(scenario, batch);
     }
   }
-  const name = `${scenario.name[0].toUpperCase()}${scenario.name.slice(1)}RelayController`;
-  Object.defineProperty(ScenarioRelayController, 'name', { value: name });
-  return ScenarioRelayController;
+  return scenarioClass(ScenarioRelayController, scenario.name, 'RelayController');
 }

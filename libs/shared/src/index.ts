@@ -15,3 +15,4 @@ export * from './ids';
 export * from './micro-batcher';
 export * from './runtime';
 export * from './app-config';
+export * from './hop-module';

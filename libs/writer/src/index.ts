@@ -1,6 +1,3 @@
-export * from './grpc-health.service';
-export * from './grpc-server.options';
-export * from './writer.constants';
-export * from './writer.controller';
-export * from './writer.module';
-export * from './writer.service';
+// What other projects use of the writer hop (apps/writer, the writer e2e spec); the rest is this lib's own.
+export { writerGrpcOptions } from './grpc-server.options';
+export { WriterModule, type WriterModuleOptions } from './writer.module';

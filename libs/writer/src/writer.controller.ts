@@ -1,30 +1,35 @@
-import { status as GrpcStatus, type Metadata, type ServerUnaryCall } from '@grpc/grpc-js';
-import { Controller, Inject } from '@nestjs/common';
-import { GrpcMethod, GrpcMethodStreamingType, MessagePattern, RpcException, Transport } from '@nestjs/microservices';
+import { status as GrpcStatus, type Metadata } from '@grpc/grpc-js';
+import { Controller, Inject, type Type } from '@nestjs/common';
+import { GrpcMethod, RpcException } from '@nestjs/microservices';
 import { health, writerBatch } from '@oleada/contracts';
-import { SCENARIOS } from '@oleada/scenarios';
+import type { AnyScenario } from '@oleada/scenarios';
+import { scenarioClass } from '@oleada/shared';
 import { map, type Observable } from 'rxjs';
 import { GrpcHealth } from './grpc-health.service';
 import { BATCH_SERVICE_NAME, WriterService } from './writer.service';
 
 /**
- * The unary method of every scenario in the registry (`blackfriday.ProductSaleService/procesarVenta`,
- * …), so a new scenario is served without touching this controller. A writer serves only the
- * services of its SCENARIOS (see writerGrpcOptions); the other patterns match nothing.
+ * The writer's handler of one scenario, made from its definition: the scenario's unary spec method
+ * (`blackfriday.ProductSaleService/procesarVenta`, …), so a new scenario is served without touching
+ * this file. A writer has one per scenario of its SCENARIOS, whose services writerGrpcOptions serves.
  */
-const SCENARIO_METHODS = SCENARIOS.map((s) => ({ service: s.grpc.serviceName, rpc: s.grpc.method, streaming: GrpcMethodStreamingType.NO_STREAMING }));
+export function scenarioWriterController(scenario: AnyScenario): Type<unknown> {
+  @Controller()
+  class ScenarioWriterController {
+    constructor(private readonly writer: WriterService) {}
 
-/** The writer's gRPC handlers: each scenario's spec method and EventBatchService. */
+    @GrpcMethod(scenario.grpc.serviceName, scenario.grpc.method)
+    sendEvent(request: unknown, metadata: Metadata): Promise<unknown> {
+      return this.writer.unary(scenario, request, metadata);
+    }
+  }
+  return scenarioClass(ScenarioWriterController, scenario.name, 'WriterController');
+}
+
+/** The writer's EventBatchService: a relay's batch of a scenario's events in one call. */
 @Controller()
 export class WriterController {
   constructor(private readonly writer: WriterService) {}
-
-  @MessagePattern(SCENARIO_METHODS, Transport.GRPC)
-  sendEvent(request: unknown, metadata: Metadata, call: ServerUnaryCall<unknown, unknown>): Promise<unknown> {
-    const scenario = this.writer.scenarioAt(call.getPath());
-    if (!scenario) throw new RpcException({ code: GrpcStatus.UNIMPLEMENTED, details: `${call.getPath()} is not served here` });
-    return this.writer.unary(scenario, request, metadata);
-  }
 
   @GrpcMethod(BATCH_SERVICE_NAME, 'writeBatch')
   writeBatch(request: writerBatch.WriteBatchRequest): Promise<writerBatch.WriteBatchResponse> {

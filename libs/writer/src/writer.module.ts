@@ -1,10 +1,11 @@
-import { Inject, Injectable, Module, type BeforeApplicationShutdown, type DynamicModule, type FactoryProvider, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { createPublisher, type BrokerConfig, type EventPublisher } from '@oleada/broker';
-import { queuesOf } from '@oleada/scenarios';
-import { HEALTH, LOGGER, METRIC_NAMES, METRICS, type Health, type Logger, type Metrics } from '@oleada/shared';
+import { queuesOf, type AnyScenario } from '@oleada/scenarios';
+import { hopModule, hopModuleAsync, LOGGER, METRIC_NAMES, METRICS, type HopModuleAsyncOptions, type Logger, type Metrics } from '@oleada/shared';
 import { GrpcHealth } from './grpc-health.service';
 import { EVENT_PUBLISHER, WRITER_OPTIONS } from './writer.constants';
-import { GrpcHealthController, WriterController } from './writer.controller';
+import { GrpcHealthController, scenarioWriterController, WriterController } from './writer.controller';
+import { WriterLifecycle } from './writer.lifecycle';
 import { BATCH_SERVICE_NAME, WriterService, type WriterOptions } from './writer.service';
 
 export interface WriterModuleOptions extends WriterOptions {
@@ -23,76 +24,30 @@ export interface WriterModuleOptions extends WriterOptions {
   readonly publisher?: EventPublisher;
 }
 
-/** Keeps the broker connection up (readiness and gRPC health follow it); drains and flushes on shutdown. */
-@Injectable()
-class WriterLifecycle implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
-  private stopped = false;
-
-  constructor(
-    @Inject(WRITER_OPTIONS) private readonly options: WriterModuleOptions,
-    @Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher,
-    @Inject(HEALTH) private readonly health: Health,
-    @Inject(GrpcHealth) private readonly grpcHealth: GrpcHealth,
-    @Inject(LOGGER) private readonly logger: Logger,
-    private readonly writer: WriterService,
-  ) {}
-
-  onApplicationBootstrap(): void {
-    this.health.register('broker');
-    if (this.options.publisher) this.stopped = true; // its maker keeps it connected
-    else void this.keepConnected();
-  }
-
-  /** Connects, and reconnects whenever the producer drops, updating readiness and gRPC health. */
-  private async keepConnected(): Promise<void> {
-    let delay = 250;
-    while (!this.stopped) {
-      const up = this.publisher.connected;
-      this.health.set('broker', up);
-      if (!this.stopped) this.grpcHealth.setAll(up && !this.health.isDraining);
-      if (!up) {
-        try {
-          await this.publisher.connect();
-          this.logger.info('broker connected');
-          delay = 250;
-          continue;
-        } catch (error) {
-          this.logger.warn({ err: error, retryInMs: delay }, 'broker not reachable');
-          delay = Math.min(delay * 2, 5000);
-        }
-      }
-      await new Promise((resolve) => setTimeout(resolve, up ? 1000 : delay));
-    }
-  }
-
-  /** Before the gRPC server closes: refuse new calls, let those in flight get their outcome. */
-  async beforeApplicationShutdown(): Promise<void> {
-    this.stopped = true;
-    this.grpcHealth.setAll(false);
-    this.grpcHealth.close();
-    await this.writer.drain(this.options.shutdownTimeoutMs / 2);
-  }
-
-  async onApplicationShutdown(): Promise<void> {
-    if (this.options.publisher) return;
-    await this.publisher.disconnect();
-    this.logger.info('producer flushed and disconnected');
-  }
-}
-
 /**
- * The writer: its gRPC handlers (WriterController, GrpcHealthController; served by the transport
- * writerGrpcOptions describes) and the providers behind them, built from the options the factory
- * reads (the app's validated configuration).
+ * The writer: its gRPC handlers (a controller per served scenario, scenarioWriterController;
+ * WriterController for EventBatchService; GrpcHealthController; served by the transport
+ * writerGrpcOptions describes) and the providers behind them, built from the module's options (the
+ * app's validated configuration).
  */
 @Module({})
 export class WriterModule {
-  static forRootAsync(options: Pick<FactoryProvider<WriterModuleOptions>, 'inject' | 'useFactory'>): DynamicModule {
+  /** The module from the app's config namespace (hopModuleAsync): a controller per served scenario. */
+  static forRootAsync<C>(options: HopModuleAsyncOptions<C, WriterModuleOptions>): Promise<DynamicModule> {
+    return hopModuleAsync(WRITER_OPTIONS, options, WriterModule.with);
+  }
+
+  /** The module from options at hand (tests). */
+  static forRoot(options: WriterModuleOptions): DynamicModule {
+    return hopModule(WRITER_OPTIONS, options, WriterModule.with);
+  }
+
+  private static with(scenarios: readonly AnyScenario[], optionsProvider: Provider): DynamicModule {
     return {
       module: WriterModule,
-      controllers: [WriterController, GrpcHealthController],
+      controllers: [...scenarios.map(scenarioWriterController), WriterController, GrpcHealthController],
       providers: [
-        { provide: WRITER_OPTIONS, inject: options.inject, useFactory: options.useFactory },
+        optionsProvider,
         {
           provide: EVENT_PUBLISHER,
           inject: [WRITER_OPTIONS, LOGGER, METRICS],

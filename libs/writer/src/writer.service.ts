@@ -67,7 +67,6 @@ export class WriterService {
   private readonly events;
   private readonly latency;
   private readonly byName: ReadonlyMap<string, AnyScenario>;
-  private readonly byPath: ReadonlyMap<string, AnyScenario>;
   private readonly labels = new Map<string, Readonly<Record<OutcomeLabel, { scenario: string; outcome: OutcomeLabel }>>>();
 
   constructor(
@@ -79,12 +78,6 @@ export class WriterService {
     this.events = metrics.counter(METRIC_NAMES.writerEvents, 'Events handled by the writer', ['scenario', 'outcome']);
     this.latency = metrics.histogram(METRIC_NAMES.writerRpcDuration, 'From RPC arrival to broker acknowledgement', ['scenario', 'outcome']);
     this.byName = new Map(options.scenarios.map((s) => [s.name, s] as const));
-    this.byPath = new Map(options.scenarios.map((s) => [s.grpc.service[s.grpc.method].path, s] as const));
-  }
-
-  /** The served scenario whose unary method is at `path` (`/blackfriday.ProductSaleService/ProcesarVenta`). */
-  scenarioAt(path: string): AnyScenario | undefined {
-    return this.byPath.get(path);
   }
 
   /** The label sets of a scenario's outcomes, made once: prom-client reads them on every event. */

@@ -85,7 +85,7 @@ async function startWriter(name: string, options: Pick<WriterModuleOptions, 'bro
   const metrics = new Metrics(name);
   const writer: WriterModuleOptions = { name, scenarios: [scenario], seed: 0, lingerMs: 2, batchMax: 100, shutdownTimeoutMs: 600_000, ...options };
   const app = await createHttpApp(
-    { module: SpecRoot, imports: [OpsModule.forRoot(health, metrics, logger), WriterModule.forRootAsync({ useFactory: () => writer })] },
+    { module: SpecRoot, imports: [OpsModule.forRoot(health, metrics, logger), WriterModule.forRoot(writer)] },
     { logger, health, microservices: [writerGrpcOptions([scenario], port, '127.0.0.1')] },
   );
   await app.startAllMicroservices();

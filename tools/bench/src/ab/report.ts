@@ -1,15 +1,11 @@
-import { table } from '../report/markdown';
+import { formatNumber, table } from '../report/format';
 import type { AbResult } from './run';
 import type { FigureComparison, Spread } from './stats';
 
-function num(value: number, digits: number): string {
-  return Number.isFinite(value) ? value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits }) : '—';
-}
-
-const pct = (value: number) => `${value >= 0 ? '+' : '−'}${num(Math.abs(value) * 100, 1)} %`;
+const pct = (value: number) => `${value >= 0 ? '+' : '−'}${formatNumber(Math.abs(value) * 100, 1)} %`;
 /** Digits that show a figure's differences: CPU-ms per event needs three decimals, events/s none. */
 const digitsOf = (f: FigureComparison) => (f.unit === 'CPU-ms' ? 3 : f.unit === 'ms' ? 1 : 0);
-const spreadText = (s: Spread, digits: number) => `${num(s.min, digits)}–${num(s.max, digits)} (IQR ${num(s.relativeIqr * 100, 0)} %)`;
+const spreadText = (s: Spread, digits: number) => `${formatNumber(s.min, digits)}–${formatNumber(s.max, digits)} (IQR ${formatNumber(s.relativeIqr * 100, 0)} %)`;
 
 /** The A/B section of the bench report (also written alone as ab.md). */
 export function abSection(ab: AbResult): string[] {
@@ -18,14 +14,14 @@ export function abSection(ab: AbResult): string[] {
     '## A/B comparison',
     '',
     `A: ${ab.a.label} (${ab.a.ref}); B: ${ab.b.label} (${ab.b.ref})${ab.b.env && Object.keys(ab.b.env).length ? `, B's apps with ${Object.entries(ab.b.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}. ` +
-      `${perSide('A')} rounds of A and ${perSide('B')} of B in ABBA blocks (${ab.order}), each a fresh stack on the same Kafka and Valkey, warmed up, then ${num(ab.rate, 0)} events/s offered open loop for ${ab.seconds} s. ` +
+      `${perSide('A')} rounds of A and ${perSide('B')} of B in ABBA blocks (${ab.order}), each a fresh stack on the same Kafka and Valkey, warmed up, then ${formatNumber(ab.rate, 0)} events/s offered open loop for ${ab.seconds} s. ` +
       `Statistics: ${ab.method} (seed ${ab.seed}). CPU per counted event is the primary figure: the rates and latencies move with whatever else the machine runs.`,
     '',
     table(
       ['figure', 'median A', 'median B', 'B vs A', '95 % interval', 'spread A (min–max)', 'spread B (min–max)', 'verdict'],
       ab.figures.map((f) => {
         const d = digitsOf(f);
-        return [`${f.figure} (${f.unit})`, num(f.medianA, d), num(f.medianB, d), pct(f.relativeDifference), `${pct(f.interval.low)} … ${pct(f.interval.high)}`, spreadText(f.spreadA, d), spreadText(f.spreadB, d), f.verdict === 'no difference' ? f.verdict : `**${f.verdict}**`];
+        return [`${f.figure} (${f.unit})`, formatNumber(f.medianA, d), formatNumber(f.medianB, d), pct(f.relativeDifference), `${pct(f.interval.low)} … ${pct(f.interval.high)}`, spreadText(f.spreadA, d), spreadText(f.spreadB, d), f.verdict === 'no difference' ? f.verdict : `**${f.verdict}**`];
       }),
       [false, true, true, true, false, false, false, false],
     ),
@@ -37,7 +33,7 @@ export function abSection(ab: AbResult): string[] {
     '',
     table(
       ['side', 'round', 'CPU-ms per event', 'counted/s', 'p50 ms', 'p99 ms', 'accepted', 'not offered', 'lost', 'duplicates', 'load average'],
-      ab.rounds.map((r) => [r.side, String(r.round), num(r.cpuMsPerEvent, 3), num(r.countedPerSecond, 0), num(r.p50Ms, 1), num(r.p99Ms, 1), String(r.accepted), String(r.notOffered), String(r.lost), String(r.duplicates), num(r.loadAverage, 2)]),
+      ab.rounds.map((r) => [r.side, String(r.round), formatNumber(r.cpuMsPerEvent, 3), formatNumber(r.countedPerSecond, 0), formatNumber(r.p50Ms, 1), formatNumber(r.p99Ms, 1), String(r.accepted), String(r.notOffered), String(r.lost), String(r.duplicates), formatNumber(r.loadAverage, 2)]),
       [false, true, true, true, true, true, true, true, true, true, true],
     ),
     '',

@@ -25,7 +25,7 @@ import { pidListeningOn, ProcessSampler } from '../measure/processes';
 import { describeMachine, loadAverages } from '../machine';
 import { flameTree, isOwnOrPackageFrame, renderFlameGraph, widestFrames } from '../report/flame-graph';
 import { regressionRows } from '../report/regression';
-import { checkTargets, TARGETS } from '../report/markdown';
+import { checkTargets, TARGETS } from '../report/targets';
 import type { AppProfile, BareResult, BenchReport } from '../report/model';
 import { BENCH_DOCS, baselineFile, checkWriteDocs, writeBenchReport } from '../report/write';
 import { ChildServer } from '../servers/child';

@@ -1,97 +1,16 @@
 import { abSection } from '../ab/report';
 import type { EventLoopUsage, StackRunResult } from '../stack-run';
 import { costByRole, generatorCpuMsPerEvent, stackCpuMsPerEvent } from './cost';
-import type { BenchReport, TargetCheck } from './model';
+import { formatNumber, percentileCells, table } from './format';
+import type { BenchReport } from './model';
 import { changeOf, NOISE_SHARE } from './regression';
-
-const NODE_APPS = /^(gateway|relay|writer|consumer)/;
-
-function n(value: number | undefined, digits = 0): string {
-  return value === undefined || !Number.isFinite(value) ? '—' : value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-}
-
-/** A markdown table; numbers are right-aligned. */
-export function table(header: readonly string[], rows: ReadonlyArray<ReadonlyArray<string>>, numeric: readonly boolean[] = []): string {
-  const align = header.map((_, i) => (numeric[i] ? '---:' : '---'));
-  return [`| ${header.join(' | ')} |`, `| ${align.join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
-}
+import { NODE_APPS, TARGETS } from './targets';
 
 function statuses(run: StackRunResult): string {
   const other = Object.entries(run.load.statuses).filter(([s]) => s !== '202');
   const parts = other.map(([s, c]) => `${c}×${s}`);
   if (run.load.dropped) parts.push(`${run.load.dropped} not offered`);
   return parts.length ? parts.join(', ') : '—';
-}
-
-/** The targets of issue #15 (faster than a compiled Go chain of the same shape), on this machine kind. */
-export const TARGETS = {
-  /** Counted events/s at saturation (closed loop, `--connections`). */
-  saturationRate: 5000,
-  /** CPU the whole stack may spend per counted event at saturation. */
-  cpuMsPerEvent: 0.35,
-  /** Offered open-loop rate of the sustained run, every request sent, accepted and counted once. */
-  sustainedRate: 5000,
-  sustainedSeconds: 60,
-  /** Gateway p99 at this offered rate (a sweep step). */
-  p99Rate: 2500,
-  p99Ms: 50,
-  /** Highest RSS of any Node app under load. */
-  rssMB: 150,
-} as const;
-
-/** Whether the targets were met by this run's figures (undefined: the run did not measure it). */
-export function checkTargets(report: Pick<BenchReport, 'sweep' | 'sustained' | 'sustainedOffered' | 'writers' | 'brokers' | 'quick'>): TargetCheck[] {
-  const out: TargetCheck[] = [];
-  const s = report.sustained;
-  const o = report.sustainedOffered;
-  // Saturation: the closed-loop run (64 connections by default), counted in Valkey.
-  out.push({
-    target: `Saturation ≥ ${n(TARGETS.saturationRate)} counted events/s, lost=0 duplicates=0`,
-    measured: s
-      ? `${n(s.endToEndRate)} counted events/s end to end over ${n(s.endToEndSeconds, 1)} s (${n(s.acceptedRate)} accepted/s, ${s.connections} connections, p99 ${n(s.load.latency.p99, 1)} ms), lost=${s.lost} duplicates=${s.duplicates}`
-      : 'not measured',
-    met: s ? s.endToEndRate >= TARGETS.saturationRate && s.lost === 0 && s.duplicates === 0 : undefined,
-  });
-  const cost = s && stackCpuMsPerEvent(s);
-  out.push({
-    target: `≤ ${TARGETS.cpuMsPerEvent} CPU-ms per counted event at saturation (apps + broker + Valkey)`,
-    measured: cost !== undefined && s ? `${n(cost, 3)} CPU-ms per event at ${n(s.endToEndRate)} counted events/s (${[...costByRole(s.processes)].map(([role, ms]) => `${role} ${n(ms, 3)}`).join(', ')})` : 'not measured',
-    met: cost !== undefined && s ? cost <= TARGETS.cpuMsPerEvent && s.lost === 0 && s.duplicates === 0 : undefined,
-  });
-  // Sustained: open loop at the target rate, met when every request due in the whole window was
-  // sent and accepted (none left unsent, none refused) and counted exactly once.
-  const sustained = `Sustained: ${n(TARGETS.sustainedRate)} events/s offered open loop for ${TARGETS.sustainedSeconds} s, every request sent, accepted and counted once`;
-  if (o) {
-    const offered = o.load.sent + o.load.dropped;
-    const refused = o.load.sent - o.load.accepted;
-    out.push({
-      target: sustained,
-      measured:
-        `${n(o.offeredRate ?? 0)}/s offered for ${n(o.load.seconds, 1)} s: ${n(o.load.accepted)} of ${n(offered)} accepted (${n(o.acceptedRate)}/s` +
-        `${o.load.dropped ? `, ${n(o.load.dropped)} not offered` : ''}${refused ? `, ${n(refused)} refused` : ''}), counted ${n(o.counted)}, ${n(o.endToEndRate)} events/s end to end over ${n(o.endToEndSeconds, 1)} s, p99 ${n(o.load.latency.p99, 1)} ms, lost=${o.lost} duplicates=${o.duplicates}`,
-      met: (o.offeredRate ?? 0) >= TARGETS.sustainedRate && o.load.seconds >= TARGETS.sustainedSeconds && o.load.dropped === 0 && refused === 0 && o.lost === 0 && o.duplicates === 0,
-    });
-  } else {
-    out.push({ target: sustained, measured: 'not measured', met: undefined });
-  }
-  const step = report.sweep.find((r) => r.offeredRate === TARGETS.p99Rate);
-  out.push({
-    target: `Gateway p99 ≤ ${TARGETS.p99Ms} ms at ${n(TARGETS.p99Rate)} events/s offered`,
-    measured: step
-      ? `p99 ${n(step.load.latency.p99, 1)} ms (p50 ${n(step.load.latency.p50, 1)} ms); ${n(step.acceptedRate)} of ${n(TARGETS.p99Rate)}/s accepted`
-      : `no ${n(TARGETS.p99Rate)} events/s step in this run`,
-    met: step ? step.load.latency.p99 <= TARGETS.p99Ms && step.load.dropped === 0 : undefined,
-  });
-  const runs = [...report.sweep, ...(s ? [s] : []), ...(o ? [o] : []), ...report.writers, ...report.brokers];
-  const peaks = new Map<string, number>();
-  for (const run of runs) for (const p of run.processes) if (NODE_APPS.test(p.name)) peaks.set(p.name, Math.max(peaks.get(p.name) ?? 0, p.rssMaxMiB));
-  const worst = [...peaks].sort((a, b) => b[1] - a[1])[0];
-  out.push({
-    target: `Every Node app ≤ ${TARGETS.rssMB} MB RSS under load`,
-    measured: worst ? `highest: ${worst[0]} ${n(worst[1])} MiB = ${n(worst[1] * 1.048576)} MB (peaks in MiB: ${[...peaks].map(([k, v]) => `${k} ${n(v)}`).join(', ')})` : 'not measured',
-    met: worst ? worst[1] * 1.048576 <= TARGETS.rssMB : undefined,
-  });
-  return out;
 }
 
 function verdict(met: boolean | undefined): string {
@@ -103,14 +22,14 @@ function runTable(runs: readonly StackRunResult[], first: string, label: (r: Sta
     [first, 'accepted/s', 'counted/s (end to end)', 'p50 ms', 'p95 ms', 'p99 ms', 'max lag', 'accepted', 'counted', 'lost', 'duplicates', 'other answers', 'load avg (1 min) start → end'],
     runs.map((r) => [
       label(r),
-      n(r.acceptedRate),
-      n(r.endToEndRate),
-      n(r.load.latency.p50, 1),
-      n(r.load.latency.p95, 1),
-      n(r.load.latency.p99, 1),
-      n(r.lag.max),
-      n(r.load.accepted),
-      n(r.counted),
+      formatNumber(r.acceptedRate),
+      formatNumber(r.endToEndRate),
+      formatNumber(r.load.latency.p50, 1),
+      formatNumber(r.load.latency.p95, 1),
+      formatNumber(r.load.latency.p99, 1),
+      formatNumber(r.lag.max),
+      formatNumber(r.load.accepted),
+      formatNumber(r.counted),
       String(r.lost),
       String(r.duplicates),
       statuses(r),
@@ -127,9 +46,9 @@ function processTable(run: StackRunResult): string {
     [
       ...run.processes.map((p) => {
         const heap = run.heaps?.[p.name];
-        return [p.name, n(p.cpuPercent), n(p.cpuMsPerEvent, 3), n(p.rssMaxMiB), n(p.rssMeanMiB), heap ? `${n(heap.usedMiB)} / ${n(heap.totalMiB)}` : '—'];
+        return [p.name, formatNumber(p.cpuPercent), formatNumber(p.cpuMsPerEvent, 3), formatNumber(p.rssMaxMiB), formatNumber(p.rssMeanMiB), heap ? `${formatNumber(heap.usedMiB)} / ${formatNumber(heap.totalMiB)}` : '—'];
       }),
-      ['**stack (apps + broker + Valkey)**', n(stack.reduce((sum, p) => sum + p.cpuPercent, 0)), `**${n(stackCpuMsPerEvent(run), 3)}**`, '', '', ''],
+      ['**stack (apps + broker + Valkey)**', formatNumber(stack.reduce((sum, p) => sum + p.cpuPercent, 0)), `**${formatNumber(stackCpuMsPerEvent(run), 3)}**`, '', '', ''],
     ],
     [false, true, true, true, true, true],
   );
@@ -137,7 +56,7 @@ function processTable(run: StackRunResult): string {
 
 /** Every measured run of the report, labelled, for the cost table. */
 function costRuns(report: BenchReport): Array<{ label: string; run: StackRunResult }> {
-  const runs: Array<{ label: string; run: StackRunResult }> = report.sweep.map((run) => ({ label: `${n(run.offeredRate)}/s offered`, run }));
+  const runs: Array<{ label: string; run: StackRunResult }> = report.sweep.map((run) => ({ label: `${formatNumber(run.offeredRate)}/s offered`, run }));
   if (report.sustainedOffered) runs.push({ label: `sustained: ${report.sustainedOffered.label}`, run: report.sustainedOffered });
   if (report.sustained) runs.push({ label: `saturation: ${report.sustained.label}`, run: report.sustained });
   for (const run of report.writers) if (run !== report.sustained && !run.label.endsWith('(default)')) runs.push({ label: run.label, run });
@@ -169,11 +88,11 @@ export function costSection(report: BenchReport): string[] {
         const total = stackCpuMsPerEvent(run);
         return [
           label,
-          n(run.counted),
-          ...roles.map((r) => n(byRole.get(r), 3)),
-          `**${n(total, 3)}**`,
-          total ? n((cores * 1000) / total) : '—',
-          n(generatorCpuMsPerEvent(run), 3),
+          formatNumber(run.counted),
+          ...roles.map((r) => formatNumber(byRole.get(r), 3)),
+          `**${formatNumber(total, 3)}**`,
+          total ? formatNumber((cores * 1000) / total) : '—',
+          formatNumber(generatorCpuMsPerEvent(run), 3),
           run.loadAverage ? `${run.loadAverage[0].toFixed(1)} → ${run.loadAverage[1].toFixed(1)}` : '—',
         ];
       }),
@@ -192,7 +111,7 @@ export function regressionSection(report: BenchReport): string[] {
     '## Against the previous run',
     '',
     `Compared with the \`results.json\` written on ${base.generatedAt}${base.commit ? ` at ${base.commit}` : ''} by \`${base.command}\` (load average before it ${base.loadAverageBefore.map((v) => v.toFixed(2)).join(', ')}; ` +
-      `this run: ${report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')}). Changes under ${n(NOISE_SHARE * 100)} % are marked ≈ and not judged. ` +
+      `this run: ${report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')}). Changes under ${formatNumber(NOISE_SHARE * 100)} % are marked ≈ and not judged. ` +
       'Throughput and latency follow the CPU left free, and so does the saturation run\'s CPU-ms per event (its batches grow and shrink with its rate); the fixed-rate steps\' CPU-ms per event much less so.',
     '',
   ];
@@ -201,7 +120,7 @@ export function regressionSection(report: BenchReport): string[] {
     out.push(
       table(
         ['figure', 'previous', 'this run', 'change'],
-        rows.map((r) => [r.figure, n(r.previous, r.digits), n(r.current, r.digits), changeOf(r)]),
+        rows.map((r) => [r.figure, formatNumber(r.previous, r.digits), formatNumber(r.current, r.digits), changeOf(r)]),
         [false, true, true, false],
       ),
     );
@@ -219,28 +138,28 @@ function profileVerdict(report: BenchReport): string[] {
     const capacity = report.machine.nproc * 100;
     const ranked = [...run.processes].sort((a, b) => (b.cpuMsPerEvent ?? 0) - (a.cpuMsPerEvent ?? 0));
     lines.push(
-      `- At saturation the measured processes used **${n(total)} % CPU of the machine's ${capacity} %** ` +
+      `- At saturation the measured processes used **${formatNumber(total)} % CPU of the machine's ${capacity} %** ` +
         `(load average ${report.loadAverage.before.map((v) => v.toFixed(2)).join(', ')} before the run, ${report.loadAverage.after.map((v) => v.toFixed(2)).join(', ')} after; ` +
         `other work on the machine is included in the load average, not in the process figures).`,
     );
     lines.push(
-      `- The chain costs **${n(perEvent, 2)} CPU-ms per event** summed over the apps, the broker and Valkey (the load generator adds ${n(generatorCpuMsPerEvent(run), 2)} ms), so ${report.machine.nproc} cores can carry at most ` +
-        `≈ ${n((report.machine.nproc * 1000) / perEvent)} events/s even if nothing else ran.`,
+      `- The chain costs **${formatNumber(perEvent, 2)} CPU-ms per event** summed over the apps, the broker and Valkey (the load generator adds ${formatNumber(generatorCpuMsPerEvent(run), 2)} ms), so ${report.machine.nproc} cores can carry at most ` +
+        `≈ ${formatNumber((report.machine.nproc * 1000) / perEvent)} events/s even if nothing else ran.`,
     );
-    lines.push(`- Heaviest per event: ${ranked.slice(0, 4).map((p) => `${p.name} ${n(p.cpuMsPerEvent, 2)} ms`).join(', ')}.`);
+    lines.push(`- Heaviest per event: ${ranked.slice(0, 4).map((p) => `${p.name} ${formatNumber(p.cpuMsPerEvent, 2)} ms`).join(', ')}.`);
     const biggest = [...run.processes].filter((p) => NODE_APPS.test(p.name)).sort((a, b) => b.rssMaxMiB - a.rssMaxMiB)[0];
     const heap = biggest && run.heaps?.[biggest.name];
     if (biggest && heap) {
       lines.push(
-        `- Memory: the largest Node app, ${biggest.name}, peaked at ${n(biggest.rssMaxMiB)} MiB RSS while its V8 heap held ${n(heap.usedMiB)} MiB of ${n(heap.totalMiB)} MiB reserved when the run ended. ` +
-          `Every app ran with the old-space heap Kubernetes gives it (\`--max-old-space-size\` and \`--max-semi-space-size\` of APP_MEMORY, libs/shared/src/runtime.ts; \`NODE_OPTIONS\` in the charts); without it V8 sizes its heap from the machine's ${n(report.machine.memoryGiB)} GiB and collects late.`,
+        `- Memory: the largest Node app, ${biggest.name}, peaked at ${formatNumber(biggest.rssMaxMiB)} MiB RSS while its V8 heap held ${formatNumber(heap.usedMiB)} MiB of ${formatNumber(heap.totalMiB)} MiB reserved when the run ended. ` +
+          `Every app ran with the old-space heap Kubernetes gives it (\`--max-old-space-size\` and \`--max-semi-space-size\` of APP_MEMORY, libs/shared/src/runtime.ts; \`NODE_OPTIONS\` in the charts); without it V8 sizes its heap from the machine's ${formatNumber(report.machine.memoryGiB)} GiB and collects late.`,
       );
     }
   }
   if (report.bare && run) {
     lines.push(
-      `- A bare Node HTTP server answers ${n(report.bare.requestsPerSecond)} requests/s with the same generator and connections: Oleada's whole chain reaches ` +
-        `${n((run.acceptedRate / report.bare.requestsPerSecond) * 100, 1)} % of that single hop.`,
+      `- A bare Node HTTP server answers ${formatNumber(report.bare.requestsPerSecond)} requests/s with the same generator and connections: Oleada's whole chain reaches ` +
+        `${formatNumber((run.acceptedRate / report.bare.requestsPerSecond) * 100, 1)} % of that single hop.`,
     );
   }
   return lines;
@@ -273,9 +192,9 @@ function eventLoopTable(runs: readonly StackRunResult[]): string[] {
       ['offered/s', ...roles.map((r) => `${r}: delay p99 / max ms, GC ms`)],
       runs.map((r) => {
         const worst = worstByRole(r.eventLoop ?? {});
-        return [n(r.offeredRate), ...roles.map((role) => {
+        return [formatNumber(r.offeredRate), ...roles.map((role) => {
           const u = worst.get(role);
-          return u ? `${n(u.delayP99Ms, 1)} / ${n(u.delayMaxMs, 0)}, ${n(u.gcMs, 0)}` : '—';
+          return u ? `${formatNumber(u.delayP99Ms, 1)} / ${formatNumber(u.delayMaxMs, 0)}, ${formatNumber(u.gcMs, 0)}` : '—';
         })];
       }),
       [true, ...roles.map(() => true)],
@@ -283,17 +202,22 @@ function eventLoopTable(runs: readonly StackRunResult[]): string[] {
   ];
 }
 
-export function renderMarkdown(report: BenchReport, charts: readonly string[]): string {
+/** Title and provenance: the command, time, commit and kind of run that wrote the page. */
+function headerLines(report: BenchReport): string[] {
   const out: string[] = [];
-  const has = (file: string) => charts.includes(file);
-  const m = report.machine;
   out.push('# Oleada performance');
   out.push('');
   out.push(
-    `Written by \`${report.command}\` on ${report.generatedAt}${report.commit ? ` at ${report.commit}` : ''} (${report.quick ? 'quick run' : 'full run'}, ${n(report.minutes, 1)} min, scenario \`${report.scenario}\`). ` +
+    `Written by \`${report.command}\` on ${report.generatedAt}${report.commit ? ` at ${report.commit}` : ''} (${report.quick ? 'quick run' : 'full run'}, ${formatNumber(report.minutes, 1)} min, scenario \`${report.scenario}\`). ` +
       'Every figure below comes from that run; `npm run bench -- --write-docs` (a full run) regenerates this page, its charts and `results.json`.',
   );
   out.push('');
+  return out;
+}
+
+/** The targets with this run's figures and verdicts, and the sections that failed. */
+function targetsSection(report: BenchReport): string[] {
+  const out: string[] = [];
   out.push('## Targets');
   out.push('');
   out.push(table(['target', 'measured', 'verdict'], report.targets.map((t) => [t.target, t.measured, verdict(t.met)])));
@@ -304,9 +228,22 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     for (const f of report.failures) out.push(`- ${f.section}: \`${f.error.split('\n')[0]}\``);
     out.push('');
   }
+  return out;
+}
+
+/** What the run costs per event, how it compares with the baseline, and the A/B comparison when there was one. */
+function comparisonSections(report: BenchReport): string[] {
+  const out: string[] = [];
   out.push(...costSection(report));
   out.push(...regressionSection(report));
   if (report.ab) out.push(...abSection(report.ab));
+  return out;
+}
+
+/** The machine and its load before and after. */
+function machineSection(report: BenchReport): string[] {
+  const out: string[] = [];
+  const m = report.machine;
   out.push('## Machine');
   out.push('');
   out.push(
@@ -314,7 +251,7 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       ['', ''],
       [
         ['CPU', `${m.cpuModel}, ${m.nproc} CPUs (\`nproc\`)`],
-        ['memory', `${n(m.memoryGiB, 1)} GiB`],
+        ['memory', `${formatNumber(m.memoryGiB, 1)} GiB`],
         ['OS', m.os],
         ['Node.js', m.node],
         ['Java', m.java],
@@ -332,13 +269,19 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         'so compare two rows only when those are close.',
   );
   out.push('');
+  return out;
+}
+
+/** How each figure is measured. */
+function methodSection(report: BenchReport): string[] {
+  const out: string[] = [];
   out.push('## How it is measured');
   out.push('');
   out.push(
     [
       '- **Rate sweep**: an open-loop generator (undici, keep-alive) offers each rate for a fixed time; a request is due at n / rate seconds whether or not earlier ones were answered, and its latency counts from when it was due, so queueing is never hidden. ' +
         'When too many requests are outstanding a due request is not sent and is reported as "not offered".',
-      `- **Sustained**: the same open-loop generator at \`--sustained-rate\` (${n(report.settings.sustainedRate ?? TARGETS.sustainedRate)}/s in this run; the target is ${n(TARGETS.sustainedRate)}/s) for the sustained window; the target is met only when every request due in the window was sent, accepted and counted exactly once.`,
+      `- **Sustained**: the same open-loop generator at \`--sustained-rate\` (${formatNumber(report.settings.sustainedRate ?? TARGETS.sustainedRate)}/s in this run; the target is ${formatNumber(TARGETS.sustainedRate)}/s) for the sustained window; the target is met only when every request due in the window was sent, accepted and counted exactly once.`,
       '- **Saturation**: autocannon, closed loop, a fixed number of connections each with one request in flight, for a fixed time: in rounds of a fixed number of requests, each round ending only once all of its requests were answered, so every request has a known outcome.',
       '- **End to end**: the scenario\'s total counter in Valkey is read before and after; "counted/s" is the events counted divided by the time from the first send until Valkey showed the last accepted one. ' +
         '`lost` = accepted − counted, `duplicates` = counted − accepted.',
@@ -349,16 +292,21 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     ].join('\n'),
   );
   out.push('');
+  return out;
+}
 
+/** (a) Kafka under an offered-rate sweep: runs, where the time goes, event loops. */
+function sweepSection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   out.push('## (a) Kafka under an offered-rate sweep');
   out.push('');
   if (has('sweep.svg')) out.push('![offered-rate sweep](sweep.svg)\n');
   if (report.sweep.length) {
-    out.push(runTable(report.sweep, 'offered/s', (r) => n(r.offeredRate)));
+    out.push(runTable(report.sweep, 'offered/s', (r) => formatNumber(r.offeredRate)));
     out.push('');
   }
   if (report.sweep.length) {
-    const ms = (h: { meanMs: number; p99Ms: number }) => `${n(h.meanMs, 1)} (${n(h.p99Ms, 0)})`;
+    const ms = (h: { meanMs: number; p99Ms: number }) => `${formatNumber(h.meanMs, 1)} (${formatNumber(h.p99Ms, 0)})`;
     out.push("Where the time goes, from each app's own histograms: mean ms (p99 ms, interpolated within buckets) of each span, per offered rate.");
     out.push('');
     out.push(
@@ -367,14 +315,14 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         report.sweep.map((r) => {
           const h = r.hops;
           return [
-            n(r.offeredRate),
+            formatNumber(r.offeredRate),
             ms(h.gateway),
             ms(h.relayGrpc),
             ms(h.writerRpc),
             ms(h.produce),
             ms(h.valkeyApply),
-            n(h.gateway.meanMs - h.relayGrpc.meanMs, 1),
-            n(h.relayGrpc.meanMs - h.writerRpc.meanMs, 1),
+            formatNumber(h.gateway.meanMs - h.relayGrpc.meanMs, 1),
+            formatNumber(h.relayGrpc.meanMs - h.writerRpc.meanMs, 1),
           ];
         }),
         [true, true, true, true, true, true, true, true],
@@ -389,9 +337,15 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     const withLoops = report.sweep.filter((r) => r.eventLoop !== undefined);
     if (withLoops.length) out.push(...eventLoopTable(withLoops), '');
   }
+  return out;
+}
+
+/** The sustained run, the saturation run and the single-hop bound beside it. */
+function saturationSection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   if (report.sustainedOffered) {
     const o = report.sustainedOffered;
-    out.push(`### Sustained: ${n(o.offeredRate ?? 0)} events/s offered for ${n(report.settings.sustainedSeconds)} s`);
+    out.push(`### Sustained: ${formatNumber(o.offeredRate ?? 0)} events/s offered for ${formatNumber(report.settings.sustainedSeconds)} s`);
     out.push('');
     out.push('The sustained target, measured as it is stated: the open-loop generator offers the rate for the whole window, latency counted from when each request was due.');
     out.push('');
@@ -409,8 +363,8 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       const b = report.bare;
       out.push(
         `A bare Node HTTP server (a handler that answers 202) on this machine, driven by the same autocannon settings (${b.connections} connections): ` +
-          `**${n(b.requestsPerSecond)} requests/s**, p50 ${n(b.load.latency.p50, 1)} ms, p99 ${n(b.load.latency.p99, 1)} ms. ` +
-          `Oleada's accepted rate is **${n((s.acceptedRate / b.requestsPerSecond) * 100, 1)} %** of it.`,
+          `**${formatNumber(b.requestsPerSecond)} requests/s**, p50 ${formatNumber(b.load.latency.p50, 1)} ms, p99 ${formatNumber(b.load.latency.p99, 1)} ms. ` +
+          `Oleada's accepted rate is **${formatNumber((s.acceptedRate / b.requestsPerSecond) * 100, 1)} %** of it.`,
       );
       out.push('');
     }
@@ -419,7 +373,12 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     out.push(processTable(s));
     out.push('');
   }
+  return out;
+}
 
+/** (b) Valkey with 0, 1 and 2 replicas. */
+function valkeySection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   out.push('## (b) Valkey with 0, 1 and 2 replicas');
   out.push('');
   if (has('valkey-replicas.svg')) out.push('![Valkey replicas](valkey-replicas.svg)\n');
@@ -435,20 +394,23 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         ['setup', 'events/s', 'batches', 'batch p50 ms', 'batch p95 ms', 'batch p99 ms', 'replica behind at end (bytes)', 'primary CPU ms per 1000 events'],
         report.valkey.map((r) => [
           r.label,
-          n(r.eventsPerSecond),
-          n(r.batches),
-          n(r.batchLatency.p50, 2),
-          n(r.batchLatency.p95, 2),
-          n(r.batchLatency.p99, 2),
-          n(r.replicaLagBytes),
-          n((r.processes.find((p) => p.name === 'valkey primary')?.cpuMsPerEvent ?? Number.NaN) * 1000, 1),
+          formatNumber(r.eventsPerSecond),
+          formatNumber(r.batches),
+          ...percentileCells(r.batchLatency, 2),
+          formatNumber(r.replicaLagBytes),
+          formatNumber((r.processes.find((p) => p.name === 'valkey primary')?.cpuMsPerEvent ?? Number.NaN) * 1000, 1),
         ]),
         [false, true, true, true, true, true, true, true],
       ),
     );
     out.push('');
   }
+  return out;
+}
 
+/** (c) REST versus gRPC: each hop alone, and in the running stack. */
+function transportSection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   out.push('## (c) REST versus gRPC');
   out.push('');
   if (has('rest-vs-grpc.svg')) out.push('![REST vs gRPC](rest-vs-grpc.svg)\n');
@@ -464,12 +426,10 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         report.hops.map((r) => [
           r.transport,
           String(r.concurrency),
-          n(r.requestsPerSecond),
-          n(r.latency.p50, 2),
-          n(r.latency.p95, 2),
-          n(r.latency.p99, 2),
-          n(r.clientCpuUs),
-          n(r.serverCpuUs),
+          formatNumber(r.requestsPerSecond),
+          ...percentileCells(r.latency, 2),
+          formatNumber(r.clientCpuUs),
+          formatNumber(r.serverCpuUs),
           String(r.payloadBytes),
         ]),
         [false, true, true, true, true, true, true, true, true],
@@ -481,12 +441,17 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
   if (calm) {
     const h = calm.hops;
     out.push(
-      `In the running stack at ${n(calm.offeredRate)} events/s offered (the histogram table under (a)), the REST hop took ≈ ${n(h.gateway.meanMs - h.relayGrpc.meanMs, 2)} ms ` +
-        `and the gRPC hop ≈ ${n(h.relayGrpc.meanMs - h.writerRpc.meanMs, 2)} ms on average, waiting for the shared CPUs included.`,
+      `In the running stack at ${formatNumber(calm.offeredRate)} events/s offered (the histogram table under (a)), the REST hop took ≈ ${formatNumber(h.gateway.meanMs - h.relayGrpc.meanMs, 2)} ms ` +
+        `and the gRPC hop ≈ ${formatNumber(h.relayGrpc.meanMs - h.writerRpc.meanMs, 2)} ms on average, waiting for the shared CPUs included.`,
     );
     out.push('');
   }
+  return out;
+}
 
+/** (d) One versus two writer processes. */
+function writersSection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   out.push('## (d) One versus two writer processes');
   out.push('');
   if (has('writers.svg')) out.push('![writers](writers.svg)\n');
@@ -496,7 +461,12 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     out.push(runTable(report.writers, 'writers', (r) => r.label));
     out.push('');
   }
+  return out;
+}
 
+/** (e) Kafka versus RabbitMQ. */
+function brokersSection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   out.push('## (e) Kafka versus RabbitMQ');
   out.push('');
   if (has('brokers.svg')) out.push('![brokers](brokers.svg)\n');
@@ -508,7 +478,12 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
     out.push(`Pending: ${report.brokersPending ?? (failed ? `the comparison failed in this run: \`${failed.error.split('\n')[0]}\`` : 'not measured in this run')}`);
     out.push('');
   }
+  return out;
+}
 
+/** Profile and verdict: the CPU profiles, their table and flame graphs. */
+function profileSection(report: BenchReport, has: (file: string) => boolean): string[] {
+  const out: string[] = [];
   out.push('## Profile and verdict');
   out.push('');
   out.push(...profileVerdict(report));
@@ -524,14 +499,14 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         ['app', 'busy CPU ms', 'top components', 'top functions (self time)'],
         report.profile.map((p) => [
           p.app,
-          n(p.summary.busyMs),
+          formatNumber(p.summary.busyMs),
           p.summary.components
             .slice(0, 5)
-            .map((c) => `${c.name} ${n(c.share * 100)} %`)
+            .map((c) => `${c.name} ${formatNumber(c.share * 100)} %`)
             .join(', '),
           p.summary.functions
             .slice(0, 3)
-            .map((f) => `\`${f.name}\` ${n(f.share * 100, 1)} %`)
+            .map((f) => `\`${f.name}\` ${formatNumber(f.share * 100, 1)} %`)
             .join(', '),
         ]),
         [false, true, false, false],
@@ -553,13 +528,18 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
         out.push(`![flame graph of ${p.app}](${p.flameGraph})`);
         out.push('');
         if (p.widest?.length) {
-          out.push(`Widest: ${p.widest.map((f) => `\`${f.name}\` ${n(f.share * 100, 1)} %`).join(', ')}.`);
+          out.push(`Widest: ${p.widest.map((f) => `\`${f.name}\` ${formatNumber(f.share * 100, 1)} %`).join(', ')}.`);
           out.push('');
         }
       }
     }
   }
+  return out;
+}
 
+/** The commands and options that make this page. */
+function commandsSection(report: BenchReport): string[] {
+  const out: string[] = [];
   out.push('## Commands');
   out.push('');
   out.push('```bash');
@@ -575,5 +555,25 @@ export function renderMarkdown(report: BenchReport, charts: readonly string[]): 
       '`--only sweep,valkey,hops,writers,brokers,profile,bare`, `--baseline <results.json>` (compare with that run instead of the previous one in `--out`).',
   );
   out.push('');
-  return out.join('\n');
+  return out;
+}
+
+/** The report page (docs/performance/README.md): its sections in order, each a named step. */
+export function renderMarkdown(report: BenchReport, charts: readonly string[]): string {
+  const has = (file: string) => charts.includes(file);
+  return [
+    ...headerLines(report),
+    ...targetsSection(report),
+    ...comparisonSections(report),
+    ...machineSection(report),
+    ...methodSection(report),
+    ...sweepSection(report, has),
+    ...saturationSection(report, has),
+    ...valkeySection(report, has),
+    ...transportSection(report, has),
+    ...writersSection(report, has),
+    ...brokersSection(report, has),
+    ...profileSection(report, has),
+    ...commandsSection(report),
+  ].join('\n');
 }

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { repoRoot } from '@oleada/local';
 import type { StackRunResult } from '../stack-run';
 import { costByRole, roleOf, stackCpuMsPerEvent } from './cost';
-import { checkTargets, renderMarkdown } from './markdown';
+import { renderMarkdown } from './markdown';
+import { checkTargets } from './targets';
 import type { BenchReport } from './model';
 import { changeOf, regressionRows } from './regression';
 

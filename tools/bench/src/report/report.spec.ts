@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { StackRunResult } from '../stack-run';
 import { reportCharts, renderSvg } from './charts';
-import { checkTargets, renderMarkdown, table, TARGETS } from './markdown';
+import { table } from './format';
+import { renderMarkdown } from './markdown';
+import { checkTargets, TARGETS } from './targets';
 import type { BenchReport } from './model';
 
 const latency = (p99: number) => ({ count: 100, mean: p99 / 3, p50: p99 / 4, p95: p99 / 2, p99, max: p99 * 2 });

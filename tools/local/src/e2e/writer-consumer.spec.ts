@@ -44,7 +44,7 @@ async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publishe
   const port = await freePort();
   const settings = { name: 'writer-it', logLevel: process.env.IT_LOG_LEVEL ?? 'error' };
   const options = { name: 'writer-it', scenarios: [scenario], broker, lingerMs: 5, batchMax: 200, shutdownTimeoutMs: 4000, publisher, seed };
-  const module = { module: class WriterItModule {}, imports: [OpsModule.forRootAsync({ useFactory: () => settings }), WriterModule.forRootAsync({ useFactory: () => options })] };
+  const module = { module: class WriterItModule {}, imports: [OpsModule.forRootAsync({ useFactory: () => settings }), WriterModule.forRoot(options)] };
   const app = await NestFactory.createMicroservice(module, { ...writerGrpcOptions([scenario], port, '127.0.0.1'), logger: false });
   await app.listen();
   return { app, port };

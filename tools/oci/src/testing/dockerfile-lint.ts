@@ -33,7 +33,8 @@ const PINNED = /^[^\s@]+:[^\s@/]+@sha256:[a-f0-9]{64}$/;
 const SECRET_NAME = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|CREDENTIAL|PRIVATE_KEY)/i;
 const NPM_INSTALL = /\bnpm\s+(ci|install|i)\b/;
 
-function stages(instructions: Instruction[]): { args: Map<string, string>; stages: Stage[] } {
+/** The stages of a Dockerfile, their FROM resolved with the ARGs declared before the first one (`buildArgs` win). */
+function stages(instructions: Instruction[], buildArgs: Readonly<Record<string, string>>): { args: Map<string, string>; stages: Stage[] } {
   const args = new Map<string, string>();
   const result: Stage[] = [];
   for (const ins of instructions) {
@@ -45,7 +46,7 @@ function stages(instructions: Instruction[]): { args: Map<string, string>; stage
     } else if (result.length === 0) {
       if (ins.keyword === 'ARG') {
         const [name, value] = ins.args.split('=');
-        args.set(name.trim(), (value ?? '').trim());
+        args.set(name.trim(), buildArgs[name.trim()] ?? (value ?? '').trim());
       }
     } else {
       result[result.length - 1].instructions.push(ins);
@@ -54,15 +55,33 @@ function stages(instructions: Instruction[]): { args: Map<string, string>; stage
   return { args, stages: result };
 }
 
+/** The instructions that make the image of `stage`: those of the stages it is built FROM, then its own. */
+function imageInstructions(all: readonly Stage[], stage: Stage): Instruction[] {
+  const base = all.find((s) => s.name !== undefined && s.name === stage.image && all.indexOf(s) < all.indexOf(stage));
+  return [...(base ? imageInstructions(all, base) : []), ...stage.instructions];
+}
+
+/** The instructions of the image the Dockerfile makes for `app` (build argument APP): its last stage and the stages under it. */
+export function appImage(text: string, app: string): Instruction[] {
+  const { stages: all } = stages(parseDockerfile(text), { APP: app });
+  const final = all.at(-1);
+  return final ? imageInstructions(all, final) : [];
+}
+
+/** The names of a Dockerfile's stages, in order. */
+export function stageNames(text: string): string[] {
+  return stages(parseDockerfile(text), {}).stages.flatMap((s) => (s.name ? [s.name] : []));
+}
+
 /**
- * Oleada's rules for an app image; returns the problems found (empty when the Dockerfile passes):
- * multi-stage; every base pinned by tag and digest; production dependencies only in the runtime;
- * a numeric non-root USER; a HEALTHCHECK; no secret-looking ARG/ENV; no secret files copied; the
- * entrypoint runs apps/<app>/dist/main.js.
+ * Oleada's rules for the image of `app` (build argument APP); returns the problems found (empty when
+ * the Dockerfile passes): multi-stage; every base pinned by tag and digest; production dependencies
+ * only in the runtime; a numeric non-root USER; a HEALTHCHECK; no secret-looking ARG/ENV; no secret
+ * files copied; the entrypoint runs apps/<app>/dist/main.js.
  */
 export function lintDockerfile(text: string, app: string): string[] {
   const problems: string[] = [];
-  const { stages: all } = stages(parseDockerfile(text));
+  const { stages: all } = stages(parseDockerfile(text), { APP: app });
   if (all.length < 2) problems.push('not a multi-stage build');
   const names = new Set(all.map((s) => s.name).filter(Boolean));
   for (const stage of all) {
@@ -72,7 +91,7 @@ export function lintDockerfile(text: string, app: string): string[] {
   }
   const final = all[all.length - 1];
   if (!final) return problems;
-  const finalIns = final.instructions;
+  const finalIns = imageInstructions(all, final);
 
   const users = finalIns.filter((i) => i.keyword === 'USER');
   const user = users[users.length - 1]?.args;
@@ -107,13 +126,4 @@ export function lintDockerfile(text: string, app: string): string[] {
   const entry = finalIns.filter((i) => i.keyword === 'ENTRYPOINT' || i.keyword === 'CMD').map((i) => i.args).join(' ');
   if (!entry.includes(`apps/${app}/dist/main.js`)) problems.push(`entrypoint does not run apps/${app}/dist/main.js`);
   return problems;
-}
-
-/** The Dockerfile with the app's name replaced and its port lines dropped: equal for every app. */
-export function normalizeDockerfile(text: string, app: string): string {
-  return text
-    .split('\n')
-    .filter((l) => !/^EXPOSE\b/.test(l) && !/^# \d+: /.test(l))
-    .join('\n')
-    .replaceAll(app, '<app>');
 }
