@@ -1,11 +1,11 @@
 import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { context, createContextKey, propagation, ROOT_CONTEXT, SpanKind, trace, type Attributes } from '@opentelemetry/api';
+import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { ATTR } from './attributes';
 import { FORCE_SAMPLE_ATTRIBUTE } from './sampler';
 import { activeTracer } from './sdk';
-import { endSpan, nowMs } from './spans';
+import { endSpan, nowMs, W3C } from './spans';
 
 /** The event ids a request carried, noted by the handler (noteEvents) for the request's span. */
 const EVENT_IDS = createContextKey('oleada.event.ids');
@@ -37,7 +37,7 @@ export class TraceRequestInterceptor implements NestInterceptor {
     if (!tracer || execution.getType() !== 'http') return next.handle();
     const request = execution.switchToHttp().getRequest<FastifyRequest>();
     const reply = execution.switchToHttp().getResponse<FastifyReply>();
-    const parent = propagation.extract(ROOT_CONTEXT, request.headers);
+    const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
     const route = request.routeOptions.url ?? request.url;
     const name = `${request.method} ${route}`;
     const attributes: Attributes = { [ATTR.httpMethod]: request.method, [ATTR.httpRoute]: route, [ATTR.urlPath]: request.url.split('?')[0] };

@@ -1,12 +1,12 @@
 import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { telemetryConfig, type TelemetryConfig } from './config';
 import { EventSampler, headSampler } from './sampler';
+import { W3C } from './spans';
 
 /** Spans kept per consumer batch span: one link per sampled event of the batch. */
 const MAX_LINKS = 2048;
@@ -34,7 +34,8 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   const config = telemetryConfig(serviceName, env);
   if (!config.enabled) return { config, shutdown: () => Promise.resolve() };
   const provider = new TracerProvider({
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName }),
+    // The instance: a pod's name, or the local process's (writer-1, writer-2a, …).
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, 'service.instance.id': env.SERVICE_NAME ?? env.HOSTNAME ?? String(process.pid) }),
     sampler: new EventSampler(headSampler(config), config.sampler === 'always_off'),
     spanLimits: { linkCountLimit: MAX_LINKS },
     spanProcessors: [
@@ -48,7 +49,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   });
   trace.setGlobalTracerProvider(provider);
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
-  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
+  propagation.setGlobalPropagator(W3C);
   tracer = trace.getTracer('oleada');
   const flush = () => void provider.forceFlush().catch(() => undefined);
   process.once('SIGTERM', flush);

@@ -1,4 +1,5 @@
-import { context, propagation, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ATTR } from './attributes';
 import { FORCE_SAMPLE_ATTRIBUTE } from './sampler';
 import { activeTracer } from './sdk';
@@ -7,6 +8,9 @@ export { SpanKind };
 
 /** The W3C header (and gRPC metadata key, and broker message header) that carries a trace context. */
 export const TRACEPARENT = 'traceparent';
+
+/** W3C trace context, the one format every hop speaks (used directly: it needs no global set-up). */
+export const W3C = new W3CTraceContextPropagator();
 
 /** Whether this process exports spans (startTracing found an endpoint). */
 export function tracingOn(): boolean {
@@ -22,13 +26,13 @@ export function nowMs(): number {
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   if (!tracingOn()) return undefined;
   const carrier: Record<string, string> = {};
-  propagation.inject(ctx, carrier);
+  W3C.inject(ctx, carrier, defaultTextMapSetter);
   return carrier[TRACEPARENT];
 }
 
 /** A context whose remote parent is `traceparent` (the root context without a valid one). */
 export function contextFrom(traceparent: string | undefined): Context {
-  return traceparent ? propagation.extract(ROOT_CONTEXT, { [TRACEPARENT]: traceparent }) : ROOT_CONTEXT;
+  return traceparent ? W3C.extract(ROOT_CONTEXT, { [TRACEPARENT]: traceparent }, defaultTextMapGetter) : ROOT_CONTEXT;
 }
 
 /** Whether `traceparent`'s trace was sampled (its flags' sampled bit). */
