@@ -1,4 +1,10 @@
+import { loadConfig, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
+
+/** An optional variable; blank (a manifest's `value: ""`) counts as unset. */
+function optional<T extends z.ZodType>(schema: T) {
+  return z.preprocess((value) => (value === '' ? undefined : value), schema.optional());
+}
 
 /** The samplers OTEL_TRACES_SAMPLER may name (OpenTelemetry's SDK environment specification). */
 export const SAMPLER_NAMES = ['always_on', 'always_off', 'traceidratio', 'parentbased_always_on', 'parentbased_always_off', 'parentbased_traceidratio'] as const;
@@ -10,22 +16,16 @@ export type SamplerName = (typeof SAMPLER_NAMES)[number];
  */
 export const telemetryEnvShape = {
   /** Base URL of an OTLP/HTTP receiver (`http://127.0.0.1:4318`); `/v1/traces` is appended. */
-  OTEL_EXPORTER_OTLP_ENDPOINT: z.url().optional(),
+  OTEL_EXPORTER_OTLP_ENDPOINT: optional(z.url()),
   /** Full URL of the traces endpoint; wins over OTEL_EXPORTER_OTLP_ENDPOINT. */
-  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
-  OTEL_SDK_DISABLED: z.enum(['true', 'false']).optional(),
+  OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: optional(z.url()),
+  OTEL_SDK_DISABLED: optional(z.enum(['true', 'false'])),
   /** @default parentbased_always_on (the specification's default) */
-  OTEL_TRACES_SAMPLER: z.enum(SAMPLER_NAMES).optional(),
+  OTEL_TRACES_SAMPLER: optional(z.enum(SAMPLER_NAMES)),
   /** The ratio of the *traceidratio samplers, 0 to 1. @default 1 */
-  OTEL_TRACES_SAMPLER_ARG: z.coerce.number().min(0).max(1).optional(),
-  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+  OTEL_TRACES_SAMPLER_ARG: optional(z.coerce.number().min(0).max(1)),
+  OTEL_SERVICE_NAME: optional(z.string().min(1)),
 };
-
-/** Blank variables (a manifest's `value: ""`) count as unset. */
-const telemetryEnv = z.preprocess(
-  (env) => Object.fromEntries(Object.entries(env as Record<string, string | undefined>).filter(([name, value]) => name in telemetryEnvShape && value !== undefined && value.trim() !== '')),
-  z.object(telemetryEnvShape),
-);
 
 export interface TelemetryConfig {
   /** Whether spans are exported at all. */
@@ -37,14 +37,17 @@ export interface TelemetryConfig {
   readonly ratio: number;
 }
 
-/** Reads the OTEL_* variables; throws naming the variable that is wrong. */
-export function telemetryConfig(serviceName: string, env: NodeJS.ProcessEnv = process.env): TelemetryConfig {
-  const parsed = telemetryEnv.safeParse(env);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new Error(`invalid tracing configuration: ${issue.path.join('.')}: ${issue.message}`);
-  }
-  const vars = parsed.data;
+/** Reads the OTEL_* variables; throws a ConfigError naming each bad one. */
+export function telemetryConfig(serviceName: string, source: NodeJS.ProcessEnv = process.env): TelemetryConfig {
+  return toConfig(serviceName, loadConfig(telemetryEnvShape, source));
+}
+
+/** Reads the OTEL_* variables, or stops the process (status 78) naming each bad one, as the apps' own configuration does. */
+export function telemetryConfigOrExit(serviceName: string, source: NodeJS.ProcessEnv = process.env): TelemetryConfig {
+  return toConfig(serviceName, loadConfigOrExit(serviceName, telemetryEnvShape, source));
+}
+
+function toConfig(serviceName: string, vars: z.infer<z.ZodObject<typeof telemetryEnvShape>>): TelemetryConfig {
   const base = vars.OTEL_EXPORTER_OTLP_ENDPOINT?.replace(/\/+$/, '');
   const tracesUrl = vars.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? (base === undefined ? undefined : `${base}/v1/traces`);
   return {

@@ -4,7 +4,7 @@ import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
-import { telemetryConfig, type TelemetryConfig } from './config';
+import { telemetryConfigOrExit, type TelemetryConfig } from './config';
 import { EventSampler, headSampler } from './sampler';
 import { W3C } from './spans';
 
@@ -28,10 +28,11 @@ export interface Tracing {
  * Starts tracing for this process from the OTEL_* variables (telemetryConfig): spans go over
  * OTLP/HTTP to the configured endpoint in batches, W3C trace context is the propagation format,
  * and the context follows async calls (AsyncLocalStorage). Without an endpoint nothing is set up.
- * Call first in main.ts. On SIGTERM/SIGINT what is buffered is exported at once.
+ * Call first in main.ts; a bad OTEL_* variable stops the process (status 78) naming it. On
+ * SIGTERM/SIGINT what is buffered is exported at once.
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
-  const config = telemetryConfig(serviceName, env);
+  const config = telemetryConfigOrExit(serviceName, env);
   if (!config.enabled) return { config, shutdown: () => Promise.resolve() };
   const provider = new TracerProvider({
     // The instance: a pod's name, or the local process's (writer-1, writer-2a, …).

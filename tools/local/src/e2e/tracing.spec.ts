@@ -7,7 +7,7 @@ import { startJaeger, type JaegerHandle } from '../infra';
 import { repoRoot } from '../infra/paths';
 import { postEvents, waitFor } from '../load';
 import { LocalStack, type StackBroker } from '../stack';
-import { TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, uniqueName } from '../testing';
+import { runCli, TEST_STACK_ENV, testConsumerCredential, testPortOffset, testRabbitMQ, testServers, uniqueName } from '../testing';
 import { EVENT_ID_TAG, JaegerQuery, tagOf, type JaegerSpan, type JaegerTrace } from '../trace/jaeger-query';
 import { post } from './pipeline-suite';
 
@@ -136,7 +136,13 @@ describe('tracing: one trace per event in a real trace store', () => {
         const random = seededRandom(26);
         const sent = await postEvents({ baseUrl: stack.gatewayUrl, path: canonicalRoute(scenario), bodies: Array.from({ length: 20 }, () => scenario.sample(random)), concurrency: 8 });
         assert.deepEqual(new Set(sent.results.map((r) => r.status)), new Set([202]));
-        await assertOneTracePerEvent(query, sent.results[7].id as string, broker, true);
+        const chosen = sent.results[7].id as string;
+        await assertOneTracePerEvent(query, chosen, broker, true);
+        // `npm run trace -- <event id>` prints the same trace: every hop, gateway in → Valkey applied.
+        const printed = runCli('tools/local/dist/cli/trace.js', [chosen, '--query-url', jaeger.queryUrl]);
+        assert.equal(printed.status, 0, printed.stderr);
+        for (const hop of ['oleada-gateway', 'oleada-relay', 'oleada-writer', 'oleada-consumer', '[batch] FCALL', `event ${chosen}`]) assert.ok(printed.stdout.includes(hop), `the printed trace shows ${hop}:\n${printed.stdout}`);
+        process.stdout.write(`# npm run trace -- ${chosen}\n${printed.stdout}`);
         const batch = await post(`${stack.gatewayUrl}${batchRoute(scenario)}`, JSON.stringify(Array.from({ length: 5 }, () => scenario.sample(random))));
         assert.equal(batch.status, 202, JSON.stringify(batch.json));
         await assertOneTracePerEvent(query, (batch.json.ids as string[])[3], broker, false);
