@@ -64,7 +64,7 @@ export class BrokerBatchServer extends Server implements CustomTransportStrategy
         const handler = this.getHandlerByPattern(topic);
         if (!handler) throw new Error(`no handler for topic ${topic}`);
         // A batch span linked to each event's producer span; the handler's Valkey call is its child.
-        await consumeBatch(this.subscriber.system ?? 'unknown', topic, batch.map(traced), async () => {
+        await consumeBatch(this.subscriber.system ?? 'unknown', topic, () => batch.map(traced), async () => {
           const result: unknown = await handler(batch, new BaseRpcContext([topic]));
           if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
         });

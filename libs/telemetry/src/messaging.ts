@@ -12,15 +12,16 @@ export interface ConsumedEvent {
 }
 
 /**
- * A consumer batch: one span `process <destination>` (no parent: the batch mixes many traces)
+ * A consumer batch (`eventsOf` is read only while tracing): one span `process <destination>` (no parent: the batch mixes many traces)
  * linked to each sampled event's producer span, made active while `work` runs (so the Valkey call
  * is its child); and for each sampled event a span in the event's own trace (the child of its
  * producer span, linked back to the batch span), ending when `work` settles with the event's
  * freshness. So the event's trace ends where Valkey applied it, and the batch shows every event.
  */
-export async function consumeBatch<T>(system: string, destination: string, events: readonly ConsumedEvent[], work: () => Promise<T>): Promise<T> {
+export async function consumeBatch<T>(system: string, destination: string, eventsOf: () => readonly ConsumedEvent[], work: () => Promise<T>): Promise<T> {
   const tracer = activeTracer();
   if (!tracer) return work();
+  const events = eventsOf();
   const sampled = events.filter((event) => isSampled(event.traceparent));
   const links: Link[] = sampled.flatMap((event) => {
     const spanContext = trace.getSpanContext(contextFrom(event.traceparent));

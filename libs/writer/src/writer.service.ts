@@ -5,7 +5,7 @@ import type { EventPublisher } from '@oleada/broker';
 import { writerBatch } from '@oleada/contracts';
 import { eventRandom, type AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, LOGGER, METRIC_NAMES, METRICS, SCENARIO_HEADER, UUID_PATTERN, uuidv7, type Logger, type Metrics } from '@oleada/shared';
-import { ATTR, EventSpans, SpanKind, TRACEPARENT } from '@oleada/telemetry';
+import { ATTR, EventSpans, SpanKind, TRACEPARENT, tracingOn } from '@oleada/telemetry';
 import { EVENT_PUBLISHER, WRITER_OPTIONS } from './writer.constants';
 
 /** The batch RPC's span name and attributes (OpenTelemetry RPC conventions). */
@@ -125,14 +125,16 @@ export class WriterService {
     if (problem) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
     const topic = scenario.route(message, eventRandom(eventId, this.seed));
     // The producer span's context travels in the record's headers, to the consumer.
-    const send = EventSpans.start(`send ${topic}`, SpanKind.PRODUCER, [{ eventId, traceparent }], {
-      [ATTR.messagingSystem]: this.publisher.system ?? 'unknown',
-      [ATTR.messagingDestination]: topic,
-      [ATTR.messagingOperationType]: 'send',
-      [ATTR.messagingOperationName]: 'send',
-      [ATTR.messagingMessageId]: eventId,
-    });
-    const sent = send.traceparent(0);
+    const send = tracingOn()
+      ? EventSpans.start(`send ${topic}`, SpanKind.PRODUCER, [{ eventId, traceparent }], {
+          [ATTR.messagingSystem]: this.publisher.system ?? 'unknown',
+          [ATTR.messagingDestination]: topic,
+          [ATTR.messagingOperationType]: 'send',
+          [ATTR.messagingOperationName]: 'send',
+          [ATTR.messagingMessageId]: eventId,
+        })
+      : undefined;
+    const sent = send?.traceparent(0);
     return this.publisher
       .publish({
         topic,
@@ -149,11 +151,11 @@ export class WriterService {
       })
       .then(
         () => {
-          send.end(0);
+          send?.end(0);
           return this.finish(scenario, 'accepted', arrivedAt, ACCEPTED);
         },
         (error: unknown) => {
-          send.end(0, (error as Error).name ?? 'Error');
+          send?.end(0, (error as Error).name ?? 'Error');
           this.logger.warn({ err: error, eventId, scenario: scenario.name }, 'event not made durable');
           return this.finish(scenario, 'unavailable', arrivedAt, UNAVAILABLE_BROKER);
         },
@@ -196,7 +198,7 @@ export class WriterService {
     const arrivedAt = performance.now();
     const now = String(Date.now());
     const decode = scenario.grpc.service[scenario.grpc.method].requestDeserialize;
-    const served = EventSpans.start(WRITE_BATCH_METHOD, SpanKind.SERVER, events.map((event) => ({ eventId: event.eventId, traceparent: event.traceparent || undefined })), {
+    const served = EventSpans.start(WRITE_BATCH_METHOD, SpanKind.SERVER, events, {
       ...WRITE_BATCH_ATTRIBUTES,
       [ATTR.scenario]: scenario.name,
       [ATTR.batchSize]: events.length,
