@@ -4,10 +4,12 @@ import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
+import { telemetryEnvShape } from '@oleada/telemetry';
 
 /** The consumer's environment; see docs/architecture.md. */
 export const consumerConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   ...brokerConfigShape,
   SCENARIOS: scenariosVariable(),
   KAFKA_GROUP_ID: env.string().default('oleada-consumer'),

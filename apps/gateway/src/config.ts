@@ -4,10 +4,12 @@ import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { telemetryEnvShape } from '@oleada/telemetry';
 
 /** The gateway's environment; see docs/architecture.md. */
 export const gatewayConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   SCENARIOS: scenariosVariable(),
   RELAY_URL: env.url(),
   RELAY_CONNECTIONS: env.positiveInt().default(16),

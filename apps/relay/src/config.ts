@@ -2,6 +2,7 @@ import { registerAs, type ConfigType } from '@nestjs/config';
 import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
+import { telemetryEnvShape } from '@oleada/telemetry';
 
 /** `a,b;c,d` → [[a, b], [c, d]]: groups of writer targets. */
 const targetGroups = () =>
@@ -19,6 +20,7 @@ const targetGroups = () =>
 /** The relay's environment; see docs/architecture.md. */
 export const relayConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   SCENARIOS: scenariosVariable(),
   WRITER_TARGETS: env.list(),
   /**

@@ -3,10 +3,12 @@ import { brokerConfigRule, brokerConfigShape } from '@oleada/broker';
 import { scenariosVariable } from '@oleada/scenarios';
 import { baseConfigShape, env, loadConfigOrExit } from '@oleada/shared';
 import { z } from 'zod';
+import { telemetryEnvShape } from '@oleada/telemetry';
 
 /** The writer's environment; see docs/architecture.md. */
 export const writerConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   ...brokerConfigShape,
   SCENARIOS: scenariosVariable(),
   GRPC_PORT: env.port().default(50051),
