@@ -26,6 +26,8 @@ export const ATTR = {
   messagingMessageId: 'messaging.message.id',
   /** The event's id (a UUID), on every span that handles one event: what `npm run trace` looks up. */
   eventId: 'oleada.event.id',
+  /** The events of a batch request (the gateway's `…/events:batch`). */
+  eventIds: 'oleada.event.ids',
   scenario: 'oleada.scenario',
   /** Events handled together with this one (a relay or writer batch). */
   batchSize: 'oleada.batch.size',

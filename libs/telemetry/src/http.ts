@@ -20,7 +20,7 @@ export function noteEvents(ids: readonly string[]): void {
   noted.push(...ids);
   const span = trace.getActiveSpan();
   if (ids.length === 1) span?.setAttribute(ATTR.eventId, ids[0]);
-  else span?.setAttribute('oleada.event.ids', [...ids]);
+  else span?.setAttribute(ATTR.eventIds, [...ids]);
 }
 
 /**

@@ -1,9 +1,9 @@
 import { UUID_PATTERN } from '@oleada/shared';
-import { opt, parseCli, UsageError } from '../cli-args';
+import { opt, parseCli } from '../cli-args';
 import { DEFAULT_JAEGER_PORT, jaegerPorts } from '../infra';
 import { describeTrace, JaegerQuery } from '../trace/jaeger-query';
 
-const { values: args, argument: eventId } = parseCli({
+const { values: args, argument: eventId, fail } = parseCli({
   usage: 'npm run trace --',
   argument: 'EVENT_ID',
   summary: "Prints an event's trace from the trace store: every hop's span (gateway in → Valkey applied), with start offsets and durations.",
@@ -14,7 +14,7 @@ const { values: args, argument: eventId } = parseCli({
 });
 
 async function main(): Promise<void> {
-  if (!UUID_PATTERN.test(eventId)) throw new UsageError('give the event id (a UUID, the `id` the gateway answered with)');
+  if (!UUID_PATTERN.test(eventId)) fail(`EVENT_ID must be a UUID (the \`id\` the gateway answered with), got "${eventId}"`);
   const query = new JaegerQuery(args['query-url'] ?? `http://127.0.0.1:${jaegerPorts(args['jaeger-port']).query}`);
   const traces = await query.tracesOfEvent(eventId);
   if (traces.length === 0) {
@@ -29,5 +29,5 @@ async function main(): Promise<void> {
 
 main().catch((error: unknown) => {
   process.stderr.write(`[trace] ${(error as Error).message}\n`);
-  process.exit(error instanceof UsageError ? 64 : 1);
+  process.exit(1);
 });

@@ -37,8 +37,17 @@ export function tagOf(span: JaegerSpan, key: string): unknown {
 export class JaegerQuery {
   constructor(readonly baseUrl: string) {}
 
+  private async fetch(path: string): Promise<Response> {
+    try {
+      return await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    } catch (error) {
+      const cause = (error as { cause?: { code?: string } }).cause?.code ?? (error as Error).name;
+      throw new Error(`cannot reach the trace store at ${this.baseUrl} (${cause}): is \`npm start -- --tracing\` running, with this --jaeger-port?`);
+    }
+  }
+
   private async get(path: string): Promise<JaegerTrace[]> {
-    const response = await fetch(`${this.baseUrl}${path}`, { signal: AbortSignal.timeout(10_000) });
+    const response = await this.fetch(path);
     if (response.status === 404) return [];
     if (!response.ok) throw new Error(`Jaeger answered ${response.status} to ${path}: ${(await response.text()).slice(0, 200)}`);
     const body = (await response.json()) as { data: JaegerTrace[] | null };
@@ -47,7 +56,7 @@ export class JaegerQuery {
 
   /** Services that reported spans. */
   async services(): Promise<string[]> {
-    const response = await fetch(`${this.baseUrl}/api/services`, { signal: AbortSignal.timeout(10_000) });
+    const response = await this.fetch('/api/services');
     if (!response.ok) throw new Error(`Jaeger answered ${response.status} to /api/services`);
     return ((await response.json()) as { data: string[] | null }).data ?? [];
   }
