@@ -109,7 +109,7 @@ export class RelayService implements OnApplicationShutdown {
         const { error, message, field } = validationError(body.error);
         results[i] = { id: entry.id, status: 422, error, message, field };
         requests.inc({ scenario: scenario.name, status: 422 });
-        spans.end(i, error, { [ATTR.httpStatus]: 422 });
+        spans.end(i, undefined, { [ATTR.httpStatus]: 422, [ATTR.errorType]: error });
       }
     });
     if (valid.length === 0) return { results };

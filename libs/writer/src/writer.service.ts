@@ -5,7 +5,7 @@ import type { EventPublisher } from '@oleada/broker';
 import { writerBatch } from '@oleada/contracts';
 import { eventRandom, type AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, LOGGER, METRIC_NAMES, METRICS, SCENARIO_HEADER, UUID_PATTERN, uuidv7, type Logger, type Metrics } from '@oleada/shared';
-import { ATTR, EventSpans, SpanKind, TRACEPARENT, tracingOn } from '@oleada/telemetry';
+import { ATTR, EventSpans, isSampled, SpanKind, TRACEPARENT } from '@oleada/telemetry';
 import { EVENT_PUBLISHER, WRITER_OPTIONS } from './writer.constants';
 
 /** The batch RPC's span name and attributes (OpenTelemetry RPC conventions). */
@@ -124,8 +124,9 @@ export class WriterService {
     const problem = scenario.checkMessage(message);
     if (problem) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
     const topic = scenario.route(message, eventRandom(eventId, this.seed));
-    // The producer span's context travels in the record's headers, to the consumer.
-    const send = tracingOn()
+    // The producer span's context travels in the record's headers, to the consumer. Only a sampled
+    // event gets one (the writer follows its caller's decision): the others cost this check.
+    const send = isSampled(traceparent)
       ? EventSpans.start(`send ${topic}`, SpanKind.PRODUCER, [{ eventId, traceparent }], {
           [ATTR.messagingSystem]: this.publisher.system ?? 'unknown',
           [ATTR.messagingDestination]: topic,

@@ -87,14 +87,20 @@ export class JaegerQuery {
 /** One line per span, in start order, times relative to the first: what `npm run trace` prints. */
 export function describeTrace(trace: JaegerTrace, linked: readonly JaegerTrace[] = []): string[] {
   const rows = [...trace.spans.map((span) => ({ span, trace, batch: false })), ...linked.flatMap((t) => t.spans.map((span) => ({ span, trace: t, batch: true })))];
-  rows.sort((a, b) => a.span.startTime - b.span.startTime);
+  // Start order; a parent before its child when both start in the same microsecond.
+  const depth = (span: JaegerSpan, of: JaegerTrace): number => {
+    const parent = span.references.find((ref) => ref.refType === 'CHILD_OF' && ref.traceID === span.traceID);
+    const up = parent && of.spans.find((s) => s.spanID === parent.spanID);
+    return up ? 1 + depth(up, of) : 0;
+  };
+  rows.sort((a, b) => a.span.startTime - b.span.startTime || depth(a.span, a.trace) - depth(b.span, b.trace));
   const t0 = rows[0]?.span.startTime ?? 0;
   const ms = (us: number) => (us / 1000).toFixed(1);
   const lines = rows.map(({ span, trace: of, batch }) => {
     const process = of.processes[span.processID];
     const instance = process?.tags.find((tag) => tag.key === 'service.instance.id')?.value;
     const who = `${process?.serviceName ?? '?'}${instance ? ` (${String(instance)})` : ''}`;
-    const detail = ['http.response.status_code', 'rpc.status_code', 'messaging.destination.name', 'messaging.batch.message_count', 'db.operation.batch.size', 'oleada.attempt', 'error.type', 'oleada.freshness_s']
+    const detail = ['http.response.status_code', 'messaging.system', 'rpc.status_code', 'messaging.destination.name', 'messaging.batch.message_count', 'db.operation.batch.size', 'oleada.attempt', 'error.type', 'oleada.freshness_s']
       .map((key) => [key, tagOf(span, key)] as const)
       .filter(([, value]) => value !== undefined)
       .map(([key, value]) => `${key}=${String(value)}`)
