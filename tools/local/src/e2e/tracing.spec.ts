@@ -46,18 +46,34 @@ function one(spans: readonly JaegerSpan[], what: string, trace: JaegerTrace): Ja
   return spans[0];
 }
 
-/** The event's trace once every hop's span is in (the consumer's is last). */
+/** Every hop's span of one event (service, operation); each process exports on its own clock. */
+const HOPS: ReadonlyArray<readonly [string, RegExp]> = [
+  ['oleada-gateway', /^POST \/api\/v1\/blackfriday\/events(:batch)?$/],
+  ['oleada-relay', /^POST \/internal\/v1\/blackfriday\/events:batch$/],
+  ['oleada-relay', /^oleada\.writer\.v1\.EventBatchService\/WriteBatch$/],
+  ['oleada-writer', /^oleada\.writer\.v1\.EventBatchService\/WriteBatch$/],
+  ['oleada-writer', /^send /],
+  ['oleada-consumer', /^process /],
+];
+
+/** The event's traces once one of them holds every hop's span (or what was there when the wait ran out). */
 async function completeTraceOf(query: JaegerQuery, eventId: string): Promise<JaegerTrace[]> {
   let traces: JaegerTrace[] = [];
-  await waitFor(
-    async () => {
-      traces = await query.tracesOfEvent(eventId, 1);
-      return traces.some((trace) => spanOf(trace, 'oleada-consumer', /^process /).length > 0);
-    },
-    180_000,
-    `the trace of event ${eventId} with the consumer's span`,
-    500,
-  );
+  const complete = (trace: JaegerTrace) => HOPS.every(([service, name]) => spanOf(trace, service, name).length > 0);
+  try {
+    await waitFor(
+      async () => {
+        traces = await query.tracesOfEvent(eventId, 1);
+        return traces.some(complete);
+      },
+      180_000,
+      `the trace of event ${eventId} with every hop's span`,
+      500,
+    );
+  } catch (error) {
+    const seen = traces.map((t) => `${t.traceID}: ${t.spans.map((s) => `${t.processes[s.processID]?.serviceName}:${s.operationName}`).join(', ')}`);
+    throw new Error(`${(error as Error).message}; found ${seen.length > 0 ? seen.join(' | ') : 'no trace'}`);
+  }
   return traces;
 }
 
