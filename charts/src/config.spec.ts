@@ -31,6 +31,15 @@ describe('loadConfig', () => {
     assert.notEqual(loadConfig({}).rabbitmq.username, 'guest');
   });
 
+  it('sends traces nowhere unless OLEADA_OTLP_ENDPOINT names a receiver; then 1 % parent-based by default', () => {
+    assert.equal(loadConfig({}).tracing, undefined);
+    assert.deepEqual(loadConfig({ OLEADA_OTLP_ENDPOINT: 'http://collector.observability:4318' }).tracing, { endpoint: 'http://collector.observability:4318', sampler: 'parentbased_traceidratio', ratio: '0.01' });
+    assert.equal(loadConfig({ OLEADA_OTLP_ENDPOINT: 'http://c:4318', OLEADA_TRACES_SAMPLER: 'always_on', OLEADA_TRACES_SAMPLER_ARG: '1' }).tracing?.sampler, 'always_on');
+    assert.throws(() => loadConfig({ OLEADA_OTLP_ENDPOINT: 'collector:4318' }), /OLEADA_OTLP_ENDPOINT=collector:4318 is invalid/);
+    assert.throws(() => loadConfig({ OLEADA_OTLP_ENDPOINT: 'http://c:4318', OLEADA_TRACES_SAMPLER_ARG: '5' }), /OLEADA_TRACES_SAMPLER_ARG=5/);
+    assert.throws(() => loadConfig({ OLEADA_OTLP_ENDPOINT: 'http://c:4318', OLEADA_TRACES_SAMPLER: 'sometimes' }), /OLEADA_TRACES_SAMPLER=sometimes/);
+  });
+
   it('names the variable that is wrong', () => {
     assert.throws(() => loadConfig({ OLEADA_PROFILE: 'aks' }), /OLEADA_PROFILE=aks is invalid: use gke \| eks \| kind/);
     assert.throws(() => loadConfig({ OLEADA_VALKEY: 'vm' }), /OLEADA_VALKEY=vm/);

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PROFILE_NAMES, PROFILES, type Profile, type ProfileName } from './profiles';
+import { SAMPLER_NAMES, type SamplerName } from '@oleada/telemetry';
 
 export const VALKEY_MODES = ['kubevirt', 'statefulset'] as const;
 export type ValkeyMode = (typeof VALKEY_MODES)[number];
@@ -69,6 +70,11 @@ export interface DeployConfig {
   readonly cpuTargetUtilization: number;
   readonly kubevirtEmulation: boolean;
   readonly kafkaGroupId: string;
+  /**
+   * Where every app sends its trace spans (OTLP/HTTP), and how many it samples: the user's own
+   * collector or store. @default - tracing off (no OTEL_* variables at all)
+   */
+  readonly tracing?: { readonly endpoint: string; readonly sampler: SamplerName; readonly ratio: string };
   readonly clusterDomain: string;
   /** Secrets the bootstrap creates (never synthesized: they hold credentials). */
   readonly secrets: {
@@ -97,6 +103,9 @@ export const SYNTH_ENV = {
   OLEADA_SCENARIOS: 'comma-separated scenarios (default: every scenario)',
   OLEADA_KUBEVIRT_EMULATION: 'true | false: KubeVirt software emulation (default: per profile)',
   OLEADA_BROKER: `${BROKER_MODES.join(' | ')} (default kafka)`,
+  OLEADA_OTLP_ENDPOINT: 'OTLP/HTTP receiver every app sends its trace spans to, e.g. http://otel-collector.observability:4318 (default: none, tracing off)',
+  OLEADA_TRACES_SAMPLER: `with OLEADA_OTLP_ENDPOINT: ${SAMPLER_NAMES.join(' | ')} (default parentbased_traceidratio)`,
+  OLEADA_TRACES_SAMPLER_ARG: 'with OLEADA_OTLP_ENDPOINT: the sampled share of events, 0 to 1 (default 0.01)',
 } as const;
 
 const REPO_ROOT = join(__dirname, '..', '..'); // charts/dist/config.js → the repository
@@ -126,6 +135,16 @@ function bool(name: string, value: string | undefined, fallback: boolean): boole
   if (value === 'true') return true;
   if (value === 'false') return false;
   throw new Error(`${name}=${value} is invalid: use true | false`);
+}
+
+/** OLEADA_OTLP_ENDPOINT and its sampler, or undefined (tracing off); throws naming a bad variable. */
+function tracingConfig(env: NodeJS.ProcessEnv): DeployConfig['tracing'] {
+  const endpoint = env.OLEADA_OTLP_ENDPOINT;
+  if (!endpoint) return undefined;
+  if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) throw new Error(`OLEADA_OTLP_ENDPOINT=${endpoint} is invalid: use an http(s) URL`);
+  const ratio = env.OLEADA_TRACES_SAMPLER_ARG || '0.01';
+  if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(ratio)) throw new Error(`OLEADA_TRACES_SAMPLER_ARG=${ratio} is invalid: use a number from 0 to 1`);
+  return { endpoint, sampler: oneOf('OLEADA_TRACES_SAMPLER', env.OLEADA_TRACES_SAMPLER, SAMPLER_NAMES, 'parentbased_traceidratio'), ratio };
 }
 
 /** The configuration for `env` (the process environment by default); throws naming a bad variable. */
@@ -171,6 +190,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DeployConfig {
     cpuTargetUtilization: 30,
     kubevirtEmulation: bool('OLEADA_KUBEVIRT_EMULATION', env.OLEADA_KUBEVIRT_EMULATION, profile.kubevirt.useEmulation),
     kafkaGroupId: 'oleada-consumer',
+    tracing: tracingConfig(env),
     clusterDomain: 'cluster.local',
     // The pull secret is created by infra/zot/k8s/create-pull-secret.sh (which names it zot-pull-secret).
     secrets: {

@@ -54,6 +54,9 @@ else
     "${pkgs[@]}"
 fi
 
+# Jaeger all-in-one v1.76.0 is the trace store (in-memory, OTLP in, query API out; no UI assets):
+# `npm start -- --tracing` and the tracing e2e test run it (cold: ~280 CPU-s, 8 min wall on a busy
+# 2-core machine, 52 MB).
 # kube-network-policies (the preferred enforcer) is not built: this kernel lacks nft_queue, see
 # go/kube-network-policies/README.md; kube-router enforces NetworkPolicies instead.
 for spec in "pause:pause:oleada.local/cluster/pause" \
@@ -61,7 +64,8 @@ for spec in "pause:pause:oleada.local/cluster/pause" \
   "etcd:etcd:go.etcd.io/etcd/server/v3" \
   "coredns:coredns:oleada.local/cluster/coredns" \
   "metrics-server:metrics-server:sigs.k8s.io/metrics-server/cmd/metrics-server" \
-  "kube-router:kube-router:github.com/cloudnativelabs/kube-router/v2/cmd/kube-router"; do
+  "kube-router:kube-router:github.com/cloudnativelabs/kube-router/v2/cmd/kube-router" \
+  "jaeger:jaeger-all-in-one:github.com/jaegertracing/jaeger/cmd/all-in-one"; do
   IFS=: read -r name bin pkg <<<"$spec"
   want "$name" || continue
   if fresh "$name" "$go_dir/$name" "$bin"; then

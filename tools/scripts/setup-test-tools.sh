@@ -4,13 +4,15 @@
 #   apache2-utils     htpasswd -B: bcrypt htpasswd files for the test registry (and infra/zot scripts)
 #   ShellCheck        the linter the tests run on every shell script (infra/zot, tools/images, tools/bootstrap, tools/scripts)
 #   requests, pytest  into the project venv .cache/venv (the interpreter the tests use), pinned
+#   jaeger            the trace store of the tracing e2e test (Jaeger all-in-one), built like promtool by
+#                     `tools/cluster/build.sh jaeger` (cold: ~5 min of CPU, 8 min wall on a busy machine)
 #   promtool          Prometheus's rule checker (the alert rules' unit tests, libs/dashboards), built from
 #                     the Go module proxy by `tools/cluster/build.sh prometheus` into the cluster cache
 #                     (needs Go; cold: ~5 min of CPU, 21 min wall on a busy 2-core machine; then cached)
 # Idempotent: installs only what is missing. apt-get needs root (as in CI); otherwise it says what to run.
 #   bash tools/scripts/setup-test-tools.sh
 # Environment: PYTHON (interpreter that creates the venv, default python3); PROMTOOL (a promtool to use
-# instead of building one).
+# instead of building one); OLEADA_JAEGER (a jaeger-all-in-one to use instead of building one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -84,5 +86,19 @@ else
     bash "$ROOT/tools/cluster/build.sh" prometheus
   fi
   log "$("$BIN_DIR/promtool" --version 2>&1 | head -n1)"
+fi
+# --- Jaeger (the tracing e2e test's trace store) --------------------------------------------------
+if [ -n "${OLEADA_JAEGER:-}" ]; then
+  [ -x "$OLEADA_JAEGER" ] || die "OLEADA_JAEGER=$OLEADA_JAEGER is not an executable"
+  log "jaeger: $OLEADA_JAEGER"
+else
+  # shellcheck source=tools/cluster/lib/common.sh
+  BIN_DIR="$(. "$ROOT/tools/cluster/lib/common.sh" && printf '%s' "$BIN_DIR")"
+  if [ ! -x "$BIN_DIR/jaeger-all-in-one" ]; then
+    command -v go >/dev/null 2>&1 || die "jaeger-all-in-one is missing and there is no Go to build it: install Go (go.dev/dl), or set OLEADA_JAEGER"
+    log "building jaeger-all-in-one (tools/cluster/build.sh jaeger; a cold build takes a while)"
+    bash "$ROOT/tools/cluster/build.sh" jaeger
+  fi
+  log "jaeger: $BIN_DIR/jaeger-all-in-one"
 fi
 log "done"

@@ -2,9 +2,11 @@ import { BrokerBatchServer } from '@oleada/consumer';
 import { LOGGER, startHttpApp, type Logger } from '@oleada/shared';
 import { ConsumerAppModule } from './app.module';
 import { consumerConfig } from './config';
+import { startTracing } from '@oleada/telemetry';
 
 /** A hybrid app: the broker batch transport (ConsumerController's handlers) and HTTP (health, metrics). */
 async function main(): Promise<void> {
+  startTracing('oleada-consumer');
   const config = consumerConfig();
   const app = await startHttpApp(ConsumerAppModule, {
     port: config.PORT,

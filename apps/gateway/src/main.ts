@@ -1,8 +1,10 @@
 import { LOGGER, startHttpApp, type Logger } from '@oleada/shared';
 import { GatewayAppModule } from './app.module';
 import { gatewayConfig } from './config';
+import { startTracing } from '@oleada/telemetry';
 
 async function main(): Promise<void> {
+  startTracing('oleada-gateway');
   const config = gatewayConfig();
   const app = await startHttpApp(GatewayAppModule, {
     port: config.PORT,

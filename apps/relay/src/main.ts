@@ -1,8 +1,10 @@
 import { LOGGER, startHttpApp, type Logger } from '@oleada/shared';
 import { RelayAppModule } from './app.module';
 import { relayConfig } from './config';
+import { startTracing } from '@oleada/telemetry';
 
 async function main(): Promise<void> {
+  startTracing('oleada-relay');
   const config = relayConfig();
   const app = await startHttpApp(RelayAppModule, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
   app.get<Logger>(LOGGER).info({ scenarios: config.SCENARIOS, writers: config.WRITER_TARGETS, fanout: config.FANOUT_TARGETS }, 'relay started');

@@ -3,9 +3,11 @@ import { LOGGER, startHttpApp, type Logger } from '@oleada/shared';
 import { writerGrpcOptions } from '@oleada/writer';
 import { WriterAppModule } from './app.module';
 import { writerConfig } from './config';
+import { startTracing } from '@oleada/telemetry';
 
 /** A hybrid app: gRPC (every scenario's service, EventBatchService, grpc.health.v1) and HTTP (health, metrics). */
 async function main(): Promise<void> {
+  startTracing('oleada-writer');
   const config = writerConfig();
   const app = await startHttpApp(WriterAppModule, {
     port: config.PORT,

@@ -135,10 +135,13 @@ export class PipelineChart extends Chart {
       resources: { cpuRequest: config.profile.standalone?.cpuRequest ?? '200m', cpuLimit: '1', memoryRequest: `${APP_MEMORY[kind].requestMiB}Mi`, memoryLimit: `${APP_MEMORY[kind].limitMiB}Mi` },
       env: { NODE_OPTIONS: nodeHeapFlags(kind) } satisfies AppEnv<AppKind>,
     });
+    const { tracing } = config;
     const base = (serviceName: string): AppEnv<AppKind> => ({
       SERVICE_NAME: serviceName,
       PORT: '8080',
       SCENARIOS: config.scenarios.map((s) => s.name).join(','),
+      // Spans to the user's OTLP receiver, when one is configured (libs/telemetry reads these).
+      ...(tracing ? { OTEL_EXPORTER_OTLP_ENDPOINT: tracing.endpoint, OTEL_TRACES_SAMPLER: tracing.sampler, OTEL_TRACES_SAMPLER_ARG: tracing.ratio } : {}),
     });
     const autoscaling = (range: Range) => ({
       minReplicas: range.min,

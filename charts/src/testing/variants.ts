@@ -5,10 +5,11 @@ import { parseAllDocuments } from 'yaml';
 import { synthesize } from '../app';
 import { loadConfig, type DeployConfig } from '../config';
 
-/** The combinations the tests synthesize: every profile, both Valkey modes, both entries and every broker mode appear. */
+/** The combinations the tests synthesize: every profile, both Valkey modes, both entries and every broker mode appear… */
 export const VARIANTS = {
   'gke-kubevirt-ingress': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress' },
-  'eks-kubevirt-gateway-api': { OLEADA_PROFILE: 'eks', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'gateway-api' },
+  // …and a cloud profile sending its traces to the user's own OTLP collector.
+  'eks-kubevirt-gateway-api': { OLEADA_PROFILE: 'eks', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'gateway-api', OLEADA_OTLP_ENDPOINT: 'http://otel-collector.observability.svc:4318' },
   'kind-statefulset-ingress': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress' },
   'kind-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'rabbitmq' },
   'gke-kubevirt-ingress-both': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'both' },

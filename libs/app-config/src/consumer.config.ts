@@ -1,11 +1,12 @@
 import { scenariosVariable } from '@oleada/scenarios';
-import { baseConfigShape, brokerConfigRule, brokerConfigShape, DEFAULT_CONSUMER_BATCH_MAX, env } from '@oleada/shared';
+import { baseConfigShape, telemetryEnvShape, brokerConfigRule, brokerConfigShape, DEFAULT_CONSUMER_BATCH_MAX, env } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { z } from 'zod';
 
 /** The consumer's environment (apps/consumer): every variable, its default and its meaning. */
 export const consumerConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   ...brokerConfigShape,
   SCENARIOS: scenariosVariable(),
   KAFKA_GROUP_ID: env.string().default('oleada-consumer').describe('Kafka consumer group'),

@@ -1,5 +1,5 @@
 import { scenariosVariable } from '@oleada/scenarios';
-import { baseConfigShape, env } from '@oleada/shared';
+import { baseConfigShape, telemetryEnvShape, env } from '@oleada/shared';
 import { DEFAULT_SEEN_TTL_SECONDS } from '@oleada/valkey-schema';
 import { isIP } from 'node:net';
 import { z } from 'zod';
@@ -7,6 +7,7 @@ import { z } from 'zod';
 /** The gateway's environment (apps/gateway): every variable, its default and its meaning. */
 export const gatewayConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   SCENARIOS: scenariosVariable(),
   RELAY_URL: env.url().describe('base URL of the relay, e.g. `http://relay:8080`'),
   RELAY_CONNECTIONS: env.positiveInt().default(16).describe('keep-alive connections to the relay'),

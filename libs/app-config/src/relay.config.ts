@@ -1,5 +1,5 @@
 import { scenariosVariable } from '@oleada/scenarios';
-import { baseConfigShape, env } from '@oleada/shared';
+import { baseConfigShape, telemetryEnvShape, env } from '@oleada/shared';
 import { z } from 'zod';
 
 /** `a,b;c,d` → [[a, b], [c, d]]: groups of writer targets. */
@@ -18,6 +18,7 @@ const targetGroups = () =>
 /** The relay's environment (apps/relay): every variable, its default and its meaning. */
 export const relayConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   SCENARIOS: scenariosVariable(),
   WRITER_TARGETS: env
     .list()

@@ -1,10 +1,11 @@
 import { scenariosVariable } from '@oleada/scenarios';
-import { baseConfigShape, brokerConfigRule, brokerConfigShape, env } from '@oleada/shared';
+import { baseConfigShape, telemetryEnvShape, brokerConfigRule, brokerConfigShape, env } from '@oleada/shared';
 import { z } from 'zod';
 
 /** The writer's environment (apps/writer): every variable, its default and its meaning. */
 export const writerConfigShape = {
   ...baseConfigShape,
+  ...telemetryEnvShape,
   ...brokerConfigShape,
   SCENARIOS: scenariosVariable(),
   GRPC_PORT: env.port().default(50051).describe("gRPC listen port (every scenario's service, EventBatchService and grpc.health.v1)"),

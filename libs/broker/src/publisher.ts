@@ -18,6 +18,8 @@ export interface EventPublisher {
   flush(): Promise<void>;
   disconnect(): Promise<void>;
   readonly connected: boolean;
+  /** `messaging.system` of the broker (kafka, rabbitmq), for trace spans. */
+  readonly system?: string;
 }
 
 /** A record read from a broker, before decoding. */
@@ -40,4 +42,6 @@ export interface EventSubscriber {
   start(handler: BatchHandler): Promise<void>;
   stop(): Promise<void>;
   readonly connected: boolean;
+  /** `messaging.system` of the broker (kafka, rabbitmq), for trace spans. */
+  readonly system?: string;
 }

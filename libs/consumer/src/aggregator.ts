@@ -2,7 +2,11 @@ import type { EventPublisher, IncomingRecord, OutgoingRecord } from '@oleada/bro
 import { InvalidRecordError, scenarioForTopic, type AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, DEAD_LETTER_REASON_HEADER, DEAD_LETTER_SOURCE_HEADER, EVENT_ID_HEADER, METRIC_NAMES, RetriableError, UUID_PATTERN, type Logger, type Metrics } from '@oleada/shared';
 import { applyBatch, loadAggregationFunction, operationsFor, ScenarioKeys, type PreparedEvent } from '@oleada/valkey-schema';
+import { ATTR, DB_SYSTEM_VALKEY, inSpan, SpanKind } from '@oleada/telemetry';
 import type Valkey from 'iovalkey';
+
+/** Freshness buckets, seconds: a few milliseconds on a quiet pipeline up to a minute behind. */
+const FRESHNESS_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
 /** Metric under which each scenario counts its dead-lettered records in Valkey. */
 export const DEAD_LETTER_METRIC = 'dead_letters';
@@ -28,6 +32,7 @@ export class Aggregator {
   private readonly keys = new Map<string, ScenarioKeys>();
   private readonly outcomes;
   private readonly applyLatency;
+  private readonly freshness;
 
   constructor(private readonly options: AggregatorOptions) {
     for (const scenario of options.scenarios) {
@@ -37,6 +42,7 @@ export class Aggregator {
     // Dead letters start at 0: an alert's increase() sees the first one (a series born at 1 shows no increase).
     for (const scenario of options.scenarios) this.outcomes.inc({ scenario: scenario.name, outcome: 'dead_letter' }, 0);
     this.applyLatency = options.metrics.histogram(METRIC_NAMES.valkeyApplyDuration, 'One batch applied to Valkey', []);
+    this.freshness = options.metrics.histogram(METRIC_NAMES.consumerFreshness, 'From the gateway accepting an event to Valkey applying it', ['scenario'], FRESHNESS_BUCKETS);
   }
 
   keysFor(scenario: string): ScenarioKeys {
@@ -54,6 +60,7 @@ export class Aggregator {
     const prepared: PreparedEvent[] = [];
     const dead: OutgoingRecord[] = [];
     const perScenario = new Map<string, number>();
+    const accepted: Array<{ readonly scenario: string; readonly at: number }> = [];
     for (const record of records) {
       const scenario = scenarioForTopic(this.options.scenarios, record.topic);
       if (!scenario) throw new Error(`no scenario reads topic ${record.topic}`);
@@ -63,10 +70,12 @@ export class Aggregator {
         const eventId = record.headers[EVENT_ID_HEADER];
         if (!eventId || !UUID_PATTERN.test(eventId)) throw new InvalidRecordError(`header ${EVENT_ID_HEADER} is missing or not a UUID`);
         if (!record.value) throw new InvalidRecordError('record has no value');
-        const acceptedAt = Number(record.headers[ACCEPTED_AT_HEADER]) || Date.now();
+        const stamped = Number(record.headers[ACCEPTED_AT_HEADER]);
+        const acceptedAt = stamped || Date.now();
         const rec = scenario.decode(record.value, { eventId, acceptedAt, topic: record.topic });
         prepared.push({ seenKey: keys.seen(eventId), operations: operationsFor(scenario.aggregates, keys, rec, acceptedAt) });
         perScenario.set(scenario.name, (perScenario.get(scenario.name) ?? 0) + 1);
+        if (stamped) accepted.push({ scenario: scenario.name, at: stamped });
       } catch (error) {
         if (!(error instanceof InvalidRecordError) && !(error instanceof RangeError)) throw error;
         this.options.logger.warn({ source, reason: error.message, eventId: record.headers[EVENT_ID_HEADER] }, 'record dead-lettered');
@@ -87,8 +96,11 @@ export class Aggregator {
     }
     if (dead.length > 0) await Promise.all(dead.map((record) => this.options.deadLetters.publish(record)));
     const stop = this.applyLatency.startTimer();
-    const result = await this.applyWithReload(prepared);
+    const result = await inSpan('FCALL', SpanKind.CLIENT, { [ATTR.dbSystem]: DB_SYSTEM_VALKEY, [ATTR.dbOperation]: 'FCALL', [ATTR.dbBatchSize]: prepared.length }, () => this.applyWithReload(prepared));
     stop();
+    // Freshness: every event of the batch is applied now (or was already, when redelivered).
+    const now = Date.now();
+    for (const event of accepted) this.freshness.observe({ scenario: event.scenario }, Math.max(0, now - event.at) / 1000);
     for (const [scenario, count] of perScenario) this.outcomes.inc({ scenario, outcome: 'decoded' }, count);
     this.outcomes.inc({ scenario: 'all', outcome: 'applied' }, result.applied);
     this.outcomes.inc({ scenario: 'all', outcome: 'duplicate' }, result.duplicates);

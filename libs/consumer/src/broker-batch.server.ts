@@ -1,7 +1,13 @@
 import { BaseRpcContext, Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { EventSubscriber, IncomingRecord } from '@oleada/broker';
-import type { Logger } from '@oleada/shared';
+import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, type Logger } from '@oleada/shared';
+import { consumeBatch, TRACEPARENT } from '@oleada/telemetry';
 import { isObservable, lastValueFrom } from 'rxjs';
+
+/** What tracing reads of a record: its id, trace context and acceptance time (headers). */
+function traced(record: IncomingRecord) {
+  return { eventId: record.headers[EVENT_ID_HEADER] ?? '', traceparent: record.headers[TRACEPARENT], acceptedAt: Number(record.headers[ACCEPTED_AT_HEADER]) || undefined };
+}
 
 export interface BrokerBatchServerOptions {
   readonly logger: Logger;
@@ -57,8 +63,11 @@ export class BrokerBatchServer extends Server implements CustomTransportStrategy
       [...byTopic].map(async ([topic, batch]) => {
         const handler = this.getHandlerByPattern(topic);
         if (!handler) throw new Error(`no handler for topic ${topic}`);
-        const result: unknown = await handler(batch, new BaseRpcContext([topic]));
-        if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        // A batch span linked to each event's producer span; the handler's Valkey call is its child.
+        await consumeBatch(this.subscriber.system ?? 'unknown', topic, () => batch.map(traced), async () => {
+          const result: unknown = await handler(batch, new BaseRpcContext([topic]));
+          if (isObservable(result)) await lastValueFrom(result, { defaultValue: undefined });
+        });
       }),
     );
   };

@@ -147,7 +147,7 @@ describe('pipeline health dashboard', () => {
     const used = new Set(exprs.flatMap((e) => e.match(/oleada_[a-z_]+/g) ?? []).map((n) => n.replace(/_(bucket|count|sum)$/, '')));
     const known = new Set<string>(Object.values(METRIC_NAMES));
     assert.deepEqual([...used].filter((n) => !known.has(n)), [], 'every metric queried is one the apps register');
-    for (const name of ['gatewayEvents', 'writerEvents', 'consumerEvents', 'consumerLag', 'gatewayRequestDuration', 'relayGrpcDuration', 'produceDuration', 'valkeyApplyDuration'] as const) {
+    for (const name of ['gatewayEvents', 'writerEvents', 'consumerEvents', 'consumerLag', 'gatewayRequestDuration', 'relayGrpcDuration', 'produceDuration', 'valkeyApplyDuration', 'consumerFreshness'] as const) {
       assert.ok(used.has(METRIC_NAMES[name]), `${METRIC_NAMES[name]} is on the dashboard`);
     }
     assert.ok(Object.keys(pipelineSeries()).includes('Dead-lettered records'));

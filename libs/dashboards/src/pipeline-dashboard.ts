@@ -17,7 +17,8 @@ interface Series {
 
 const RATE = '[$__rate_interval]';
 const rate = (selector: string) => `sum(rate(${selector}${RATE}))`;
-const p99 = (histogram: string) => `histogram_quantile(0.99, sum by (le) (rate(${histogram}_bucket${RATE})))`;
+const quantile = (q: number, histogram: string) => `histogram_quantile(${q}, sum by (le) (rate(${histogram}_bucket${RATE})))`;
+const p99 = (histogram: string) => quantile(0.99, histogram);
 /** Share of `part` in `whole`; 0 instead of no data while nothing flows. */
 const ratio = (part: string, whole: string) => `(${rate(part)} / ${rate(whole)}) or vector(0)`;
 
@@ -45,6 +46,13 @@ export function pipelineSeries(): Record<string, { readonly unit: string; readon
         { expr: p99(m.writerRpcDuration), legend: 'writer RPC until acked' },
         { expr: p99(m.produceDuration), legend: 'Kafka produce (acks=all)' },
         { expr: p99(m.valkeyApplyDuration), legend: 'Valkey apply (one batch)' },
+      ],
+    },
+    'Freshness: gateway accepted → Valkey applied': {
+      unit: 's',
+      series: [
+        { expr: quantile(0.5, m.consumerFreshness), legend: 'p50' },
+        { expr: quantile(0.99, m.consumerFreshness), legend: 'p99' },
       ],
     },
     'Consumer lag': {
@@ -109,7 +117,7 @@ export function pipelineDashboard(options: { readonly prometheus?: DatasourceRef
   };
   const dashboard = new DashboardBuilder('Oleada — pipeline health')
     .uid(PIPELINE_DASHBOARD_UID)
-    .description('Throughput per stage, p99 latency per hop, consumer lag, dead letters and error rates (Prometheus).')
+    .description('Throughput per stage, p99 latency per hop, freshness, consumer lag, dead letters and error rates (Prometheus).')
     .tags(['oleada', 'pipeline'])
     .timezone('browser')
     .time({ from: 'now-30m', to: 'now' })
@@ -119,6 +127,7 @@ export function pipelineDashboard(options: { readonly prometheus?: DatasourceRef
     placePanels(dashboard, [
       chart('Events per second by stage', 12),
       chart('p99 latency per hop', 12),
+      chart('Freshness: gateway accepted → Valkey applied', 12),
       chart('Consumer lag', 12),
       chart('Error rates', 12),
       number('Dead-lettered records'),

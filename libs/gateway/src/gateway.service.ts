@@ -1,6 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ErrorShapeException, IDEMPOTENCY_KEY_HEADER, LOGGER, type ErrorBody, type Logger } from '@oleada/shared';
+import { noteEvents } from '@oleada/telemetry';
 import type { AcceptedBatch, AcceptedEvent, IdempotentRequest } from './event-input.pipe';
 import { GatewayMetrics } from './gateway.metrics';
 import { IdempotencyStore } from './idempotency-store';
@@ -70,6 +71,7 @@ export class GatewayService implements OnApplicationShutdown {
   async acceptOne(scenario: AnyScenario, { event, id, idempotency }: AcceptedEvent): Promise<{ id: string }> {
     const { requests, events, latency } = this.metrics;
     const stop = latency.startTimer({ scenario: scenario.name, kind: 'single' });
+    noteEvents([id]);
     await this.claim(scenario, 'single', idempotency, 1);
     const result = await this.forwarder.forward(scenario, event, id, Date.now());
     stop();
@@ -89,6 +91,7 @@ export class GatewayService implements OnApplicationShutdown {
   async acceptBatch(scenario: AnyScenario, { events: bodies, ids, idempotency }: AcceptedBatch): Promise<{ ids: string[] }> {
     const { requests, events, latency } = this.metrics;
     const stop = latency.startTimer({ scenario: scenario.name, kind: 'batch' });
+    noteEvents(ids);
     await this.claim(scenario, 'batch', idempotency, bodies.length);
     const acceptedAt = Date.now();
     const results = await Promise.all(bodies.map((body, i) => this.forwarder.forward(scenario, body, ids[i], acceptedAt)));

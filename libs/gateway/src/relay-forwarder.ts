@@ -1,5 +1,6 @@
 import { relayBatchRoute, type AnyScenario } from '@oleada/scenarios';
 import { MicroBatcher, type Logger } from '@oleada/shared';
+import { traceparentOf } from '@oleada/telemetry';
 import { Pool } from 'undici';
 
 export interface ForwardResult {
@@ -27,6 +28,8 @@ interface Waiting {
   readonly id: string;
   readonly acceptedAt: number;
   readonly event: unknown;
+  /** The event's trace context (its request's span), when tracing is on. */
+  readonly traceparent?: string;
 }
 
 interface RelayBatchAnswer {
@@ -80,7 +83,7 @@ export class RelayForwarder {
       lane = new MicroBatcher((batch) => this.send(scenario, batch), { lingerMs: 0, maxItems: this.batchMax, maxInFlight: this.batchConcurrency });
       this.lanes.set(scenario.name, lane);
     }
-    return lane.add({ id, acceptedAt, event });
+    return lane.add({ id, acceptedAt, event, traceparent: traceparentOf() });
   }
 
   /**

@@ -54,6 +54,9 @@ export class RelayEventPipe implements PipeTransform<RelayEventRequest, RelayEve
   }
 }
 
+/** A W3C `traceparent` of version 00: version-traceid-parentid-flags, lower-case hex. */
+const TRACEPARENT_PATTERN = /^00-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/;
+
 /** The body of a batch request: the gateway's accepted events, each with its id and arrival time. */
 export function relayBatchSchema(batchMax: number) {
   return z
@@ -65,6 +68,8 @@ export function relayBatchSchema(batchMax: number) {
               id: z.string().regex(UUID_PATTERN, 'must be a UUID'),
               acceptedAt: z.number().int().positive(),
               event: z.unknown(),
+              /** The event's W3C trace context, when the gateway traces. */
+              traceparent: z.string().regex(TRACEPARENT_PATTERN, 'must be a W3C traceparent').optional(),
             })
             .strict(),
         )

@@ -1,7 +1,8 @@
 import { status as GrpcStatus, type ServiceError } from '@grpc/grpc-js';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
-import type { AnyScenario } from '@oleada/scenarios';
+import { relayBatchRoute, type AnyScenario } from '@oleada/scenarios';
 import { ErrorShapeException, LOGGER, validationError, type Logger } from '@oleada/shared';
+import { ATTR, EventSpans, SpanKind } from '@oleada/telemetry';
 import { RelayCapacity } from './relay-capacity';
 import type { RelayBatchRequest, RelayEvent } from './relay-input.pipe';
 import { WRITER_CALLER } from './relay.constants';
@@ -92,15 +93,23 @@ export class RelayService implements OnApplicationShutdown {
     const results: RelayBatchResult[] = new Array<RelayBatchResult>(entries.length);
     const valid: BatchEvent[] = [];
     const positions: number[] = [];
+    const route = relayBatchRoute(scenario);
+    const spans = EventSpans.start(`POST ${route}`, SpanKind.SERVER, entries.map((entry) => ({ eventId: entry.id, traceparent: entry.traceparent })), {
+      [ATTR.httpMethod]: 'POST',
+      [ATTR.httpRoute]: route,
+      [ATTR.scenario]: scenario.name,
+      [ATTR.batchSize]: entries.length,
+    });
     entries.forEach((entry, i) => {
       const body = scenario.body.safeParse(entry.event);
       if (body.success) {
-        valid.push({ eventId: entry.id, acceptedAt: entry.acceptedAt, message: scenario.toMessage(body.data) });
+        valid.push({ eventId: entry.id, acceptedAt: entry.acceptedAt, message: scenario.toMessage(body.data), traceparent: spans.traceparent(i) });
         positions.push(i);
       } else {
         const { error, message, field } = validationError(body.error);
         results[i] = { id: entry.id, status: 422, error, message, field };
         requests.inc({ scenario: scenario.name, status: 422 });
+        spans.end(i, undefined, { [ATTR.httpStatus]: 422, [ATTR.errorType]: error });
       }
     });
     if (valid.length === 0) return { results };
@@ -115,6 +124,7 @@ export class RelayService implements OnApplicationShutdown {
         requests.inc({ scenario: scenario.name, status: answer.status });
         if (answer.status >= 500) failed++;
         results[positions[k]] = { id: valid[k].eventId, ...answer };
+        spans.end(positions[k], answer.status >= 500 ? GrpcStatus[outcome.code] : undefined, { [ATTR.httpStatus]: answer.status });
       });
       if (failed > 0) {
         const first = outcomes.find((outcome) => outcome.code !== GrpcStatus.OK && httpStatusFor(outcome.code) >= 500);

@@ -7,6 +7,8 @@ export interface BatchEvent {
   readonly acceptedAt: number;
   /** The scenario's wire message. */
   readonly message: unknown;
+  /** The event's trace context, handed on to the writer. */
+  readonly traceparent?: string;
 }
 
 /** What became of one event: a gRPC status code (OK once durable) and, unless OK, why. */

@@ -2,6 +2,7 @@ import { Client, connectivityState as ConnectivityState, credentials, Metadata, 
 import { writerBatch } from '@oleada/contracts';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER } from '@oleada/shared';
+import { ATTR, EventSpans, SpanKind, TRACEPARENT, traceparentOf } from '@oleada/telemetry';
 import type { BatchEvent, EventOutcome, WriterCaller } from './writer-caller';
 
 /** Channel settings: per-call round-robin over every resolved address, fast reconnects, keep-alive. */
@@ -19,6 +20,10 @@ const CHANNEL_OPTIONS = {
 const RETRIABLE = new Set([GrpcStatus.UNAVAILABLE, GrpcStatus.RESOURCE_EXHAUSTED, GrpcStatus.ABORTED]);
 
 const WRITE_BATCH = writerBatch.EventBatchServiceService.writeBatch;
+
+/** The RPC's span name and attributes (OpenTelemetry RPC conventions: the full method name). */
+const WRITE_BATCH_SPAN = WRITE_BATCH.path.slice(1);
+const WRITE_BATCH_ATTRIBUTES = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcMethod]: WRITE_BATCH_SPAN };
 
 /**
  * Long-lived channels to every target of `WRITER_TARGETS`. Calls rotate over the targets, and
@@ -99,9 +104,11 @@ export class WriterClients implements WriterCaller {
     let pending = events.map((_, i) => i);
     const clients = this.rotation();
     for (const [index, client] of clients.entries()) {
+      // One client span per event and attempt; a retry is always kept (the events' traces show it).
+      const calls = EventSpans.start(WRITE_BATCH_SPAN, SpanKind.CLIENT, pending.map((i) => events[i]), { ...WRITE_BATCH_ATTRIBUTES, [ATTR.scenario]: scenario.name, [ATTR.batchSize]: pending.length, [ATTR.attempt]: index + 1 }, { force: index > 0 });
       const request: writerBatch.WriteBatchRequest = {
         scenario: scenario.name,
-        events: pending.map((i) => ({ eventId: events[i].eventId, acceptedAt: events[i].acceptedAt, payload: payloads[i] })),
+        events: pending.map((i, k) => ({ eventId: events[i].eventId, acceptedAt: events[i].acceptedAt, payload: payloads[i], traceparent: calls.traceparent(k) ?? '' })),
       };
       try {
         const response = await this.batchUnary(client, request, WriterClients.attemptDeadline(deadline, clients, index));
@@ -113,6 +120,7 @@ export class WriterClients implements WriterCaller {
         const { code, details } = error as ServiceError;
         for (const i of pending) outcomes[i] = { code: typeof code === 'number' ? code : GrpcStatus.UNKNOWN, detail: details ?? 'writer call failed' };
       }
+      pending.forEach((i, k) => calls.end(k, outcomes[i].code === GrpcStatus.OK ? undefined : GrpcStatus[outcomes[i].code], { [ATTR.rpcStatus]: GrpcStatus[outcomes[i].code] }));
       pending = pending.filter((i) => WriterClients.retriable(outcomes[i].code, deadline));
       if (pending.length === 0 || Date.now() >= deadline) break;
     }
@@ -124,6 +132,8 @@ export class WriterClients implements WriterCaller {
     const metadata = new Metadata();
     metadata.set(EVENT_ID_HEADER, eventId);
     metadata.set(ACCEPTED_AT_HEADER, String(acceptedAt));
+    const traceparent = traceparentOf();
+    if (traceparent) metadata.set(TRACEPARENT, traceparent);
     return new Promise((resolve, reject) => {
       client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, message, metadata, { deadline }, (error, response) =>
         error ? reject(error) : resolve(response),

@@ -1,5 +1,6 @@
 export * from './config';
 export * from './broker-config';
+export * from './telemetry-config';
 export * from './errors';
 export * from './headers';
 export * from './health';

@@ -31,6 +31,8 @@ export const METRIC_NAMES = {
   consumerLag: 'oleada_consumer_lag',
   /** histogram: one batch applied to Valkey. */
   valkeyApplyDuration: 'oleada_valkey_apply_duration_seconds',
+  /** histogram {scenario}: freshness, from the gateway accepting an event to Valkey applying it. */
+  consumerFreshness: 'oleada_event_freshness_seconds',
   /** gauge {dependency}: 1 while the process's readiness check of that dependency (valkey, broker) is up, else 0. */
   dependencyUp: 'oleada_dependency_up',
 } as const;

@@ -5,7 +5,12 @@ import type { EventPublisher } from '@oleada/broker';
 import { writerBatch } from '@oleada/contracts';
 import { eventRandom, type AnyScenario } from '@oleada/scenarios';
 import { ACCEPTED_AT_HEADER, EVENT_ID_HEADER, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, LOGGER, METRIC_NAMES, METRICS, SCENARIO_HEADER, UUID_PATTERN, uuidv7, type Logger, type Metrics } from '@oleada/shared';
+import { ATTR, EventSpans, isSampled, SpanKind, TRACEPARENT } from '@oleada/telemetry';
 import { EVENT_PUBLISHER, WRITER_OPTIONS } from './writer.constants';
+
+/** The batch RPC's span name and attributes (OpenTelemetry RPC conventions). */
+const WRITE_BATCH_METHOD = `${writerBatch.protobufPackage}.EventBatchService/WriteBatch`;
+const WRITE_BATCH_ATTRIBUTES = { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcMethod]: WRITE_BATCH_METHOD };
 
 export interface WriterOptions {
   /** Writer name, stamped on every record (`x-writer`). */
@@ -104,14 +109,27 @@ export class WriterService {
    * (OK) or refused it (UNAVAILABLE), or at once when the event is wrong (INVALID_ARGUMENT).
    * Never rejects. `arrivedAt` is when its RPC arrived (performance.now()), shared by a batch's events.
    */
-  private write(scenario: AnyScenario, eventId: string | undefined, acceptedAt: string, arrivedAt: number, message: unknown, encoded?: Buffer): Promise<Outcome> | Outcome {
+  private write(scenario: AnyScenario, eventId: string | undefined, acceptedAt: string, arrivedAt: number, message: unknown, encoded?: Buffer, traceparent?: string): Promise<Outcome> | Outcome {
     if (!eventId || !UUID_PATTERN.test(eventId)) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: `event id ${EVENT_ID_HEADER} must be a UUID` });
     if (this.draining) return this.finish(scenario, 'unavailable', arrivedAt, UNAVAILABLE_DRAINING);
     const problem = scenario.checkMessage(message);
     if (problem) return this.finish(scenario, 'invalid', arrivedAt, { code: GrpcStatus.INVALID_ARGUMENT, detail: problem });
+    const topic = scenario.route(message, eventRandom(eventId, this.options.seed));
+    // The producer span's context travels in the record's headers, to the consumer. Only a sampled
+    // event gets one (the writer follows its caller's decision): the others cost this check.
+    const send = isSampled(traceparent)
+      ? EventSpans.start(`send ${topic}`, SpanKind.PRODUCER, [{ eventId, traceparent }], {
+          [ATTR.messagingSystem]: this.publisher.system ?? 'unknown',
+          [ATTR.messagingDestination]: topic,
+          [ATTR.messagingOperationType]: 'send',
+          [ATTR.messagingOperationName]: 'send',
+          [ATTR.messagingMessageId]: eventId,
+        })
+      : undefined;
+    const sent = send?.traceparent(0);
     return this.publisher
       .publish({
-        topic: scenario.route(message, eventRandom(eventId, this.options.seed)),
+        topic,
         key: scenario.partitionKey(message),
         // A batched event arrives encoded already (the same message type): its bytes are stored as they came.
         value: encoded ?? Buffer.from(scenario.encode(message)),
@@ -120,11 +138,16 @@ export class WriterService {
           [ACCEPTED_AT_HEADER]: acceptedAt,
           [SCENARIO_HEADER]: scenario.name,
           'x-writer': this.options.name,
+          ...(sent ? { [TRACEPARENT]: sent } : {}),
         },
       })
       .then(
-        () => this.finish(scenario, 'accepted', arrivedAt, ACCEPTED),
+        () => {
+          send?.end(0);
+          return this.finish(scenario, 'accepted', arrivedAt, ACCEPTED);
+        },
         (error: unknown) => {
+          send?.end(0, (error as Error).name ?? 'Error');
           this.logger.warn({ err: error, eventId, scenario: scenario.name }, 'event not made durable');
           return this.finish(scenario, 'unavailable', arrivedAt, UNAVAILABLE_BROKER);
         },
@@ -147,7 +170,10 @@ export class WriterService {
       throw rpcError({ code: GrpcStatus.INVALID_ARGUMENT, detail: `${IDEMPOTENCY_KEY_HEADER} must be 1-200 printable ASCII characters` });
     }
     const acceptedAt = Number(metadataValue(metadata, ACCEPTED_AT_HEADER));
-    const outcome = await this.track(this.write(scenario, eventId, String(acceptedAt || Date.now()), arrivedAt, request));
+    const method = scenario.grpc.service[scenario.grpc.method].path.slice(1);
+    const served = EventSpans.start(method, SpanKind.SERVER, [{ eventId, traceparent: metadataValue(metadata, TRACEPARENT) }], { [ATTR.rpcSystem]: 'grpc', [ATTR.rpcMethod]: method, [ATTR.scenario]: scenario.name });
+    const outcome = await this.track(this.write(scenario, eventId, String(acceptedAt || Date.now()), arrivedAt, request, undefined, served.traceparent(0)));
+    served.end(0, outcome.code === GrpcStatus.OK ? undefined : GrpcStatus[outcome.code], { [ATTR.rpcStatus]: GrpcStatus[outcome.code] });
     if (outcome.code !== GrpcStatus.OK) throw rpcError(outcome);
     return scenario.acceptedResponse(eventId);
   }
@@ -164,7 +190,12 @@ export class WriterService {
     const arrivedAt = performance.now();
     const now = String(Date.now());
     const decode = scenario.grpc.service[scenario.grpc.method].requestDeserialize;
-    const outcomes = events.map((event) => {
+    const served = EventSpans.start(WRITE_BATCH_METHOD, SpanKind.SERVER, events, {
+      ...WRITE_BATCH_ATTRIBUTES,
+      [ATTR.scenario]: scenario.name,
+      [ATTR.batchSize]: events.length,
+    });
+    const outcomes = events.map((event, i) => {
       let message: unknown;
       try {
         message = decode(event.payload);
@@ -172,9 +203,10 @@ export class WriterService {
         this.events.inc(this.labelsOf(scenario).invalid);
         return { code: GrpcStatus.INVALID_ARGUMENT, detail: 'payload is not a valid message' };
       }
-      return this.write(scenario, event.eventId, event.acceptedAt ? String(event.acceptedAt) : now, arrivedAt, message, event.payload);
+      return this.write(scenario, event.eventId, event.acceptedAt ? String(event.acceptedAt) : now, arrivedAt, message, event.payload, served.traceparent(i));
     });
     const results = await this.track(Promise.all(outcomes));
+    results.forEach((outcome, i) => served.end(i, outcome.code === GrpcStatus.OK ? undefined : GrpcStatus[outcome.code], { [ATTR.rpcStatus]: GrpcStatus[outcome.code] }));
     return { outcomes: results.map((outcome, i) => ({ eventId: events[i].eventId, code: outcome.code, detail: outcome.detail })) };
   }
 

@@ -225,10 +225,10 @@ describe('writer over gRPC, publishing to the real Kafka', () => {
     const { outcomes } = await writeBatch(writer.client, {
       scenario: 'blackfriday',
       events: [
-        { eventId: ok, acceptedAt: 1700000000000, payload: encoded },
-        { eventId: 'not-a-uuid', acceptedAt: 0, payload: encoded },
-        { eventId: uuidv7(), acceptedAt: 0, payload: Buffer.from([0xff, 0xff, 0xff]) },
-        { eventId: uuidv7(), acceptedAt: 0, payload: Buffer.from(scenario.encode({ ...sale(), precio: -1 })) },
+        { eventId: ok, acceptedAt: 1700000000000, payload: encoded, traceparent: '' },
+        { eventId: 'not-a-uuid', acceptedAt: 0, payload: encoded, traceparent: '' },
+        { eventId: uuidv7(), acceptedAt: 0, payload: Buffer.from([0xff, 0xff, 0xff]), traceparent: '' },
+        { eventId: uuidv7(), acceptedAt: 0, payload: Buffer.from(scenario.encode({ ...sale(), precio: -1 })), traceparent: '' },
       ],
     });
     assert.deepEqual(
@@ -288,7 +288,7 @@ describe('writer with Kafka out of reach', () => {
     const answer = await sendEvent(writer.client, sale());
     assert.equal(answer.code, status.UNAVAILABLE);
     assert.equal(answer.details, 'broker unavailable');
-    const { outcomes } = await writeBatch(writer.client, { scenario: 'blackfriday', events: [{ eventId: uuidv7(), acceptedAt: 0, payload: Buffer.from(scenario.encode(sale())) }] });
+    const { outcomes } = await writeBatch(writer.client, { scenario: 'blackfriday', events: [{ eventId: uuidv7(), acceptedAt: 0, payload: Buffer.from(scenario.encode(sale())), traceparent: '' }] });
     assert.deepEqual(
       outcomes.map((o) => [o.code, o.detail]),
       [[status.UNAVAILABLE, 'broker unavailable']],

@@ -66,6 +66,8 @@ export interface HopLatencies {
   readonly valkeyApply: HopLatency;
   /** Writers: records per produce request (Kafka) or confirmed batch (RabbitMQ), mean over the run. */
   readonly recordsPerProduce?: number;
+  /** Consumer: freshness, from the gateway accepting each event to Valkey applying it (absent in older reports). */
+  readonly freshness?: { readonly count: number; readonly p50Ms: number; readonly p99Ms: number };
 }
 
 export interface StackRunResult {
@@ -128,6 +130,10 @@ function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLat
     writerRpc: delta(writers, METRIC_NAMES.writerRpcDuration, { outcome: 'accepted' }),
     produce: delta(writers, METRIC_NAMES.produceDuration, { outcome: 'ok' }),
     valkeyApply: delta([stack.consumer.spec.name], METRIC_NAMES.valkeyApplyDuration),
+    freshness: (() => {
+      const h = histogramDelta(histogramOf(of(after, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness), histogramOf(of(before, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness));
+      return { count: h.count, p50Ms: histogramQuantile(h, 0.5) * 1000, p99Ms: histogramQuantile(h, 0.99) * 1000 };
+    })(),
     recordsPerProduce: (() => {
       const h = histogramDelta(histogramOf(of(after, writers), METRIC_NAMES.produceBatchRecords), histogramOf(of(before, writers), METRIC_NAMES.produceBatchRecords));
       return h.count > 0 ? h.sum / h.count : undefined;

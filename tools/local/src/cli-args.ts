@@ -140,6 +140,8 @@ export interface CliSpec<O extends Record<string, CliOption<unknown>>> {
   readonly options: O;
   /** Sub-commands (the first positional, required when given): name → what it does. */
   readonly commands?: Readonly<Record<string, string>>;
+  /** The one positional argument the tool takes (its name in --help, e.g. `EVENT_ID`), required. */
+  readonly argument?: string;
   /** Lines printed after the options (examples, notes). */
   readonly notes?: readonly string[];
   /** A check of several options at once: the problem in one line, or undefined. */
@@ -152,6 +154,8 @@ export interface ParsedCli<O extends Record<string, CliOption<unknown>>> {
   readonly values: CliValues<O>;
   /** The sub-command, when the spec has commands. */
   readonly command: string;
+  /** The positional argument, when the spec takes one (`argument`). */
+  readonly argument: string;
   /** Ends the run as a usage error (one line, exit 64): for checks that look at several options at once. */
   fail(message: string): never;
 }
@@ -167,7 +171,7 @@ export function helpText<O extends Record<string, CliOption<unknown>>>(spec: Cli
   const width = Math.max(...rows.map(([left]) => left.length), ...commands.map(([name]) => name.length));
   const table = (entries: Array<[string, string]>) => entries.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`);
   return [
-    `usage: ${spec.usage}${spec.commands ? ` ${Object.keys(spec.commands).join('|')}` : ''} [options]`,
+    `usage: ${spec.usage}${spec.commands ? ` ${Object.keys(spec.commands).join('|')}` : ''}${spec.argument ? ` ${spec.argument}` : ''} [options]`,
     '',
     spec.summary,
     ...(commands.length > 0 ? ['', 'commands:', ...table(commands)] : []),
@@ -183,7 +187,7 @@ export function helpText<O extends Record<string, CliOption<unknown>>>(spec: Cli
  * Parses `argv` by `spec`, or throws UsageError naming the bad option (with its `--name`) or value.
  * Returns undefined when --help was asked for.
  */
-export function parseCommandLine<O extends Record<string, CliOption<unknown>>>(spec: CliSpec<O>, argv: readonly string[]): { values: CliValues<O>; command: string } | undefined {
+export function parseCommandLine<O extends Record<string, CliOption<unknown>>>(spec: CliSpec<O>, argv: readonly string[]): { values: CliValues<O>; command: string; argument: string } | undefined {
   const config = Object.fromEntries(Object.entries(spec.options).map(([name, o]) => [name, { type: o.kind, multiple: true }]));
   // Not strict: node's own errors are multi-line and name no option consistently; the tokens let
   // each problem be told in one line here.
@@ -213,6 +217,11 @@ export function parseCommandLine<O extends Record<string, CliOption<unknown>>>(s
     if (!command) throw new UsageError(`a command is needed: ${Object.keys(spec.commands).join(', ')}`);
     if (!Object.hasOwn(spec.commands, command)) throw new UsageError(`unknown command "${command}" (${Object.keys(spec.commands).join(', ')})`);
   }
+  let argument = '';
+  if (spec.argument) {
+    argument = positionals.shift() ?? '';
+    if (!argument) throw new UsageError(`${spec.argument} is needed`);
+  }
   const values: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(spec.options)) {
     try {
@@ -225,7 +234,7 @@ export function parseCommandLine<O extends Record<string, CliOption<unknown>>>(s
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const problem = spec.check?.(values as CliValues<O>, command);
   if (problem) throw new UsageError(problem);
-  return { values: values as CliValues<O>, command };
+  return { values: values as CliValues<O>, command, argument };
 }
 
 /**

@@ -43,6 +43,7 @@ export interface KafkaPublisherOptions {
  * the consumer's deduplication by event id absorbs.
  */
 export class KafkaPublisher implements EventPublisher {
+  readonly system = 'kafka';
   private producer: Producer;
   private readonly batcher: MicroBatcher<OutgoingRecord>;
   private isConnected = false;

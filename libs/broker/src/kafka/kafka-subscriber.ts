@@ -55,6 +55,7 @@ function byTopic(offsets: readonly TopicPartitionOffset[]): { topics: Array<{ to
  * handled at once go to the handler together, and their offsets are committed together.
  */
 export class KafkaSubscriber implements EventSubscriber {
+  readonly system = 'kafka';
   private readonly consumer: Consumer;
   private isConnected = false;
 

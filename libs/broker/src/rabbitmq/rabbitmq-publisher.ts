@@ -25,6 +25,7 @@ export interface RabbitMQPublisherOptions {
  * instead of a silent drop.
  */
 export class RabbitMQPublisher implements EventPublisher {
+  readonly system = 'rabbitmq';
   private readonly batcher: MicroBatcher<OutgoingRecord>;
   private connection: ChannelModel | undefined;
   private channel: ConfirmChannel | undefined;

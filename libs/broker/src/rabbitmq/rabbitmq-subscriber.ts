@@ -60,6 +60,7 @@ function recordOf(message: ConsumeMessage): IncomingRecord {
  * handler is idempotent, so that is safe). Lost connections are re-established.
  */
 export class RabbitMQSubscriber implements EventSubscriber {
+  readonly system = 'rabbitmq';
   private connection: ChannelModel | undefined;
   private channel: Channel | undefined;
   private consumerTags: string[] = [];

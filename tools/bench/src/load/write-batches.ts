@@ -63,7 +63,7 @@ export async function writeBatchLoad(options: WriteBatchLoadOptions): Promise<Lo
         if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
       }
       const now = Date.now();
-      const events = Array.from({ length: options.batchSize }, () => ({ eventId: uuidv7(), acceptedAt: now, payload: payloads[payloadAt++ % payloads.length] }));
+      const events = Array.from({ length: options.batchSize }, () => ({ eventId: uuidv7(), acceptedAt: now, payload: payloads[payloadAt++ % payloads.length], traceparent: '' }));
       const client = clients[next++ % clients.length];
       const began = performance.now();
       const response = await call(client, { scenario: scenario.name, events });

@@ -26,7 +26,7 @@ function run(overrides: Partial<StackRunResult> & { p99?: number; rss?: number }
       { name: 'gateway', pid: 1, cpuPercent: 50, cpuMsPerEvent: 0.5, rssMaxMiB: rss, rssMeanMiB: rss - 10 },
       { name: 'kafka', pid: 2, cpuPercent: 30, cpuMsPerEvent: 0.3, rssMaxMiB: 400, rssMeanMiB: 390 },
     ],
-    hops: { gateway: hop, relayGrpc: hop, writerRpc: hop, produce: hop, valkeyApply: hop },
+    hops: { gateway: hop, relayGrpc: hop, writerRpc: hop, produce: hop, valkeyApply: hop, freshness: { count: 5000, p50Ms: 42, p99Ms: 180 } },
     heaps: { gateway: { usedMiB: 40, totalMiB: 90 } },
     loadAverage: [1.5, 2.5],
     ...rest,
@@ -101,6 +101,8 @@ describe('the report', () => {
     assert.match(markdown, /Pending: RabbitMQ not yet available/);
     assert.match(markdown, /Test CPU, 2 CPUs/);
     assert.doesNotMatch(markdown, /saturation\.svg/, 'only charts that were rendered are linked');
+    assert.match(markdown, /Freshness: from the gateway accepting an event to Valkey applying it/);
+    assert.match(markdown, /\| 1,500 \| 5,000 \| 42 \| 180 \|/, 'freshness p50 and p99 per offered rate');
   });
 
   it("shows each role's event-loop delay per offered rate, the worst replica's for several", () => {

@@ -13,6 +13,7 @@ import { assertHelp, assertUsageError, runCli, testPortOffset, testRabbitMQ, tes
 const START = 'tools/local/dist/cli/start.js';
 const DEMO = 'tools/local/dist/cli/demo.js';
 const INFRA = 'tools/local/dist/cli/infra.js';
+const TRACE = 'tools/local/dist/cli/trace.js';
 
 /** When a file was last written (undefined: it does not exist). */
 const mtime = (file: string) => statSync(file, { throwIfNoEntry: false })?.mtimeMs;
@@ -48,9 +49,21 @@ describe('the shared command-line parser', () => {
   }
 });
 
+describe('npm run trace explains itself', () => {
+  it('--help; a missing or malformed event id is a usage error; a store that does not answer is named', () => {
+    assertHelp(runCli(TRACE, ['--help']), ['--jaeger-port', '--query-url'], ['14318']);
+    assertUsageError(runCli(TRACE, []), 'EVENT_ID is needed');
+    assertUsageError(runCli(TRACE, ['not-a-uuid']), 'EVENT_ID must be a UUID');
+    assertUsageError(runCli(TRACE, ['0190a000-0000-7000-8000-000000000000', 'more']), 'unexpected argument "more"');
+    const down = runCli(TRACE, ['0190a000-0000-7000-8000-000000000000', '--jaeger-port', String(testPortOffset(18820))]);
+    assert.equal(down.status, 1, down.stderr);
+    assert.match(down.stderr, /cannot reach the trace store at http:\/\/127\.0\.0\.1:\d+ \(ECONNREFUSED\)/);
+  });
+});
+
 describe('npm start, npm run demo and npm run infra explain themselves', () => {
   it('--help lists every option with its default and exits 0', () => {
-    assertHelp(runCli(START, ['--help']), ['--scenario', '--broker', '--kafka-port', '--valkey-port', '--rabbitmq-port', '--port-offset', '--host'], ['kafka', '19092', '127.0.0.1']);
+    assertHelp(runCli(START, ['--help']), ['--scenario', '--broker', '--kafka-port', '--valkey-port', '--rabbitmq-port', '--port-offset', '--host', '--tracing', '--jaeger-port'], ['kafka', '19092', '127.0.0.1', '14318']);
     assertHelp(runCli(DEMO, ['-h']), ['--scenario', '--broker', '--events', '--concurrency', '--seed', '--port-offset', '--host'], ['blackfriday', 'kafka', '10000', '64', '127.0.0.1']);
     assertHelp(runCli(INFRA, ['--help']), ['--fresh', '--all', '--kafka-port', '--controller-port', '--valkey-port', '--rabbitmq', '--rabbitmq-port'], ['19092', '16379']);
     assert.match(runCli(INFRA, ['--help']).stdout, /^ {2}status +what answers/m, 'the commands too');

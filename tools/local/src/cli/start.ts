@@ -1,6 +1,6 @@
 import { canonicalRoute, SCENARIOS, selectScenarios } from '@oleada/scenarios';
 import { opt, parseCli } from '../cli-args';
-import { DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, describeInfra, ensureInfra } from '../infra';
+import { DEFAULT_JAEGER_PORT, DEFAULT_PORTS, DEFAULT_RABBITMQ_PORT, describeInfra, ensureInfra, startJaeger, type JaegerHandle } from '../infra';
 import { LocalStack, reachableAddress, STACK_BROKERS } from '../stack';
 
 const { values: args } = parseCli({
@@ -16,7 +16,10 @@ const { values: args } = parseCli({
     'rabbitmq-port': opt.port('RabbitMQ (and the next two ports)', { default: DEFAULT_RABBITMQ_PORT }),
     'port-offset': opt.int("added to the apps' ports (gateway 18080 + offset)", { default: 0, min: 0, max: 40_000 }),
     host: opt.ipv4('address the apps listen on (0.0.0.0: every address)', { default: '127.0.0.1' }),
+    tracing: opt.flag('also start the trace store (Jaeger, built by `bash tools/cluster/build.sh jaeger`) and send every app\'s spans to it'),
+    'jaeger-port': opt.port('Jaeger: OTLP/HTTP, then its query API and five more ports', { default: DEFAULT_JAEGER_PORT }),
   },
+  notes: ['With --tracing the apps sample as OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG say (default: every event); `npm run trace -- <event id>` prints an event\'s hops.'],
 });
 
 /** `npm start`: the servers and every app on loopback until Ctrl-C. `--scenario` may repeat; `--broker kafka|rabbitmq|both`. */
@@ -30,6 +33,15 @@ async function main(): Promise<void> {
     valkey: { port: args['valkey-port'], auth: true },
     rabbitmq: broker === 'kafka' ? undefined : { port: args['rabbitmq-port'] },
   });
+  let jaeger: JaegerHandle | undefined;
+  if (args.tracing) {
+    try {
+      jaeger = await startJaeger({ port: args['jaeger-port'] });
+    } catch (error) {
+      await infra.stop();
+      throw error;
+    }
+  }
   const stack = new LocalStack({
     kafkaBrokers: infra.kafka?.brokers,
     valkeyUrl: infra.valkey.url,
@@ -39,7 +51,7 @@ async function main(): Promise<void> {
     scenarios: scenarios.map((s) => s.name),
     portOffset: args['port-offset'],
     host: args.host,
-    env: { LOG_LEVEL: 'info' },
+    env: { LOG_LEVEL: 'info', ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } : {}) },
   });
   let stopping = false;
   const stop = async () => {
@@ -47,6 +59,7 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write('\n[start] stopping apps, then servers\n');
     await stack.stop();
+    await jaeger?.stop();
     await infra.stop();
     process.exit(0);
   };
@@ -55,6 +68,7 @@ async function main(): Promise<void> {
   try {
     await stack.start();
   } catch (error) {
+    await jaeger?.stop();
     await infra.stop();
     throw error;
   }
@@ -63,6 +77,7 @@ async function main(): Promise<void> {
       `[start] ${describeInfra(infra)}; events through ${broker}`,
       ...stack.apps.map((app) => `[start] ${app.spec.name.padEnd(17)} http://${reachableAddress(args.host)}:${app.spec.port}  (log ${app.logFile})`),
       ...scenarios.map((s) => `[start] gateway: ${stack.gatewayUrl}  — POST ${[canonicalRoute(s), ...s.aliases].join(', ')}`),
+      ...(jaeger ? [`[start] traces: ${jaeger.queryUrl}/api/traces (Jaeger; log ${jaeger.logFile}); npm run trace -- <event id> --jaeger-port ${args['jaeger-port']}`] : []),
       '[start] Ctrl-C stops everything',
       '',
     ].join('\n'),

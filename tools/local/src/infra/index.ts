@@ -15,3 +15,5 @@ export type { RecordedServer } from './process';
 export { valkeyCredentials, valkeyClientEnv, valkeySecretsFile, valkeyAuthProbe, valkeyLogin, renderAclFile, VALKEY_ACL_ROLES } from './valkey';
 export type { ValkeyCredential, ValkeyCredentials, ValkeyLogin, ValkeyRole } from './valkey';
 export { loadOrCreateSecrets, generateSecret, secretsDir } from './secrets';
+export { DEFAULT_JAEGER_PORT, jaegerBinary, jaegerPorts, startJaeger } from './jaeger';
+export type { JaegerHandle, StartJaegerOptions } from './jaeger';

@@ -36,6 +36,8 @@ export interface BatchedEvent {
   acceptedAt: number;
   /** The scenario's request message (e.g. blackfriday.ProductSaleRequest), protobuf-encoded. */
   payload: Buffer;
+  /** The event's W3C trace context (`traceparent`), when its trace is sampled; empty otherwise. */
+  traceparent: string;
 }
 
 export interface WriteBatchRequest {
@@ -60,7 +62,7 @@ export interface WriteBatchResponse {
 }
 
 function createBaseBatchedEvent(): BatchedEvent {
-  return { eventId: "", acceptedAt: 0, payload: Buffer.alloc(0) };
+  return { eventId: "", acceptedAt: 0, payload: Buffer.alloc(0), traceparent: "" };
 }
 
 export const BatchedEvent: MessageFns<BatchedEvent> = {
@@ -73,6 +75,9 @@ export const BatchedEvent: MessageFns<BatchedEvent> = {
     }
     if (message.payload.length !== 0) {
       writer.uint32(26).bytes(message.payload);
+    }
+    if (message.traceparent !== "") {
+      writer.uint32(34).string(message.traceparent);
     }
     return writer;
   },
@@ -114,6 +119,14 @@ export const BatchedEvent: MessageFns<BatchedEvent> = {
             message.payload = Buffer.from(reader.bytes());
             continue;
           }
+          case 4: {
+            if (tag !== 34) {
+              break;
+            }
+
+            message.traceparent = reader.string();
+            continue;
+          }
         }
         if ((tag & 7) === 4 || tag === 0) {
           break;
@@ -139,6 +152,7 @@ export const BatchedEvent: MessageFns<BatchedEvent> = {
         ? globalThis.Number(object.accepted_at)
         : 0,
       payload: isSet(object.payload) ? Buffer.from(bytesFromBase64(object.payload)) : Buffer.alloc(0),
+      traceparent: isSet(object.traceparent) ? globalThis.String(object.traceparent) : "",
     };
   },
 
@@ -153,6 +167,9 @@ export const BatchedEvent: MessageFns<BatchedEvent> = {
     if (message.payload.length !== 0) {
       obj.payload = base64FromBytes(message.payload);
     }
+    if (message.traceparent !== "") {
+      obj.traceparent = message.traceparent;
+    }
     return obj;
   },
 
@@ -164,6 +181,7 @@ export const BatchedEvent: MessageFns<BatchedEvent> = {
     message.eventId = object.eventId ?? "";
     message.acceptedAt = object.acceptedAt ?? 0;
     message.payload = object.payload ?? Buffer.alloc(0);
+    message.traceparent = object.traceparent ?? "";
     return message;
   },
 };

@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
+import { SamplingDecision } from '@opentelemetry/sdk-trace';
+import { telemetryConfig } from './config';
+import { EventSampler, FORCE_SAMPLE_ATTRIBUTE, headSampler } from './sampler';
+import { contextFrom, EventSpans, isSampled, traceparentOf, tracingOn } from './spans';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SAMPLED = `00-${TRACE}-00f067aa0ba902b7-01`;
+const UNSAMPLED = `00-${TRACE}-00f067aa0ba902b7-00`;
+
+describe('tracing configuration (OTEL_* variables)', () => {
+  it('is off without an OTLP endpoint, and with OTEL_SDK_DISABLED', () => {
+    assert.equal(telemetryConfig('oleada-gateway', {}).enabled, false);
+    assert.equal(telemetryConfig('oleada-gateway', { OTEL_EXPORTER_OTLP_ENDPOINT: '' }).enabled, false, 'a blank variable is unset');
+    assert.equal(telemetryConfig('oleada-gateway', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318', OTEL_SDK_DISABLED: 'true' }).enabled, false);
+  });
+
+  it('sends to <endpoint>/v1/traces, or to the traces endpoint itself; the specification default sampler', () => {
+    const config = telemetryConfig('oleada-relay', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' });
+    assert.deepEqual(config, { enabled: true, serviceName: 'oleada-relay', tracesUrl: 'http://127.0.0.1:4318/v1/traces', sampler: 'parentbased_always_on', ratio: 1 });
+    const own = telemetryConfig('oleada-relay', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces', OTEL_SERVICE_NAME: 'relay-x' });
+    assert.equal(own.tracesUrl, 'http://b:4318/traces');
+    assert.equal(own.serviceName, 'relay-x');
+  });
+
+  it('reads the sampler and its ratio, and refuses bad values naming the variable', () => {
+    const config = telemetryConfig('oleada-writer', { OTEL_TRACES_SAMPLER: 'parentbased_traceidratio', OTEL_TRACES_SAMPLER_ARG: '0.01' });
+    assert.equal(config.sampler, 'parentbased_traceidratio');
+    assert.equal(config.ratio, 0.01);
+    assert.throws(() => telemetryConfig('x', { OTEL_TRACES_SAMPLER: 'sometimes' }), /OTEL_TRACES_SAMPLER/);
+    assert.throws(() => telemetryConfig('x', { OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG/);
+    assert.throws(() => telemetryConfig('x', { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }), /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+});
+
+describe('sampling', () => {
+  const decide = (sampler: EventSampler, parent: string | undefined, attributes = {}, links: string[] = []) =>
+    sampler.shouldSample(
+      contextFrom(parent),
+      TRACE,
+      'span',
+      SpanKind.SERVER,
+      attributes,
+      links.map((l) => ({ context: trace.getSpanContext(contextFrom(l))! })),
+    ).decision;
+  const none = new EventSampler(headSampler({ sampler: 'parentbased_traceidratio', ratio: 0 }));
+
+  it('follows the parent, and the ratio for a root', () => {
+    assert.equal(decide(none, undefined), SamplingDecision.NOT_RECORD);
+    assert.equal(decide(none, SAMPLED), SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(decide(none, UNSAMPLED), SamplingDecision.NOT_RECORD);
+    const all = new EventSampler(headSampler({ sampler: 'parentbased_traceidratio', ratio: 1 }));
+    assert.equal(decide(all, undefined), SamplingDecision.RECORD_AND_SAMPLED);
+  });
+
+  it('always keeps a refused or retried event (forced), and a batch linked to a sampled event', () => {
+    assert.equal(decide(none, UNSAMPLED, { [FORCE_SAMPLE_ATTRIBUTE]: true }), SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(decide(none, undefined, {}, [UNSAMPLED, SAMPLED]), SamplingDecision.RECORD_AND_SAMPLED);
+    assert.equal(decide(none, undefined, {}, [UNSAMPLED]), SamplingDecision.NOT_RECORD);
+  });
+
+  it('always_off keeps nothing, not even forced spans', () => {
+    const off = new EventSampler(headSampler({ sampler: 'always_off', ratio: 1 }), true);
+    assert.equal(decide(off, SAMPLED, { [FORCE_SAMPLE_ATTRIBUTE]: true }), SamplingDecision.NOT_RECORD);
+  });
+});
+
+describe('trace context helpers', () => {
+  it("reads a traceparent's sampled flag", () => {
+    assert.equal(isSampled(SAMPLED), true);
+    assert.equal(isSampled(UNSAMPLED), false);
+    assert.equal(isSampled(undefined), false);
+    assert.equal(isSampled('garbage'), false);
+  });
+
+  it('without tracing: no context to hand on, and an event keeps the traceparent it came with', () => {
+    assert.equal(tracingOn(), false);
+    assert.equal(traceparentOf(ROOT_CONTEXT), undefined);
+    const spans = EventSpans.start('hop', SpanKind.SERVER, [{ eventId: 'e1', traceparent: SAMPLED }, { eventId: 'e2' }], {});
+    assert.equal(spans.traceparent(0), SAMPLED);
+    assert.equal(spans.traceparent(1), undefined);
+    assert.equal(spans.span(0), undefined);
+    spans.endAll();
+    assert.equal(trace.getSpanContext(contextFrom(SAMPLED))?.traceFlags, TraceFlags.SAMPLED);
+  });
+});
