@@ -14,7 +14,7 @@
 # (CI) stops it at the end, pass or fail.
 # Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
 # rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions.
-# Environment: LOAD_SECONDS (90, the Kafka phase), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
+# Environment: OLEADA_K8S_FAULTS (off|ci|all: the cluster fault rows after the Kafka phase), LOAD_SECONDS (90, the Kafka phase), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
 # OLEADA_SCENARIO (blackfriday), OLEADA_WRITE_DOCS=1 (rewrite docs/deploy/local.md too),
 # OLEADA_REPORT_DIR (the report's directory).
 set -euo pipefail
@@ -219,11 +219,20 @@ psa_probe() {
 # upgrade, Kafka brokers and the controller lost, Kafka paused, the Valkey primary lost — each under
 # load through Traefik, counted exactly. Its table: .cache/reports/test-k8s-faults/reliability.md
 # (docs/reliability.md, "On Kubernetes", only with OLEADA_WRITE_DOCS=1).
+# OLEADA_K8S_FAULTS: ci (the rows .ci/run runs), all (every row), off.
 run_cluster_faults() {
-  local t rc=0
+  local t rc=0 rows="${OLEADA_K8S_FAULTS:-off}"
+  case "$rows" in
+  off)
+    log "cluster faults not run (OLEADA_K8S_FAULTS=off)"
+    return 0
+    ;;
+  ci | all) ;;
+  *) die "OLEADA_K8S_FAULTS=$rows: use ci, all or off" ;;
+  esac
   t=$(date +%s)
-  log "=== cluster faults under load through $ENTRY_URL"
-  OLEADA_KUBECTL="$BIN_DIR/kubectl" OLEADA_ENTRY_URL="$ENTRY_URL" OLEADA_SCENARIO="$SCENARIO" OLEADA_APP_TAG="$TAG" \
+  log "=== cluster faults ($rows) under load through $ENTRY_URL"
+  OLEADA_K8S_FAULTS="$rows" OLEADA_KUBECTL="$BIN_DIR/kubectl" OLEADA_ENTRY_URL="$ENTRY_URL" OLEADA_SCENARIO="$SCENARIO" OLEADA_APP_TAG="$TAG" \
     OLEADA_IMAGES_SCRIPT="$here/images.sh" OLEADA_CLUSTER_SCRIPT="$here/cluster.sh" OLEADA_CONTAINERD_SOCK="$CONTAINERD_SOCK" \
     node --test --test-concurrency=1 --test-timeout=1800000 tools/faults/dist/k8s/k8s.fault.js >"$OUT/faults.log" 2>&1 || rc=$?
   record FAULTS_SECONDS "$(($(date +%s) - t))"

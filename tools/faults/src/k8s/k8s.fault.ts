@@ -18,6 +18,18 @@ const suite = new ClusterFaults(clusterEnv());
 const k = suite.kubectl;
 const rate = Number(process.env.OLEADA_K8S_FAULT_RATE ?? 100);
 const ROW_TIMEOUT = 900_000;
+/**
+ * OLEADA_K8S_FAULTS: `ci` (what .ci/run runs: rollouts, an image upgrade, the HPA scaling down, a
+ * Kafka broker and the controller lost, the Valkey primary lost) or `all` (also the entry's
+ * rollout, Kafka paused, an OOM kill, a NetworkPolicy cut, containerd and the kubelet restarted).
+ */
+const selection = process.env.OLEADA_K8S_FAULTS ?? 'ci';
+if (selection !== 'ci' && selection !== 'all') throw new Error(`OLEADA_K8S_FAULTS=${selection}: use ci or all`);
+
+/** A row of the table, run when the selection includes its set. */
+function row(set: 'ci' | 'extra', name: string, fn: () => Promise<void>): void {
+  if (set === 'ci' || selection === 'all') it(name, { timeout: ROW_TIMEOUT }, fn);
+}
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 after(() => {
@@ -113,7 +125,7 @@ async function ctr(...args: string[]): Promise<void> {
 }
 
 describe('faults on the cluster, under load through Traefik', { concurrency: 1 }, () => {
-  it('every Deployment of the apps restarted (kubectl rollout restart), one after another', { timeout: ROW_TIMEOUT }, async () => {
+  row('ci', 'every Deployment of the apps restarted (kubectl rollout restart), one after another', async () => {
     const deployments = await k.deployments();
     assert.ok(deployments.includes('gateway') && deployments.includes('consumer'), `the apps' Deployments (${deployments.join(', ')})`);
     await suite.row({
@@ -134,7 +146,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it("the entry's own rollout (Traefik restarted)", { timeout: ROW_TIMEOUT }, async () => {
+  row('extra', "the entry's own rollout (Traefik restarted)", async () => {
     const edge = new Kubectl(suite.env.kubectl, 'oleada-edge');
     await suite.row({
       id: '02-rollout-entry',
@@ -150,7 +162,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it('a new image tag rolled out for gateway, relay, writers and consumer', { timeout: ROW_TIMEOUT }, async () => {
+  row('ci', 'a new image tag rolled out for gateway, relay, writers and consumer', async () => {
     const next = `${suite.env.tag}-upgrade`;
     // a new image of each app (the same build plus a label: another digest, another tag), pushed to the registry
     await run('bash', [suite.env.imagesScript, 'upgrade', suite.env.tag, next], { maxBuffer: 16 * 1024 * 1024 });
@@ -171,7 +183,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it('the gateway HPA scaling 3 → 1 with load still flowing', { timeout: ROW_TIMEOUT }, async () => {
+  row('ci', 'the gateway HPA scaling 3 → 1 with load still flowing', async () => {
     const hpa = await k.json<{ spec: { minReplicas?: number; behavior?: unknown } }>(['get', 'hpa/gateway']);
     const minReplicas = hpa.spec.minReplicas ?? 1;
     const patch = (body: unknown) => k.run(['patch', 'hpa/gateway', '--type=merge', '-p', JSON.stringify(body)]);
@@ -207,7 +219,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     }
   });
 
-  it('one Kafka broker deleted (of 3, not the active controller)', { timeout: ROW_TIMEOUT }, async () => {
+  row('ci', 'one Kafka broker deleted (of 3, not the active controller)', async () => {
     const pods = await kafkaPods();
     const leader = await activeController(pods);
     const victim = pods.find((p) => !p.endsWith(`-${leader}`)) as string;
@@ -223,7 +235,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it('the active KRaft controller deleted', { timeout: ROW_TIMEOUT }, async () => {
+  row('ci', 'the active KRaft controller deleted', async () => {
     const pods = await kafkaPods();
     const leader = await activeController(pods);
     const victim = pods.find((p) => p.endsWith(`-${leader}`));
@@ -240,7 +252,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it('every Kafka pod paused for 20 s (containerd task pause)', { timeout: ROW_TIMEOUT }, async () => {
+  row('extra', 'every Kafka pod paused for 20 s (containerd task pause)', async () => {
     const pods = await kafkaPods();
     const ids = await Promise.all(pods.map((p) => containerId(p, 'kafka')));
     await suite.row({
@@ -260,7 +272,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it('the Valkey primary deleted', { timeout: ROW_TIMEOUT }, async () => {
+  row('ci', 'the Valkey primary deleted', async () => {
     await suite.row({
       id: '08-valkey-primary',
       fault: 'the Valkey primary pod deleted (AOF on its volume; the consumer retries)',
@@ -282,7 +294,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
       },
     });
   });
-  it('a writer killed by the kernel for hitting its memory limit (OOM)', { timeout: ROW_TIMEOUT }, async () => {
+  row('extra', 'a writer killed by the kernel for hitting its memory limit (OOM)', async () => {
     const [pod] = await k.pods('app.kubernetes.io/name=writer-1');
     assert.ok(pod, 'a writer-1 pod runs');
     const id = await containerId(pod, await firstContainer(pod));
@@ -319,7 +331,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
     });
   });
 
-  it('a NetworkPolicy change that cuts the writers from Kafka for 20 s, then undone', { timeout: ROW_TIMEOUT }, async () => {
+  row('extra', 'a NetworkPolicy change that cuts the writers from Kafka for 20 s, then undone', async () => {
     const name = 'oleada-kafka-network-policy';
     const policy = await k.json<{ spec: { ingress: { from: { podSelector?: { matchLabels?: Record<string, string> } }[] }[] } }>(['get', 'networkpolicy', name]);
     const isWriter = (f: { podSelector?: { matchLabels?: Record<string, string> } }) => /^writer-/.test(f.podSelector?.matchLabels?.['app.kubernetes.io/name'] ?? '');
@@ -351,7 +363,7 @@ describe('faults on the cluster, under load through Traefik', { concurrency: 1 }
   });
 
   for (const component of ['containerd', 'kubelet'] as const) {
-    it(`${component} restarted on the node`, { timeout: ROW_TIMEOUT }, async () => {
+    row('extra', `${component} restarted on the node`, async () => {
       await suite.row({
         id: component === 'containerd' ? '11-containerd-restart' : '12-kubelet-restart',
         fault: `${component} stopped (SIGTERM) and started again on the node (\`cluster.sh restart ${component}\`); the pods' containers run on`,
