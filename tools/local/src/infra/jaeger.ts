@@ -18,7 +18,7 @@ export function jaegerPorts(base: number) {
 
 /** Where build.sh puts the binary: OLEADA_JAEGER, else the cluster cache's bin (OLEADA_CLUSTER_CACHE). */
 export function jaegerBinary(): string {
-  const binary = process.env.OLEADA_JAEGER ?? join(process.env.OLEADA_CLUSTER_CACHE ?? '/var/cache/oleada-cluster', 'bin', 'jaeger-all-in-one');
+  const binary = process.env.OLEADA_JAEGER || join(process.env.OLEADA_CLUSTER_CACHE ?? '/var/cache/oleada-cluster', 'bin', 'jaeger-all-in-one');
   if (!existsSync(binary)) {
     throw new Error(`no Jaeger at ${binary}: build it with \`bash tools/cluster/build.sh jaeger\` (Go; a cold build takes minutes), or set OLEADA_JAEGER`);
   }
