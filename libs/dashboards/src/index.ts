@@ -4,6 +4,7 @@ export * from './datasources';
 export * from './layout';
 export * from './model';
 export * from './pipeline-dashboard';
+export * from './query-check';
 export * from './redis-query';
 export * from './scenario-dashboard';
 export * from './transformations';
