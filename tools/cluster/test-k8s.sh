@@ -28,6 +28,8 @@ ROOT="$(cd "$here/../.." && pwd)"
 cd "$ROOT"
 
 LOAD_SECONDS="${LOAD_SECONDS:-90}"
+# the Kafka phase's load goes on this long after LOAD_SECONDS for the alert drill (lib/prometheus.sh)
+ALERT_DRILL_SECONDS="${ALERT_DRILL_SECONDS:-120}"
 LOAD_SECONDS_RABBITMQ="${LOAD_SECONDS_RABBITMQ:-45}"
 LOCUST_USERS="${LOCUST_USERS:-60}"
 SCENARIO="${OLEADA_SCENARIO:-blackfriday}"
@@ -40,6 +42,7 @@ T0=$(date +%s)
 [[ "$(id -u)" == 0 ]] || die "test:k8s needs root (the cluster needs netfilter, mounts and cgroups): it cannot run here, and does not skip"
 finish() {
   local rc=$?
+  prometheus_stop_forward 2>/dev/null || true
   if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down || rc=1; fi
   ((rc == 0)) || log "test:k8s FAILED (exit $rc): see the messages above and $OUT"
   exit "$rc"
@@ -105,6 +108,8 @@ log "Gateway API $(gateway_api_version) CRDs (standard) installed"
 . "$here/lib/kafka.sh"
 # shellcheck source=tools/cluster/lib/entry.sh
 . "$here/lib/entry.sh"
+# shellcheck source=tools/cluster/lib/prometheus.sh
+. "$here/lib/prometheus.sh"
 
 # "ns kind/name" of every object in a dist directory (that exists in the cluster)
 objects_of() {
@@ -202,8 +207,15 @@ run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hp
   fi
   entry_checks "$entry"
   netpolicy_checks "$broker"
-  [[ "$broker" == kafka ]] && kafka_acl_checks
-  run_load "$seconds" "$want_hpa"
+  if [[ "$broker" == kafka ]]; then
+    kafka_acl_checks
+    prometheus_checks
+    run_load "$seconds" "$want_hpa" prometheus
+    prometheus_stop_forward
+  else
+    run_load "$seconds" "$want_hpa"
+    xff_checks
+  fi
   # after the load and the pod deletions: every partition fully replicated again
   [[ "$broker" == kafka ]] && kafka_isr_checks
   return 0
