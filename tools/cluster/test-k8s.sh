@@ -5,16 +5,20 @@
 #   Traefik serves the charts' Gateway + HTTPRoute (Kafka phase) or Ingress (RabbitMQ phase): a listed
 #   route reaches the gateway, unlisted paths and methods are refused at the entry →
 #   PodSecurity restricted, NetworkPolicies enforced (an outsider cannot reach Valkey, Kafka or the
-#   writers; the real clients can) → Locust headless through Traefik's NodePort on 127.0.0.1 for a fixed time, a consumer and
-#   a writer pod deleted mid-run, the gateway HPA's replicas recorded → Valkey's count == the
+#   writers; the real clients can) → Prometheus (lib/prometheus.sh): every app pod scraped, the rules
+#   loaded, its RBAC and egress → Locust headless through Traefik's NodePort on 127.0.0.1 for a fixed time, a consumer and
+#   a writer pod deleted mid-run, the gateway HPA's replicas recorded, in the Kafka phase then every
+#   dashboard's Prometheus queries and the alert drill (consumer to 0 and back) → Valkey's count == the
 #   events Locust had accepted → the report of what was measured in .cache/reports/test-k8s/local.md
 #   (tools/cluster/write-report.sh; docs/deploy/local.md only with OLEADA_WRITE_DOCS=1).
 # Fails (non-zero, with a message) on any check and whenever it cannot run (not root, no cluster):
 # it never skips. The cluster is left up (npm run cluster -- down stops it); OLEADA_K8S_DOWN=1
 # (CI) stops it at the end, pass or fail.
 # Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
-# rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions.
-# Environment: LOAD_SECONDS (90, the Kafka phase), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
+# rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions,
+# then the client address the gateway rate-limits behind Traefik (lib/entry.sh xff_checks).
+# Environment: LOAD_SECONDS (90, the Kafka phase), ALERT_DRILL_SECONDS (120, the Kafka load's
+# extension for the alert drill), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
 # OLEADA_SCENARIO (blackfriday), OLEADA_WRITE_DOCS=1 (rewrite docs/deploy/local.md too),
 # OLEADA_REPORT_DIR (the report's directory).
 set -euo pipefail
