@@ -199,6 +199,9 @@ prometheus_alert_drill() { # t0 of the load; seconds the drill may take before t
   record PROM_ALERT_FIRING_AFTER "${firing:+$((firing - scaled))}"
   record PROM_ALERT_PENDING_AFTER "${pending:+$((pending - scaled))}"
   record PROM_ALERT_RESOLVED_AFTER "${resolved:+$((resolved - back))}"
-  check "[$PHASE] consumer at 0 under load: $alert firing within its for + 1 min (${firing:+$((firing - scaled)) s}${firing:-not firing}, limit $((for_s + 60)) s)" test -n "$firing"
-  check "[$PHASE] consumer back: $alert resolved (${resolved:+$((resolved - back)) s after the scale-up}${resolved:-not resolved})" test -n "$resolved"
+  local fired_text="not firing" resolved_text="not resolved"
+  [[ -n "$firing" ]] && fired_text="after $((firing - scaled)) s"
+  [[ -n "$resolved" ]] && resolved_text="$((resolved - back)) s after the scale-up"
+  check "[$PHASE] consumer at 0 under load: $alert firing within its for + 1 min ($fired_text, limit $((for_s + 60)) s)" test -n "$firing"
+  check "[$PHASE] consumer back: $alert resolved ($resolved_text)" test -n "$resolved"
 }
