@@ -95,7 +95,9 @@ describe('dashboard query check: Grafana substitutions', () => {
     const csv = [header, ...rows].join('\n');
     assert.deepEqual(locustAcceptedRate(csv, 1090_000, 60_000), { rate: (9080 - 2990) / 60, fromS: 1030, toS: 1090 });
     assert.equal(locustAcceptedRate(csv, 2000_000, 60_000), undefined, 'the history ends long before');
-    assert.equal(locustAcceptedRate(csv, 1030_000, 60_000), undefined, 'the history starts after the window does');
+    // the window begins before Locust did: nothing accepted before its first row
+    assert.deepEqual(locustAcceptedRate(csv, 1030_000, 60_000), { rate: 2990 / 60, fromS: 970, toS: 1030 });
+    assert.equal(locustAcceptedRate([header, ...rows.slice(2)].join('\n'), 1060_000, 60_000), undefined, 'the history starts inside the window, not at 0');
     assert.throws(() => locustAcceptedRate('Timestamp,Name\n1,Aggregated', 1_000, 1_000), /Total Request Count/);
     assert.equal(withinShare(95, 100, 0.1), true);
     assert.equal(withinShare(85, 100, 0.1), false);

@@ -254,7 +254,8 @@ export async function checkDashboardQueries(api: PrometheusApi, dashboard: Dashb
  * The accepted-request rate over `[to - windowMs, to]` from Locust's stats history
  * (`<prefix>_stats_history.csv`, its `Aggregated` rows: cumulative requests and failures, one row a
  * second): (requests − failures) gained in the window, per second, between the rows nearest the
- * window's ends. Undefined when the history does not cover the window.
+ * window's ends (a window that begins before Locust started counts from 0 at its start). Undefined
+ * when the history does not cover the window.
  */
 export function locustAcceptedRate(csv: string, toMs: number, windowMs: number): { readonly rate: number; readonly fromS: number; readonly toS: number } | undefined {
   const [header, ...lines] = csv.trim().split(/\r?\n/);
@@ -272,9 +273,11 @@ export function locustAcceptedRate(csv: string, toMs: number, windowMs: number):
     .filter((r) => Number.isFinite(r.t) && Number.isFinite(r.accepted))
     .sort((a, b) => a.t - b.t);
   const at = (seconds: number) => rows.filter((r) => r.t <= seconds).pop();
+  const fromS = (toMs - windowMs) / 1000;
   const end = at(toMs / 1000);
-  const begin = at((toMs - windowMs) / 1000);
-  if (!end || !begin || end.t <= begin.t || end.t < toMs / 1000 - 5 || begin.t < (toMs - windowMs) / 1000 - 5) return undefined;
+  // A window that begins before Locust did: nothing was sent before its first row (0 accepted).
+  const begin = at(fromS) ?? (rows[0]?.accepted === 0 && rows[0].t - fromS < windowMs / 1000 ? { t: fromS, accepted: 0 } : undefined);
+  if (!end || !begin || end.t <= begin.t || end.t < toMs / 1000 - 5 || begin.t < fromS - 5) return undefined;
   return { rate: (end.accepted - begin.accepted) / (end.t - begin.t), fromS: begin.t, toS: end.t };
 }
 
