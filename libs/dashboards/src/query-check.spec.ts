@@ -11,6 +11,7 @@ import { parseDashboard } from './model';
 import { ACCEPTED_SERIES, pipelineDashboard, pipelineSeries } from './pipeline-dashboard';
 import {
   checkDashboardQueries,
+  compareWithLocust,
   formatDuration,
   grafanaIntervals,
   judge,
@@ -99,6 +100,21 @@ describe('dashboard query check: Grafana substitutions', () => {
     assert.deepEqual(locustAcceptedRate(csv, 1030_000, 60_000), { rate: 2990 / 60, fromS: 970, toS: 1030 });
     assert.equal(locustAcceptedRate([header, ...rows.slice(2)].join('\n'), 1060_000, 60_000), undefined, 'the history starts inside the window, not at 0');
     assert.throws(() => locustAcceptedRate('Timestamp,Name\n1,Aggregated', 1_000, 1_000), /Total Request Count/);
+    // point by point over the same windows, averaged over the points the history covers
+    const compared = compareWithLocust(
+      [
+        [960, 1],
+        [1060, 100],
+        [1090, 102],
+        [1100, Number.NaN],
+      ],
+      csv,
+      60_000,
+    );
+    assert.deepEqual(compared, { points: 2, fromS: 1060, toS: 1090, prometheus: 101, locust: ((6080 - 0) / 60 + (9080 - 2990) / 60) / 2 });
+    // a window reaching back before Locust's first row is left out
+    assert.deepEqual(compareWithLocust([[1059, 7], [1090, 102]], csv, 60_000), { points: 1, fromS: 1090, toS: 1090, prometheus: 102, locust: (9080 - 2990) / 60 });
+    assert.equal(compareWithLocust([[500, 1]], csv, 60_000), undefined);
     assert.equal(withinShare(95, 100, 0.1), true);
     assert.equal(withinShare(85, 100, 0.1), false);
   });

@@ -281,6 +281,43 @@ export function locustAcceptedRate(csv: string, toMs: number, windowMs: number):
   return { rate: (end.accepted - begin.accepted) / (end.t - begin.t), fromS: begin.t, toS: end.t };
 }
 
+/** The accepted-events series against Locust's own rate, point by point over the same windows. */
+export interface LocustComparison {
+  /** Points of the series whose window Locust's history covers. */
+  readonly points: number;
+  readonly fromS: number;
+  readonly toS: number;
+  /** Mean of the series' values at those points (per second). */
+  readonly prometheus: number;
+  /** Mean of Locust's accepted rate over each point's window. */
+  readonly locust: number;
+}
+
+/**
+ * Each point of the series (a rate over `windowMs` ending at the point) beside Locust's accepted
+ * rate over the same window, averaged over every point Locust's history covers: one point's window
+ * is a few scrapes, so the two sides' edges (the last scrape before the point, Locust's last row)
+ * differ by seconds; over the points of the load those differences average out.
+ */
+export function compareWithLocust(values: ReadonlyArray<readonly [number, number]>, csv: string, windowMs: number): LocustComparison | undefined {
+  // only windows wholly inside the load: a window reaching back before Locust started holds the
+  // first scrapes of series that only began with the load, which rate() cannot extrapolate to 0
+  const started = Math.min(...csv.trim().split(/\r?\n/).slice(1).map((line) => Number(splitCsv(line)[0])).filter(Number.isFinite));
+  const pairs = values.flatMap(([t, v]) => {
+    const locust = Number.isFinite(v) && t - windowMs / 1000 >= started ? locustAcceptedRate(csv, t * 1000, windowMs) : undefined;
+    return locust ? [{ t, prometheus: v, locust: locust.rate }] : [];
+  });
+  if (pairs.length === 0) return undefined;
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return {
+    points: pairs.length,
+    fromS: pairs[0].t,
+    toS: pairs[pairs.length - 1].t,
+    prometheus: mean(pairs.map((p) => p.prometheus)),
+    locust: mean(pairs.map((p) => p.locust)),
+  };
+}
+
 function splitCsv(line: string): string[] {
   // Locust quotes fields only when they hold a comma or a quote
   const out: string[] = [];

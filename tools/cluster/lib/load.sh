@@ -97,8 +97,10 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   if [[ "$drill" == prometheus ]]; then
     local left=$((t0 + seconds - 2 - $(date +%s)))
     ((left > 0)) && sleep "$left"
-    prometheus_dashboards
     prometheus_alert_drill "$t0"
+    # after the drill, near the end of the load: the dashboards' 30 min range holds the whole load, and
+    # the accepted rate is compared at every point of it whose window Locust's history covers
+    prometheus_dashboards
   fi
   wait "$locust_pid" || log "locust exited non-zero (failed requests count as not accepted; see $PHASE_OUT/locust.log)"
   entry_cost_report "$cost_before" "$(entry_cost_sample)"

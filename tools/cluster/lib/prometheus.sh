@@ -5,11 +5,11 @@
 #   prometheus_checks      it scrapes every app pod (appsScrapeJob), loaded the alert rules, its
 #                          account may list pods in the apps' namespace and nothing more, and its
 #                          egress reaches the apps' metrics port only
-#   prometheus_dashboards  during the load: every Prometheus query of every dashboard in dist/
-#                          (libs/dashboards' check-queries.js) returns data, and the accepted-events
-#                          rate agrees with Locust's own within 10 %
 #   prometheus_alert_drill during the load: the consumer scaled to 0 → OleadaNothingCounted firing
 #                          within its `for` + 1 min; scaled back → resolved (timeline recorded)
+#   prometheus_dashboards  then: every Prometheus query of every dashboard in dist/ (libs/dashboards'
+#                          check-queries.js) returns data over the dashboard's range, and the
+#                          accepted-events series agrees with Locust's own rate within 10 %
 # Files go to $PHASE_OUT, results are recorded as PROM_*.
 
 MON_NS=oleada-monitoring
@@ -131,8 +131,8 @@ YAML
 
 prometheus_dashboards() { # runs every dashboard query now; compares with Locust's history
   local out="$PHASE_OUT/dashboards" rc=0
-  # 15 s back: Locust flushes its stats history every 10 s, and the window must lie inside it
-  node libs/dashboards/dist/cli/check-queries.js --prometheus "$PROM_URL" --dashboards "$ROOT/dist" --at "$(($(date +%s) - 15))" \
+  # 12 s back: Locust flushes its stats history every 10 s
+  node libs/dashboards/dist/cli/check-queries.js --prometheus "$PROM_URL" --dashboards "$ROOT/dist" --at "$(($(date +%s) - 12))" \
     --locust-history "$PHASE_OUT/locust_stats_history.csv" --tolerance 0.1 --out "$out" >"$PHASE_OUT/dashboards.log" 2>&1 || rc=$?
   local summary
   summary="$(python3 - "$out/queries.json" <<'PY' 2>/dev/null || echo "0 0 ? ?"

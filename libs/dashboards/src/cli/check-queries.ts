@@ -15,7 +15,7 @@ import { dashboardsFor } from '../dashboards';
 import { PROMETHEUS_TIME_INTERVAL } from '../datasources';
 import { parseDashboard, type DashboardModel } from '../model';
 import { ACCEPTED_SERIES } from '../pipeline-dashboard';
-import { checkDashboardQueries, grafanaIntervals, locustAcceptedRate, parseDuration, PrometheusApi, resolveTime, withinShare, type QueryOutcome } from '../query-check';
+import { checkDashboardQueries, compareWithLocust, grafanaIntervals, parseDuration, PrometheusApi, resolveTime, withinShare, type LocustComparison, type QueryOutcome } from '../query-check';
 
 function usage(message: string): never {
   process.stderr.write(
@@ -70,24 +70,27 @@ async function main(): Promise<number> {
   if (outcomes.length === 0) failures.push(`none of the ${dashboards.length} dashboards has a Prometheus query`);
   for (const o of outcomes) if (!o.ok) failures.push(`${o.query.dashboard} / ${o.query.panel} / ${o.query.legend ?? o.query.refId}: ${o.problem} — ${o.sent}`);
 
-  // The accepted-events series against Locust's accepted requests over the same window ($__rate_interval).
+  // The accepted-events series against Locust's accepted requests, point by point over the same
+  // $__rate_interval windows, averaged over the points of the load.
   let comparison: Record<string, unknown> | undefined;
   if (options['locust-history']) {
     const accepted = outcomes.find((o) => o.query.panel === ACCEPTED_SERIES.panel && o.query.legend === ACCEPTED_SERIES.legend);
-    const point = accepted?.last[0];
     const pipeline = dashboards.find((d) => d.title === accepted?.query.dashboard) as (DashboardModel & { time?: { from: string; to: string } }) | undefined;
-    const time = pipeline?.time ?? { from: 'now-6h', to: 'now' };
-    const windowMs = grafanaIntervals({ rangeMs: resolveTime(time.to, nowMs) - resolveTime(time.from, nowMs), scrapeIntervalMs }).rateIntervalMs;
-    if (!point) {
+    if (!accepted?.ok || !pipeline) {
       failures.push(`${ACCEPTED_SERIES.panel} / ${ACCEPTED_SERIES.legend}: no value to compare with Locust's rate`);
     } else {
-      const locust = locustAcceptedRate(readFileSync(options['locust-history'], 'utf8'), point.at * 1000, windowMs);
-      if (!locust) {
-        failures.push(`Locust's stats history does not cover the ${windowMs / 1000} s before ${new Date(point.at * 1000).toISOString()}`);
+      const time = pipeline.time ?? { from: 'now-6h', to: 'now' };
+      const [start, end] = [resolveTime(time.from, nowMs), resolveTime(time.to, nowMs)];
+      const intervals = grafanaIntervals({ rangeMs: end - start, scrapeIntervalMs });
+      const step = intervals.intervalMs;
+      const series = await api.queryRange(accepted.sent, Math.floor(start / step) * step, Math.floor(end / step) * step, step);
+      const result = compareWithLocust(series[0]?.values ?? [], readFileSync(options['locust-history'], 'utf8'), intervals.rateIntervalMs);
+      if (!result) {
+        failures.push(`Locust's stats history covers no point of ${ACCEPTED_SERIES.panel} / ${ACCEPTED_SERIES.legend}`);
       } else {
-        const agree = withinShare(point.value, locust.rate, tolerance);
-        comparison = { at: point.at, windowSeconds: windowMs / 1000, prometheus: point.value, locust: locust.rate, locustFrom: locust.fromS, locustTo: locust.toS, tolerance, agree };
-        if (!agree) failures.push(`${ACCEPTED_SERIES.panel} / ${ACCEPTED_SERIES.legend}: ${point.value.toFixed(2)}/s, Locust ${locust.rate.toFixed(2)}/s: more than ${tolerance * 100} % apart`);
+        const agree = withinShare(result.prometheus, result.locust, tolerance);
+        comparison = { ...result, windowSeconds: intervals.rateIntervalMs / 1000, tolerance, agree };
+        if (!agree) failures.push(`${ACCEPTED_SERIES.panel} / ${ACCEPTED_SERIES.legend}: ${result.prometheus.toFixed(2)}/s, Locust ${result.locust.toFixed(2)}/s: more than ${tolerance * 100} % apart`);
       }
     }
   }
@@ -102,11 +105,13 @@ async function main(): Promise<number> {
     ),
   ];
   if (comparison) {
+    const c = comparison as unknown as LocustComparison & { windowSeconds: number; agree: boolean };
+    const iso = (t: number) => new Date(t * 1000).toISOString().slice(11, 19);
     lines.push(
       '',
-      `Accepted events per second at ${new Date(Number(comparison.at) * 1000).toISOString()}, over the panel's \`$__rate_interval\` (${comparison.windowSeconds} s): ` +
-        `Prometheus ${Number(comparison.prometheus).toFixed(2)}/s (${ACCEPTED_SERIES.panel} / ${ACCEPTED_SERIES.legend}), Locust ${Number(comparison.locust).toFixed(2)}/s ` +
-        `(its stats history, requests minus failures) — ${comparison.agree ? 'within' : 'NOT within'} ${tolerance * 100} %.`,
+      `Accepted events per second, ${ACCEPTED_SERIES.panel} / ${ACCEPTED_SERIES.legend} against Locust's own (its stats history, requests minus failures), ` +
+        `each over the panel's \`$__rate_interval\` (${c.windowSeconds} s) ending at the series' ${c.points} points from ${iso(c.fromS)} to ${iso(c.toS)} UTC, averaged: ` +
+        `Prometheus ${c.prometheus.toFixed(2)}/s, Locust ${c.locust.toFixed(2)}/s — ${c.agree ? 'within' : 'NOT within'} ${tolerance * 100} %.`,
     );
   }
   if (options.out) {
