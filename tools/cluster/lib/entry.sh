@@ -120,13 +120,14 @@ xff_checks() {
   k -n "$NS" rollout status deploy/gateway --timeout=180s >/dev/null || die "[$PHASE] the gateway did not roll out with the rate limit"
   wait_terminated
   replicas="$(k -n "$NS" get deploy gateway -o jsonpath='{.status.readyReplicas}')"
+  # the other client is ready before the burst, so that it asks right after it (a bucket refills in 5 s)
+  outsider_pod
   statuses="$(for i in $(seq 1 30); do
     curl -s -o /dev/null -m 5 -w '%{http_code}\n' -X POST -H 'content-type: application/json' -H "X-Forwarded-For: 198.51.100.$i" \
       --data '{}' "$ENTRY_URL$ENTRY_ROUTE" || true
   done)"
   limited="$(grep -c '^429$' <<<"$statuses" || true)"
   admitted="$(grep -c '^422$' <<<"$statuses" || true)"
-  outsider_pod
   # shellcheck disable=SC2016 # the JavaScript's template literal
   other="$(k -n "$NS" exec np-outsider -- /nodejs/bin/node -e '
 const req = require("http").request({ host: "traefik.oleada-edge.svc.cluster.local", port: 80, path: process.argv[1], method: "POST",
