@@ -5,12 +5,13 @@
 #   ShellCheck        the linter the tests run on every shell script (infra/zot, tools/images, tools/bootstrap, tools/scripts)
 #   requests, pytest  into the project venv .cache/venv (the interpreter the tests use), pinned
 #   promtool          Prometheus's rule checker (the alert rules' unit tests, libs/dashboards), built from
-#                     the Go module proxy by `tools/cluster/build.sh prometheus` into the cluster cache
+#   prometheus        the Go module proxy by `tools/cluster/build.sh prometheus` into the cluster cache,
+#                     with the server the dashboards' query check is tested against (libs/dashboards)
 #                     (needs Go; cold: ~5 min of CPU, 21 min wall on a busy 2-core machine; then cached)
 # Idempotent: installs only what is missing. apt-get needs root (as in CI); otherwise it says what to run.
 #   bash tools/scripts/setup-test-tools.sh
-# Environment: PYTHON (interpreter that creates the venv, default python3); PROMTOOL (a promtool to use
-# instead of building one).
+# Environment: PYTHON (interpreter that creates the venv, default python3); PROMTOOL and PROMETHEUS (a
+# promtool and a prometheus to use instead of building them; both or neither).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -72,13 +73,14 @@ fi
 # --- promtool ----------------------------------------------------------------------------------
 if [ -n "${PROMTOOL:-}" ]; then
   [ -x "$PROMTOOL" ] || die "PROMTOOL=$PROMTOOL is not an executable"
-  log "promtool: $PROMTOOL"
+  [ -x "${PROMETHEUS:-}" ] || die "PROMTOOL is set: set PROMETHEUS to a prometheus server binary too (libs/dashboards' query check runs one)"
+  log "promtool: $PROMTOOL, prometheus: $PROMETHEUS"
 else
   # The cluster tool's cache (OLEADA_CLUSTER_CACHE), where the tests look for it; a subshell keeps
   # common.sh's log/die from replacing this script's.
   # shellcheck source=tools/cluster/lib/common.sh
   BIN_DIR="$(. "$ROOT/tools/cluster/lib/common.sh" && printf '%s' "$BIN_DIR")"
-  if [ ! -x "$BIN_DIR/promtool" ]; then
+  if [ ! -x "$BIN_DIR/promtool" ] || [ ! -x "$BIN_DIR/prometheus" ]; then
     command -v go >/dev/null 2>&1 || die "promtool is missing and there is no Go to build it: install Go (go.dev/dl), or set PROMTOOL"
     log "building promtool (tools/cluster/build.sh prometheus; a cold build takes a while)"
     bash "$ROOT/tools/cluster/build.sh" prometheus
