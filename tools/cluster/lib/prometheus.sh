@@ -65,7 +65,7 @@ prometheus_checks() {
 import json, sys
 for x in sorted(json.load(sys.stdin)["data"]["activeTargets"], key=lambda x: x["labels"].get("pod", "")):
     l = x["labels"]
-    print(f"| {l.get(\"app\", \"?\")} | {l.get(\"pod\", \"?\")} | {x[\"scrapeUrl\"]} | {x[\"health\"]} |")' >"$PHASE_OUT/prometheus-targets.md"
+    print("| %s | %s | %s | %s |" % (l.get("app", "?"), l.get("pod", "?"), x["scrapeUrl"], x["health"]))' >"$PHASE_OUT/prometheus-targets.md"
   record PROM_TARGETS_UP "$up"
   record PROM_APP_PODS "$pods"
   record PROM_VERSION "$(prom_get /api/v1/status/buildinfo | python3 -c 'import json,sys; print(json.load(sys.stdin)["data"]["version"])')"
