@@ -10,6 +10,7 @@ import { KAFKA_USER_NAMES, KafkaChart } from './charts/kafka';
 import { NamespacesChart } from './charts/namespaces';
 import { NetworkPoliciesChart } from './charts/network-policies';
 import { brokerClientPods, brokerPath, PipelineChart } from './charts/pipeline';
+import { PrometheusChart } from './charts/prometheus';
 import { RabbitMQChart } from './charts/rabbitmq';
 import { ValkeyChart } from './charts/valkey';
 
@@ -33,8 +34,9 @@ export function buildApp(config: DeployConfig, outdir: string): App {
   });
   const entry = new EntryChart(app, 'entry', config, { gateway: pipeline.gateway });
   const grafana = new GrafanaChart(app, 'grafana', config, { valkey: valkey.valkey });
+  const prometheus = new PrometheusChart(app, 'prometheus', config);
   const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq, entryController: entry.controller });
-  const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, policies];
+  const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, prometheus, policies];
   for (const chart of charts) chart.addDependency(namespaces);
   pipeline.addDependency(...brokers, valkey);
   entry.addDependency(pipeline);

@@ -15,7 +15,10 @@ describe('local profile images', () => {
   };
   const standalone = PROFILES.local.standalone!;
 
-  it('Valkey, Kafka, RabbitMQ and Traefik: the tags images.env builds', () => {
+  it('Valkey, Kafka, RabbitMQ, Traefik and Prometheus: the tags images.env builds', () => {
+    assert.equal(standalone.prometheusImage, value('PROMETHEUS_IMAGE').replace('$PROMETHEUS_VERSION', value('PROMETHEUS_VERSION')));
+    const build = readFileSync(join(REPO_ROOT, 'tools/cluster/build.sh'), 'utf8');
+    assert.match(build, new RegExp(`^PROMETHEUS_VERSION=${value('PROMETHEUS_VERSION').slice(1).replace(/\./g, '\\.')}$`, 'm'), 'the Prometheus build.sh builds');
     assert.equal(standalone.valkeyImage, value('VALKEY_IMAGE'));
     assert.equal(standalone.traefikImage, value('TRAEFIK_IMAGE').replace('$TRAEFIK_VERSION', value('TRAEFIK_VERSION')));
     const wrapper = readFileSync(join(REPO_ROOT, 'tools/cluster/go/traefik/go.mod'), 'utf8');

@@ -87,8 +87,8 @@ for (const variant of VARIANT_NAMES) {
         assert.equal(spec.securityContext?.runAsNonRoot, true, `${id}: pod runAsNonRoot`);
         assert.ok(spec.securityContext?.runAsUser > 0, `${id}: pod runAsUser non-zero`);
         assert.equal(spec.securityContext?.seccompProfile?.type, 'RuntimeDefault', `${id}: seccomp`);
-        // only a controller whose account the manifests bind to a role (Traefik on a standalone profile) gets a token
-        const bound = objectsOf(s, 'ClusterRoleBinding').some((b) => b.subjects.some((sub: Json) => sub.kind === 'ServiceAccount' && sub.name === spec.serviceAccountName && sub.namespace === owner.metadata.namespace));
+        // only a pod whose account the manifests bind to a role (Traefik and Prometheus on a standalone profile) gets a token
+        const bound = [...objectsOf(s, 'ClusterRoleBinding'), ...objectsOf(s, 'RoleBinding')].some((b) => b.subjects.some((sub: Json) => sub.kind === 'ServiceAccount' && sub.name === spec.serviceAccountName && sub.namespace === owner.metadata.namespace));
         assert.equal(spec.automountServiceAccountToken, bound ? true : false, `${id}: service account token ${bound ? 'missing for a controller' : 'mounted'}`);
         for (const c of [...spec.containers, ...(spec.initContainers ?? [])]) {
           const sc = c.securityContext ?? {};
@@ -380,7 +380,7 @@ for (const variant of VARIANT_NAMES) {
       for (const name of consumerNames) assert.deepEqual(peersOf(app, podsNamed(name)).peers, [prometheusPeer], `something besides Prometheus reaches ${name}`);
       // The monitoring namespace: the controller reaches Grafana, Grafana reaches Prometheus's server port; nothing else.
       const monitoringRules = policies
-        .filter((p) => p.metadata.namespace === config.namespaces.monitoring && p.metadata.name !== 'default-deny-ingress')
+        .filter((p) => p.metadata.namespace === config.namespaces.monitoring && p.metadata.name !== 'default-deny-ingress' && p.spec.policyTypes.includes('Ingress'))
         .map((p) => ({ to: p.spec.podSelector.matchLabels, ingress: p.spec.ingress }));
       assert.deepEqual(monitoringRules, [
         {
@@ -389,6 +389,24 @@ for (const variant of VARIANT_NAMES) {
         },
         { to: PROMETHEUS_SERVER_PODS, ingress: [{ from: [{ podSelector: { matchLabels: GRAFANA_PODS } }], ports: [{ protocol: 'TCP', port: PROMETHEUS_PORT }] }] },
       ]);
+      // Prometheus's own egress: the app pods' metrics ports and the Kubernetes API (its pod discovery), nothing else.
+      const egress = policies.filter((p) => p.spec.policyTypes.includes('Egress'));
+      assert.deepEqual(
+        egress.map((p) => ({ namespace: p.metadata.namespace, pods: p.spec.podSelector.matchLabels, egress: p.spec.egress })),
+        [
+          {
+            namespace: config.namespaces.monitoring,
+            pods: PROMETHEUS_SERVER_PODS,
+            egress: [
+              {
+                to: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': app } }, podSelector: { matchLabels: { 'app.kubernetes.io/part-of': 'oleada' } } }],
+                ports: [...new Set(appNames.map(httpPortOf))].map((port) => ({ protocol: 'TCP', port })),
+              },
+              { ports: [443, 6443].map((port) => ({ protocol: 'TCP', port })) },
+            ],
+          },
+        ],
+      );
       const kafkaPath = brokerPath(config.brokerMode, 'kafka');
       const listener = objectsOf(s, 'Kafka')[0]?.spec.kafka.listeners;
       if (kafkaPath && config.profile.standalone) {

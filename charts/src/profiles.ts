@@ -2,6 +2,8 @@ import { KAFKA_VERSION } from '@oleada/k8s';
 
 /** The Traefik tools/cluster/go/traefik builds (checked by local-images.spec against images.env). */
 export const TRAEFIK_VERSION = 'v3.7.13';
+/** The Prometheus tools/cluster/build.sh builds (checked by local-images.spec against images.env). */
+export const PROMETHEUS_VERSION = 'v3.16.0';
 
 /** Where the cluster runs; each profile fixes what differs between clouds. */
 export const PROFILE_NAMES = ['gke', 'eks', 'kind', 'local'] as const;
@@ -43,6 +45,8 @@ export interface Profile {
     readonly kafkaImage: string;
     /** Traefik, the entry controller: its static binary alone (tools/cluster/images.sh). */
     readonly traefikImage: string;
+    /** Prometheus: its static binary alone (tools/cluster/build.sh builds it, images.sh wraps it). */
+    readonly prometheusImage: string;
     readonly valkeyImage: string;
     /** RabbitMQ from Debian's rabbitmq-server package (the official image's registry is out of reach there). */
     readonly rabbitmqImage: string;
@@ -116,6 +120,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
     standalone: {
       kafkaImage: `oleada-local/kafka:${KAFKA_VERSION}`,
       traefikImage: `oleada-local/traefik:${TRAEFIK_VERSION}`,
+      prometheusImage: `oleada-local/prometheus:${PROMETHEUS_VERSION}`,
       valkeyImage: 'oleada-local/valkey:8.1-trixie',
       rabbitmqImage: 'oleada-local/rabbitmq:4.0-trixie',
       cpuRequest: '100m',

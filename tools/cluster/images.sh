@@ -10,8 +10,9 @@
 #   oleada-local/kafka         Debian's JRE + the Apache Kafka jars from Maven Central (tools/local/kafka/pom.xml)
 #   oleada-local/rabbitmq      Debian's rabbitmq-server (Erlang from Debian too), run as uid 999 `rabbitmq`
 #   oleada-local/traefik       the static Traefik binary build.sh makes (Go module proxy), alone
+#   oleada-local/prometheus    the static Prometheus binary build.sh makes (Go module proxy), alone
 #
-#   bash tools/cluster/images.sh base|apps|services|rabbitmq|traefik|all
+#   bash tools/cluster/images.sh base|apps|services|rabbitmq|traefik|prometheus|all
 #   bash tools/cluster/images.sh upgrade FROM_TAG TO_TAG   (test-k8s's image-upgrade fault)
 # Environment: TAG (default: the git commit, 12 hex, -dirty when the tree has changes).
 # Base images are rebuilt only when their inputs change (a stamp in the cache).
@@ -301,6 +302,31 @@ upgrade_apps() { # from-tag to-tag
   rm -rf "$dir"
 }
 
+# Prometheus (the local profile's server, charts' PrometheusServer): the static binary build.sh makes
+# from the Go module proxy (remove_all_sd + enable_kubernetes_sd, no web UI assets), alone with a
+# passwd file; it runs as 65534 (nobody), as the chart's image does.
+build_prometheus() {
+  local key t0 r="$WORK/prometheus" ver
+  [[ -x "$BIN_DIR/prometheus" ]] || bash "$here/build.sh" prometheus
+  ver="v$("$BIN_DIR/prometheus" --version 2>/dev/null | awk '$1 == "prometheus," && $2 == "version" {print $3; exit}')"
+  [[ "$ver" == "$PROMETHEUS_VERSION" ]] || die "$BIN_DIR/prometheus is ${ver:-unknown}, images.env names $PROMETHEUS_VERSION"
+  key="$(printf '%s\n' "$PROMETHEUS_IMAGE" "$SERVICES_RECIPE" "$(sha256sum <"$BIN_DIR/prometheus")" | sha256sum | cut -c1-16)"
+  if stamp_ok prometheus "$key" && pushed "$REGISTRY/$PROMETHEUS_IMAGE"; then
+    log "prometheus image: cached"
+    return 0
+  fi
+  t0=$(date +%s)
+  rm -rf "$r" && mkdir -p "$r/etc" "$r/tmp" "$r/data"
+  install -m 0755 "$BIN_DIR/prometheus" "$r/prometheus"
+  chmod 1777 "$r/tmp"
+  chown 65534:65534 "$r/data"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n' >"$r/etc/passwd"
+  printf 'root:x:0:\nnobody:x:65534:\n' >"$r/etc/group"
+  import_rootfs "$r" "$REGISTRY/$PROMETHEUS_IMAGE" 'USER 65534:65534' 'WORKDIR /data' 'ENTRYPOINT ["/prometheus"]'
+  printf '%s\n' "$key" >"$WORK/prometheus.stamp"
+  log "prometheus image built in $(($(date +%s) - t0)) s"
+}
+
 case "${1:-all}" in
 base) build_base ;;
 apps) build_apps ;;
@@ -308,16 +334,19 @@ services)
   build_services
   build_rabbitmq
   build_traefik
+  build_prometheus
   ;;
 rabbitmq) build_rabbitmq ;;
 traefik) build_traefik ;;
+prometheus) build_prometheus ;;
 all)
   build_base
   build_services
   build_rabbitmq
   build_traefik
+  build_prometheus
   build_apps
   ;;
 upgrade) upgrade_apps "${2:?from tag}" "${3:?to tag}" ;;
-*) die "usage: images.sh base|apps|services|rabbitmq|traefik|all | upgrade FROM_TAG TO_TAG" ;;
+*) die "usage: images.sh base|apps|services|rabbitmq|traefik|prometheus|all | upgrade FROM_TAG TO_TAG" ;;
 esac

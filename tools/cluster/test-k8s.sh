@@ -5,16 +5,21 @@
 #   Traefik serves the charts' Gateway + HTTPRoute (Kafka phase) or Ingress (RabbitMQ phase): a listed
 #   route reaches the gateway, unlisted paths and methods are refused at the entry →
 #   PodSecurity restricted, NetworkPolicies enforced (an outsider cannot reach Valkey, Kafka or the
-#   writers; the real clients can) → Locust headless through Traefik's NodePort on 127.0.0.1 for a fixed time, a consumer and
-#   a writer pod deleted mid-run, the gateway HPA's replicas recorded → Valkey's count == the
+#   writers; the real clients can) → Prometheus (lib/prometheus.sh): every app pod scraped, the rules
+#   loaded, its RBAC and egress → Locust headless through Traefik's NodePort on 127.0.0.1 for a fixed time, a consumer and
+#   a writer pod deleted mid-run, the gateway HPA's replicas recorded, in the Kafka phase then every
+#   dashboard's Prometheus queries and the alert drill (consumer to 0 and back) → Valkey's count == the
 #   events Locust had accepted → the report of what was measured in .cache/reports/test-k8s/local.md
 #   (tools/cluster/write-report.sh; docs/deploy/local.md only with OLEADA_WRITE_DOCS=1).
 # Fails (non-zero, with a message) on any check and whenever it cannot run (not root, no cluster):
 # it never skips. The cluster is left up (npm run cluster -- down stops it); OLEADA_K8S_DOWN=1
 # (CI) stops it at the end, pass or fail.
 # Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
-# rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions.
-# Environment: OLEADA_K8S_FAULTS (off|ci|all: the cluster fault rows after the Kafka phase), LOAD_SECONDS (90, the Kafka phase), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
+# rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions,
+# then the client address the gateway rate-limits behind Traefik (lib/entry.sh xff_checks).
+# Environment: OLEADA_K8S_FAULTS (off|ci|all: the cluster fault rows after the Kafka phase),
+# LOAD_SECONDS (90, the Kafka phase), ALERT_DRILL_SECONDS (120, the Kafka load's
+# extension for the alert drill), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
 # OLEADA_SCENARIO (blackfriday), OLEADA_WRITE_DOCS=1 (rewrite docs/deploy/local.md too),
 # OLEADA_REPORT_DIR (the report's directory).
 set -euo pipefail
@@ -28,6 +33,8 @@ ROOT="$(cd "$here/../.." && pwd)"
 cd "$ROOT"
 
 LOAD_SECONDS="${LOAD_SECONDS:-90}"
+# the Kafka phase's load goes on this long after LOAD_SECONDS for the alert drill (lib/prometheus.sh)
+ALERT_DRILL_SECONDS="${ALERT_DRILL_SECONDS:-120}"
 LOAD_SECONDS_RABBITMQ="${LOAD_SECONDS_RABBITMQ:-45}"
 LOCUST_USERS="${LOCUST_USERS:-60}"
 SCENARIO="${OLEADA_SCENARIO:-blackfriday}"
@@ -40,6 +47,7 @@ T0=$(date +%s)
 [[ "$(id -u)" == 0 ]] || die "test:k8s needs root (the cluster needs netfilter, mounts and cgroups): it cannot run here, and does not skip"
 finish() {
   local rc=$?
+  prometheus_stop_forward 2>/dev/null || true
   if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down || rc=1; fi
   ((rc == 0)) || log "test:k8s FAILED (exit $rc): see the messages above and $OUT"
   exit "$rc"
@@ -105,6 +113,8 @@ log "Gateway API $(gateway_api_version) CRDs (standard) installed"
 . "$here/lib/kafka.sh"
 # shellcheck source=tools/cluster/lib/entry.sh
 . "$here/lib/entry.sh"
+# shellcheck source=tools/cluster/lib/prometheus.sh
+. "$here/lib/prometheus.sh"
 
 # "ns kind/name" of every object in a dist directory (that exists in the cluster)
 objects_of() {
@@ -202,8 +212,15 @@ run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hp
   fi
   entry_checks "$entry"
   netpolicy_checks "$broker"
-  [[ "$broker" == kafka ]] && kafka_acl_checks
-  run_load "$seconds" "$want_hpa"
+  if [[ "$broker" == kafka ]]; then
+    kafka_acl_checks
+    prometheus_checks
+    run_load "$seconds" "$want_hpa" prometheus
+    prometheus_stop_forward
+  else
+    run_load "$seconds" "$want_hpa"
+    xff_checks
+  fi
   # after the load and the pod deletions: every partition fully replicated again
   [[ "$broker" == kafka ]] && kafka_isr_checks
   return 0

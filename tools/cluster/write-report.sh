@@ -55,6 +55,7 @@ that run's. How to run it by hand: [README](../../README.md#kubernetes-on-this-m
 | Valkey | Debian 13's \`valkey-server\` 8.1 | Debian |
 | RabbitMQ | Debian 13's \`rabbitmq-server\` ${RABBITMQ_VERSION:-?} on its Erlang/OTP 27 (the official image's registry is not reachable) | Debian |
 | Traefik (Gateway API and Ingress controller) | $(v traefik version | sed 's/Version: *//') (tools/cluster/go/traefik) | Go module proxy |
+| Prometheus (scrapes the apps, evaluates the alert rules) | $(v prometheus --version | awk '{print $3}') (tools/cluster/go/prometheus) | Go module proxy |
 
 Images: tag \`$TAG\`, built from apps/Dockerfile (\`APP=<app>\`) with \`NODE_BUILD_IMAGE\` /
 \`NODE_RUNTIME_IMAGE\` pointing at the local base images, pushed over TLS with basic auth; containerd
@@ -145,6 +146,67 @@ $(cat "$P/hpa.txt")
 $(cat "$P/netpol.md")
 
 MD
+    if [[ -f "$P/prometheus-targets.md" ]]; then
+      cat <<MD
+### Prometheus: the apps scraped, the dashboards' queries answered, the alert drill
+
+Prometheus ${PROM_VERSION:-?} (built here by tools/cluster/build.sh with \`remove_all_sd,enable_kubernetes_sd\`,
+no web UI) in \`oleada-monitoring\`, from the charts' \`PrometheusServer\`: the scrape job, global
+settings and alert rules of the cloud profiles' Helm values (\`appsScrapeJob\`, libs/dashboards' rules),
+PodSecurity restricted, read through its HTTP API on a \`kubectl port-forward\`. Its targets (job
+\`oleada\`, pod discovery in \`oleada\`) when the load began:
+
+| app | pod | scrape URL | health |
+|---|---|---|---|
+$(cat "$P/prometheus-targets.md")
+
+Its account (\`prometheus-server\`), bound by a RoleBinding in \`oleada\` to the ClusterRole
+\`oleada:prometheus-discovery\` as the chart's \`server.useExistingClusterRoleName\` + \`server.namespaces\` bind it:
+
+| kubectl auth can-i … | answer |
+|---|---|
+$(cat "$P/prometheus-rbac.md")
+
+Its egress (NetworkPolicy \`prometheus-egress\`: the apps' metrics port, and the API server's ports
+for the discovery), probed from a pod with the server's labels:
+
+| to | address | result |
+|---|---|---|
+$(cat "$P/prometheus-egress.md")
+
+Every Prometheus query of every dashboard in \`dist/\` (libs/dashboards' \`check-queries.js\`), as
+Grafana sends it — the dashboard's time range (30 min), \`\$__interval\` 15 s and \`\$__rate_interval\` 1 m from
+the data source's 15 s scrape interval, a range query with the interval as step — at the end of the load (after the alert drill below),
+each series' last value:
+
+$(cat "$P/dashboards/queries.md" 2>/dev/null || echo '(not run)')
+
+Alert drill: the consumer scaled to 0 under load, then back to 1 (\`${PROM_ALERT:-?}\`, \`for: ${PROM_ALERT_FOR_SECONDS:-?}s\`,
+evaluated every 15 s; read from \`/api/v1/alerts\`, UTC, seconds since the load began):
+
+\`\`\`
+$(cat "$P/alert-timeline.txt" 2>/dev/null || echo '(not run)')
+\`\`\`
+
+Firing ${PROM_ALERT_FIRING_AFTER:-?} s after the scale-down (limit: its \`for\` + 1 min), resolved
+${PROM_ALERT_RESOLVED_AFTER:-?} s after the scale-up; the events accepted meanwhile were counted
+once each (the table above).
+
+MD
+    fi
+    if [[ -f "$P/xff.md" ]]; then
+      cat <<MD
+### The client address behind Traefik (rate limiting)
+
+The gateway trusts \`X-Forwarded-For\` only from the pod range (\`TRUST_PROXY\`; only Traefik's
+namespace reaches it), and Traefik, the first hop, drops any \`X-Forwarded-*\` a client sends and names
+the address it saw. Checked with the gateway given a per-client limit of 0.2/s, burst 2 (a rollout;
+removed afterwards), on ${XFF_GATEWAY_REPLICAS:-?} replica(s); empty events, so nothing is counted:
+
+$(cat "$P/xff.md")
+
+MD
+    fi
     if [[ "$broker" == kafka && -f "$P/kafka-partitions.txt" ]]; then
       cat <<MD
 ### Kafka: 3 KRaft nodes, replicated and authorized like the Strimzi profile

@@ -6,13 +6,15 @@
 #   requests, pytest  into the project venv .cache/venv (the interpreter the tests use), pinned
 #   jaeger            the trace store of the tracing e2e test (Jaeger all-in-one), built like promtool by
 #                     `tools/cluster/build.sh jaeger` (cold: ~5 min of CPU, 8 min wall on a busy machine)
-#   promtool          Prometheus's rule checker (the alert rules' unit tests, libs/dashboards), built from
-#                     the Go module proxy by `tools/cluster/build.sh prometheus` into the cluster cache
+#   promtool          Prometheus's rule checker (the alert rules' unit tests, libs/dashboards), and
+#   prometheus        the server the dashboards' query check is tested against, built from the Go module
+#                     proxy by `tools/cluster/build.sh prometheus` into the cluster cache
 #                     (needs Go; cold: ~5 min of CPU, 21 min wall on a busy 2-core machine; then cached)
 # Idempotent: installs only what is missing. apt-get needs root (as in CI); otherwise it says what to run.
 #   bash tools/scripts/setup-test-tools.sh
-# Environment: PYTHON (interpreter that creates the venv, default python3); PROMTOOL (a promtool to use
-# instead of building one); OLEADA_JAEGER (a jaeger-all-in-one to use instead of building one).
+# Environment: PYTHON (interpreter that creates the venv, default python3); PROMTOOL and PROMETHEUS (a
+# promtool and a prometheus to use instead of building them; both or neither); OLEADA_JAEGER (a
+# jaeger-all-in-one to use instead of building one).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -74,13 +76,14 @@ fi
 # --- promtool ----------------------------------------------------------------------------------
 if [ -n "${PROMTOOL:-}" ]; then
   [ -x "$PROMTOOL" ] || die "PROMTOOL=$PROMTOOL is not an executable"
-  log "promtool: $PROMTOOL"
+  [ -x "${PROMETHEUS:-}" ] || die "PROMTOOL is set: set PROMETHEUS to a prometheus server binary too (libs/dashboards' query check runs one)"
+  log "promtool: $PROMTOOL, prometheus: $PROMETHEUS"
 else
   # The cluster tool's cache (OLEADA_CLUSTER_CACHE), where the tests look for it; a subshell keeps
   # common.sh's log/die from replacing this script's.
   # shellcheck source=tools/cluster/lib/common.sh
   BIN_DIR="$(. "$ROOT/tools/cluster/lib/common.sh" && printf '%s' "$BIN_DIR")"
-  if [ ! -x "$BIN_DIR/promtool" ]; then
+  if [ ! -x "$BIN_DIR/promtool" ] || [ ! -x "$BIN_DIR/prometheus" ]; then
     command -v go >/dev/null 2>&1 || die "promtool is missing and there is no Go to build it: install Go (go.dev/dl), or set PROMTOOL"
     log "building promtool (tools/cluster/build.sh prometheus; a cold build takes a while)"
     bash "$ROOT/tools/cluster/build.sh" prometheus

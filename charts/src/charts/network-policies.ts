@@ -1,4 +1,4 @@
-import { AMQP_PORT, IngressFirewall, k8s, PART_OF, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, VALKEY_PORT, type RabbitMQ, type TraefikController, type ValkeyPair } from '@oleada/k8s';
+import { AMQP_PORT, IngressFirewall, k8s, PART_OF, PrometheusEgress, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, VALKEY_PORT, type RabbitMQ, type TraefikController, type ValkeyPair } from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
@@ -12,7 +12,7 @@ export const GRAFANA_PORT = 3000;
  * Default deny for ingress in the app and monitoring namespaces, then exactly the hops of the flow:
  * controller → gateway → relay → writers; RabbitMQ's writers and consumer → RabbitMQ; consumers and
  * Grafana → Valkey (plus replication); Prometheus → every app's HTTP port (`/metrics`) and Grafana →
- * Prometheus. Kafka's listener is restricted by Strimzi from the listener's
+ * Prometheus, whose own egress is the apps' HTTP ports and the Kubernetes API only. Kafka's listener is restricted by Strimzi from the listener's
  * `networkPolicyPeers` (its writers and consumer). RabbitMQ runs one node, so no node-to-node path.
  */
 export class NetworkPoliciesChart extends Chart {
@@ -84,5 +84,10 @@ export class NetworkPoliciesChart extends Chart {
       ports: [GRAFANA_PORT],
     });
     monitoring.allow('prometheus-from-grafana', { to: PROMETHEUS_SERVER_PODS, from: [{ pods: GRAFANA_PODS }], ports: [PROMETHEUS_PORT] });
+    new PrometheusEgress(this, 'prometheus-egress', {
+      namespace: config.namespaces.monitoring,
+      appNamespace: config.namespaces.app,
+      metricsPorts: [gateway, relay, ...writers, ...consumers].map((w) => w.httpPort),
+    });
   }
 }

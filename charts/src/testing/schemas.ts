@@ -127,6 +127,7 @@ function controllerValidators(): Map<string, ObjectValidator> {
   return new Map([
     ['rbac.authorization.k8s.io/v1/ClusterRole', model('kubernetes-models/rbac.authorization.k8s.io/v1', 'ClusterRole')],
     ['rbac.authorization.k8s.io/v1/ClusterRoleBinding', model('kubernetes-models/rbac.authorization.k8s.io/v1', 'ClusterRoleBinding')],
+    ['rbac.authorization.k8s.io/v1/RoleBinding', model('kubernetes-models/rbac.authorization.k8s.io/v1', 'RoleBinding')],
     ['networking.k8s.io/v1/IngressClass', model('kubernetes-models/networking.k8s.io/v1', 'IngressClass')],
   ]);
 }

@@ -52,6 +52,8 @@ interface Case {
   readonly input: readonly Series[];
   /** When the alert is checked, from the first sample (`30m`). */
   readonly at: string;
+  /** Time between two samples of the input series. @default '1m' */
+  readonly interval?: string;
   /** The labels of each firing alert the rule keeps from its series; empty: it must not fire. */
   readonly fires: readonly Labels[];
 }
@@ -68,6 +70,10 @@ const gatewayStatus = (status: string, values: string) => series(m.gatewayReques
 const produced = (outcome: string, values: string) => series(`${m.produceDuration}_count`, { ...writer, broker: 'kafka', outcome }, values);
 const deadLetters = (values: string) => series(m.consumerEvents, { ...consumer, scenario: 'weather', outcome: 'dead_letter' }, values);
 const dependency = (name: string, values: string) => series(m.dependencyUp, { ...consumer, dependency: name }, values);
+// Scraped every 15 s, as the apps' scrape job is (one sample per interval below).
+const consumerB = target('consumer', 'consumer-1');
+const appliedBy = (pod: Labels, values: string) => series(m.consumerEvents, { ...pod, scenario: 'all', outcome: 'applied' }, values);
+const upOf = (pod: Labels, values: string) => series('up', pod, values);
 
 const CASES: readonly Case[] = [
   // Accepted but not counted, Kafka: lag rises 50 records a minute.
@@ -85,6 +91,41 @@ const CASES: readonly Case[] = [
     fires: [],
   },
   { name: 'no traffic', alert: A.acceptedNotCounted, input: [writerAccepted('0x40'), consumerApplied('0x40')], at: '30m', fires: [] },
+  // Nothing counted: writers accept 10/s (150 a sample, 15 s apart).
+  {
+    name: 'the consumer scaled to 0 (its series end) while writers accept',
+    alert: A.nothingCounted,
+    interval: '15s',
+    input: [writerAccepted('0+150x40'), appliedBy(consumer, '0+150x8 stale'), upOf(consumer, '1x8 stale')],
+    at: '5m',
+    fires: [{ namespace: 'oleada' }],
+  },
+  {
+    name: 'the consumer up but counting nothing (cut from Valkey)',
+    alert: A.nothingCounted,
+    interval: '15s',
+    input: [writerAccepted('0+150x40'), appliedBy(consumer, '0+150x8 1200x31'), upOf(consumer, '1x40')],
+    at: '5m',
+    fires: [{ namespace: 'oleada' }],
+  },
+  {
+    name: 'the consumer keeps up',
+    alert: A.nothingCounted,
+    interval: '15s',
+    input: [writerAccepted('0+150x40'), appliedBy(consumer, '0+150x40'), upOf(consumer, '1x40')],
+    at: '9m',
+    fires: [],
+  },
+  {
+    // consumer-0 goes at 2m, consumer-1 counts from 2m30s: 30 s without counting, under the `for`
+    name: 'a consumer replaced within a minute',
+    alert: A.nothingCounted,
+    interval: '15s',
+    input: [writerAccepted('0+150x40'), appliedBy(consumer, '0+150x8 stale'), upOf(consumer, '1x8 stale'), appliedBy(consumerB, '_ _ _ _ _ _ _ _ _ _ 0+150x29'), upOf(consumerB, '_ _ _ _ _ _ _ _ _ _ 1x29')],
+    at: '3m30s',
+    fires: [],
+  },
+  { name: 'no traffic, no consumer', alert: A.nothingCounted, interval: '15s', input: [writerAccepted('0x40')], at: '9m', fires: [] },
   // 5xx at the gateway: 10 % of answers against 1 %.
   { name: '10 % of answers are 500', alert: A.gateway5xxRatio, input: [gatewayStatus('202', '0+540x20'), gatewayStatus('500', '0+60x20')], at: '15m', fires: [{ namespace: 'oleada' }] },
   { name: '1 % of answers are 503', alert: A.gateway5xxRatio, input: [gatewayStatus('202', '0+594x20'), gatewayStatus('503', '0+6x20')], at: '15m', fires: [] },
@@ -124,13 +165,14 @@ function render(template: string, labels: Labels): string {
 function testFile(rulesFile: string, cases: readonly Case[]): string {
   return stringify({
     rule_files: [rulesFile],
-    evaluation_interval: '1m',
+    // the apps' Prometheus evaluates every 15 s (PROMETHEUS_GLOBAL in libs/k8s)
+    evaluation_interval: '15s',
     tests: cases.map((c) => {
       const rule = RULES.get(c.alert);
       assert.ok(rule, `case "${c.name}" names an alert the rules have (${c.alert})`);
       return {
         name: `${c.alert}: ${c.name}`,
-        interval: '1m',
+        interval: c.interval ?? '1m',
         input_series: c.input,
         alert_rule_test: [
           {

@@ -26,6 +26,7 @@ export interface AlertRulesOptions {
 export const ALERT_NAMES = {
   consumerLagGrowing: 'OleadaConsumerLagGrowing',
   acceptedNotCounted: 'OleadaAcceptedNotCounted',
+  nothingCounted: 'OleadaNothingCounted',
   gateway5xxRatio: 'OleadaGateway5xxRatio',
   writerProduceErrors: 'OleadaWriterProduceErrors',
   poisonRecords: 'OleadaPoisonRecords',
@@ -38,6 +39,8 @@ export const ALERT_NAMES = {
 export const LAG_ALERT_FLOOR = 100;
 /** Share of gateway answers that may be 5xx before the alert fires. */
 export const GATEWAY_5XX_RATIO = 0.05;
+/** The consumer's outcomes that mean an event was counted (dead letters are counted as such). */
+const COUNTED_OUTCOMES = 'applied|duplicate|dead_letter';
 /** Share of the writers' accepted events the consumer may fall behind by, over ten minutes. */
 export const NOT_COUNTED_RATIO = 0.1;
 
@@ -70,14 +73,30 @@ export function alertRuleGroups(options: AlertRulesOptions = {}): AlertRuleGroup
       // Valkey (applied, or recognised as already counted: duplicate; dead letters are applied as a
       // count too). Over 10 minutes the two rates match within a few seconds of delay, whatever the
       // broker; the consumer doing more than 10 % less for 10 minutes means accepted events are not
-      // being counted (stalled consumer, Valkey down, RabbitMQ queue growing). With no consumer
-      // series at all the right side is empty and this stays silent: OleadaAppNotScraped fires then.
+      // being counted (a slow consumer, RabbitMQ's queue growing). With no consumer series at all the
+      // right side is empty and this stays silent: OleadaNothingCounted fires then, within minutes.
       expr:
         `sum by (namespace) (rate(${m.writerEvents}{${job}, outcome="accepted"}[10m]))` +
         ` * ${1 - NOT_COUNTED_RATIO} > sum by (namespace) (rate(${m.consumerEvents}{${job}, outcome=~"applied|duplicate"}[10m]))`,
       for: '10m',
       labels: { severity: 'critical' },
       annotations: { summary: 'Accepted events in {{ $labels.namespace }} are not being counted: the consumer applies less than the writers accept' },
+    },
+    {
+      alert: ALERT_NAMES.nothingCounted,
+      // Accepted but not counted, the fast signal: the writers made events durable in the last minute
+      // and no consumer that is up counted any (applied, duplicate or dead-lettered) — every consumer
+      // gone (scaled to 0, crash-looping), stuck, or cut from Valkey. A consumer's series count only
+      // while its target is up: a deleted pod's last samples stay in a [1m] window for most of a
+      // minute and would hide the stop. A rollout (the new pod is up before the old one goes) and
+      // a restart shorter than a minute stay below the `for`.
+      expr:
+        `sum by (namespace) (rate(${m.writerEvents}{${job}, outcome="accepted"}[1m])) > 0` +
+        ` unless on (namespace) sum by (namespace) (rate(${m.consumerEvents}{${job}, outcome=~"${COUNTED_OUTCOMES}"}[1m]) > 0` +
+        ` and on (namespace, pod) up{${job}} == 1)`,
+      for: '1m',
+      labels: { severity: 'critical' },
+      annotations: { summary: 'Events accepted in {{ $labels.namespace }} are not being counted: no consumer counted any in the last minute' },
     },
     {
       alert: ALERT_NAMES.gateway5xxRatio,

@@ -12,6 +12,9 @@ export const VALKEY_DATASOURCE: DatasourceRef = { type: REDIS_DATASOURCE_PLUGIN,
 /** The Prometheus that scrapes every app's `/metrics`. */
 export const PROMETHEUS_DATASOURCE: DatasourceRef = { type: 'prometheus', uid: 'oleada-prometheus' };
 
+/** The Prometheus data source's `timeInterval`: the apps' scrape interval, the floor of `$__interval`. */
+export const PROMETHEUS_TIME_INTERVAL = '15s';
+
 /** Environment variable of the Grafana container that holds the Valkey user's password. */
 export const VALKEY_PASSWORD_ENV = 'OLEADA_VALKEY_PASSWORD';
 
@@ -71,7 +74,7 @@ export function grafanaDatasources(props: GrafanaDatasourcesProps): DatasourcePr
         url: props.prometheusUrl,
         isDefault: false,
         editable: false,
-        jsonData: { httpMethod: 'POST', timeInterval: '15s' },
+        jsonData: { httpMethod: 'POST', timeInterval: PROMETHEUS_TIME_INTERVAL },
       },
     ],
   };

@@ -1,5 +1,5 @@
 // What other projects use of @oleada/dashboards; the rest is this lib's own.
-export { alertRuleFile, alertRuleGroups } from './alert-rules';
+export { alertRuleFile, alertRuleGroups, alertRulesYaml } from './alert-rules';
 export { type DashboardFile, dashboardsFor } from './dashboards';
 export { type DatasourceRef, grafanaDatasources, REDIS_DATASOURCE_PLUGIN, VALKEY_DATASOURCE, VALKEY_PASSWORD_ENV } from './datasources';
 export { type DashboardModel, isRedisQuery, type PanelModel, parseDashboard, type StoredRedisQuery, type VariableModel } from './model';

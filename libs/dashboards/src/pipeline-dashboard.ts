@@ -8,6 +8,8 @@ import { PROMETHEUS_DATASOURCE, type DatasourceRef } from './datasources';
 import { placePanels, toJson, type SizedPanel } from './layout';
 
 export const PIPELINE_DASHBOARD_UID = 'oleada-pipeline';
+/** The series that shows the events the gateway accepted per second (compared with Locust's own rate by test:k8s). */
+export const ACCEPTED_SERIES = { panel: 'Events per second by stage', legend: 'gateway: accepted' } as const;
 
 /** One PromQL series of a panel, with its legend. */
 interface Series {
@@ -29,10 +31,10 @@ const ratio = (part: string, whole: string) => `(${rate(part)} / ${rate(whole)})
 export function pipelineSeries(): Record<string, { readonly unit: string; readonly series: readonly Series[] }> {
   const m = METRIC_NAMES;
   return {
-    'Events per second by stage': {
+    [ACCEPTED_SERIES.panel]: {
       unit: 'reqps',
       series: [
-        { expr: rate(`${m.gatewayEvents}{outcome="accepted"}`), legend: 'gateway: accepted' },
+        { expr: rate(`${m.gatewayEvents}{outcome="accepted"}`), legend: ACCEPTED_SERIES.legend },
         { expr: rate(`${m.relayRequests}{status="202"}`), legend: 'relay: forwarded' },
         { expr: rate(`${m.writerEvents}{outcome="accepted"}`), legend: 'writers: durable in Kafka' },
         { expr: rate(`${m.consumerEvents}{outcome="applied"}`), legend: 'consumer: applied to Valkey' },

@@ -1,4 +1,8 @@
-import { alertRuleFile } from '@oleada/dashboards';
+import { createHash } from 'node:crypto';
+import { alertRuleFile, alertRulesYaml } from '@oleada/dashboards';
+import { Construct } from 'constructs';
+import { stringify } from 'yaml';
+import { k8s } from './k8s';
 import { PART_OF } from './labels';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { pinned } from './versions';
@@ -10,6 +14,14 @@ export const PROMETHEUS_RELEASE = 'prometheus';
 export const PROMETHEUS_CHART_VERSION = pinned('prometheus').version;
 /** Pods of the chart's server (its `prometheus.server.matchLabels`, chart 25 and later; `server.name` left at `server`). */
 export const PROMETHEUS_SERVER_PODS = { 'app.kubernetes.io/name': 'prometheus', 'app.kubernetes.io/component': 'server' } as const;
+/** The chart's name for the server's objects (`<release>-server`): ServiceAccount, Service, Deployment, RoleBindings. */
+export const PROMETHEUS_SERVER_NAME = `${PROMETHEUS_RELEASE}-server`;
+/**
+ * The ClusterRole the server's account is bound to, by a RoleBinding in the apps' namespace only
+ * (the chart's `server.useExistingClusterRoleName` with `server.namespaces`): the pods the scrape job
+ * discovers, nothing cluster-wide.
+ */
+export const PROMETHEUS_DISCOVERY_ROLE = 'oleada:prometheus-discovery';
 /** The server container's port (the Service maps port 80 to it). */
 export const PROMETHEUS_PORT = 9090;
 const PROMETHEUS_UID = 65534;
@@ -52,8 +64,14 @@ export function appsScrapeJob(namespace: string): Record<string, unknown> {
   };
 }
 
-/** 15 s: the interval Grafana assumes for `$__rate_interval` when the data source names none. */
-const PROMETHEUS_GLOBAL = { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '1m' } as const;
+/**
+ * Scrapes every 15 s (the Grafana data source's `timeInterval`); rules are evaluated as often, so an
+ * alert with `for: 1m` fires a minute after its condition holds, not up to two.
+ */
+const PROMETHEUS_GLOBAL = { scrape_interval: '15s', scrape_timeout: '10s', evaluation_interval: '15s' } as const;
+/** The server's requests and limits, the chart's and the local cluster's. */
+const PROMETHEUS_RESOURCES = { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } } as const;
+const PROMETHEUS_RETENTION = '2d';
 
 /**
  * `prometheus.yml` for a server that reads its own files (the local cluster's, run from the binary
@@ -87,11 +105,15 @@ export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<s
     'prometheus-pushgateway': { enabled: false },
     server: {
       global: PROMETHEUS_GLOBAL,
-      retention: props.retention ?? '2d',
+      retention: props.retention ?? PROMETHEUS_RETENTION,
+      // no ClusterRole of the chart's (nodes, services, ingresses… cluster-wide): a RoleBinding in the
+      // apps' namespace to the discovery role the charts make (PrometheusDiscoveryRole)
+      useExistingClusterRoleName: PROMETHEUS_DISCOVERY_ROLE,
+      namespaces: [props.appNamespace],
       persistentVolume: { enabled: false },
       emptyDir: { sizeLimit: '2Gi' },
       service: { type: 'ClusterIP', servicePort: 80 },
-      resources: { requests: { cpu: '100m', memory: '256Mi' }, limits: { cpu: '500m', memory: '1Gi' } },
+      resources: PROMETHEUS_RESOURCES,
       // nobody, as the chart's image expects.
       securityContext: restrictedPodSecurityContext(PROMETHEUS_UID),
       containerSecurityContext: restrictedContainerSecurityContext(),
@@ -104,4 +126,173 @@ export function prometheusHelmValues(props: PrometheusHelmValuesProps): Record<s
       'alerting_rules.yml': alertRuleFile({ job: PROMETHEUS_APPS_JOB }),
     },
   };
+}
+
+/** The pods the apps' scrape job discovers (kubernetes_sd role `pod`): read, list and watch them. */
+export const PROMETHEUS_DISCOVERY_RULES: readonly k8s.PolicyRule[] = [{ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch'] }];
+
+/** The ClusterRole {@link PROMETHEUS_DISCOVERY_ROLE}: granted only through RoleBindings in the namespaces scraped. */
+export class PrometheusDiscoveryRole extends Construct {
+  readonly name: string;
+
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    const role = new k8s.KubeClusterRole(this, 'role', {
+      metadata: { name: PROMETHEUS_DISCOVERY_ROLE, labels: { 'app.kubernetes.io/name': PROMETHEUS_RELEASE, 'app.kubernetes.io/part-of': PART_OF } },
+      rules: PROMETHEUS_DISCOVERY_RULES.map((r) => ({ ...r })),
+    });
+    this.name = role.name;
+  }
+}
+
+export interface PrometheusServerProps {
+  /** Where the server runs (the monitoring namespace). */
+  readonly namespace: string;
+  /** The namespace whose app pods are scraped. */
+  readonly appNamespace: string;
+  /** An image with the static `prometheus` binary at `/prometheus` (tools/cluster/images.sh builds it). */
+  readonly image: string;
+  readonly imagePullSecret: string;
+  /** @default '100m' */
+  readonly cpuRequest?: string;
+}
+
+/**
+ * The Prometheus server of a cluster without Helm (the `local` profile), as the chart's values above
+ * make it: the same names (`prometheus-server` account, Service and Deployment, pods labelled
+ * {@link PROMETHEUS_SERVER_PODS}), the same RBAC (a RoleBinding in the apps' namespace to
+ * {@link PROMETHEUS_DISCOVERY_ROLE}), the same scrape job, global settings and alert rules
+ * (`prometheus.yml` and `alerting_rules.yml` in a ConfigMap at /etc/config), restricted security, data
+ * on an emptyDir. The pod restarts when the configuration changes (its checksum annotation).
+ */
+export class PrometheusServer extends Construct {
+  readonly podSelector: Readonly<Record<string, string>>;
+
+  constructor(scope: Construct, id: string, props: PrometheusServerProps) {
+    super(scope, id);
+    const { namespace } = props;
+    const name = PROMETHEUS_SERVER_NAME;
+    this.podSelector = { ...PROMETHEUS_SERVER_PODS, 'app.kubernetes.io/instance': PROMETHEUS_RELEASE };
+    const labels = { ...this.podSelector, 'app.kubernetes.io/part-of': PART_OF };
+
+    const account = new k8s.KubeServiceAccount(this, 'account', { metadata: { name, namespace, labels }, automountServiceAccountToken: false });
+    new k8s.KubeRoleBinding(this, 'discovery', {
+      metadata: { name, namespace: props.appNamespace, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: PROMETHEUS_DISCOVERY_ROLE },
+      subjects: [{ kind: 'ServiceAccount', name: account.name, namespace }],
+    });
+    const configDir = PROMETHEUS_ALERT_RULES_PATH.slice(0, PROMETHEUS_ALERT_RULES_PATH.lastIndexOf('/'));
+    const files = {
+      'prometheus.yml': stringify(prometheusConfig({ appNamespace: props.appNamespace, ruleFile: PROMETHEUS_ALERT_RULES_PATH })),
+      'alerting_rules.yml': alertRulesYaml({ job: PROMETHEUS_APPS_JOB }),
+    };
+    const config = new k8s.KubeConfigMap(this, 'config', { metadata: { name, namespace, labels }, data: files });
+    const checksum = createHash('sha256').update(JSON.stringify(files)).digest('hex');
+
+    const probe = (path: string, failureThreshold: number): k8s.Probe => ({
+      httpGet: { path, port: k8s.IntOrString.fromNumber(PROMETHEUS_PORT) },
+      periodSeconds: 5,
+      timeoutSeconds: 3,
+      failureThreshold,
+    });
+    new k8s.KubeDeployment(this, 'deployment', {
+      metadata: { name, namespace, labels },
+      spec: {
+        replicas: 1,
+        // one TSDB on an emptyDir: the old pod goes before the new one starts
+        strategy: { type: 'Recreate' },
+        selector: { matchLabels: { ...this.podSelector } },
+        template: {
+          metadata: { labels, annotations: { 'checksum/config': checksum } },
+          spec: {
+            serviceAccountName: account.name,
+            // the pod discovery reads the API (the RoleBinding above)
+            automountServiceAccountToken: true,
+            enableServiceLinks: false,
+            imagePullSecrets: [{ name: props.imagePullSecret }],
+            securityContext: restrictedPodSecurityContext(PROMETHEUS_UID),
+            terminationGracePeriodSeconds: 30,
+            containers: [
+              {
+                name: 'prometheus-server',
+                image: props.image,
+                imagePullPolicy: 'IfNotPresent',
+                args: [
+                  `--config.file=${configDir}/prometheus.yml`,
+                  '--storage.tsdb.path=/data',
+                  `--storage.tsdb.retention.time=${PROMETHEUS_RETENTION}`,
+                  `--web.listen-address=:${PROMETHEUS_PORT}`,
+                ],
+                ports: [{ name: 'http', containerPort: PROMETHEUS_PORT, protocol: 'TCP' }],
+                resources: {
+                  requests: { cpu: k8s.Quantity.fromString(props.cpuRequest ?? PROMETHEUS_RESOURCES.requests.cpu), memory: k8s.Quantity.fromString(PROMETHEUS_RESOURCES.requests.memory) },
+                  limits: { cpu: k8s.Quantity.fromString(PROMETHEUS_RESOURCES.limits.cpu), memory: k8s.Quantity.fromString(PROMETHEUS_RESOURCES.limits.memory) },
+                },
+                readinessProbe: probe('/-/ready', 3),
+                livenessProbe: probe('/-/healthy', 6),
+                securityContext: restrictedContainerSecurityContext(),
+                volumeMounts: [
+                  { name: 'config', mountPath: configDir, readOnly: true },
+                  { name: 'data', mountPath: '/data' },
+                ],
+              },
+            ],
+            volumes: [
+              { name: 'config', configMap: { name: config.name } },
+              { name: 'data', emptyDir: { sizeLimit: k8s.Quantity.fromString('2Gi') } },
+            ],
+          },
+        },
+      },
+    });
+    new k8s.KubeService(this, 'service', {
+      metadata: { name, namespace, labels },
+      spec: {
+        type: 'ClusterIP',
+        selector: { ...this.podSelector },
+        ports: [{ name: 'http', port: 80, targetPort: k8s.IntOrString.fromNumber(PROMETHEUS_PORT), protocol: 'TCP' }],
+      },
+    });
+  }
+}
+
+export interface PrometheusEgressProps {
+  /** The monitoring namespace (where the server runs). */
+  readonly namespace: string;
+  readonly appNamespace: string;
+  /** The apps' HTTP ports (`/metrics`). */
+  readonly metricsPorts: readonly number[];
+  /** Ports of the Kubernetes API (the pod discovery): the `kubernetes` Service's and its endpoints'. @default [443, 6443] */
+  readonly apiServerPorts?: readonly number[];
+}
+
+/**
+ * Egress of the Prometheus server: the apps' pods on their metrics ports, and the Kubernetes API for
+ * its pod discovery (reached by its Service address, whatever the control plane's address; only the
+ * ports name it). Nothing else: no other pod, no DNS (the discovery gives pod addresses).
+ */
+export class PrometheusEgress extends Construct {
+  constructor(scope: Construct, id: string, props: PrometheusEgressProps) {
+    super(scope, id);
+    const tcp = (port: number) => ({ protocol: 'TCP', port: k8s.IntOrString.fromNumber(port) });
+    new k8s.KubeNetworkPolicy(this, 'policy', {
+      metadata: { name: 'prometheus-egress', namespace: props.namespace, labels: { 'app.kubernetes.io/part-of': PART_OF } },
+      spec: {
+        podSelector: { matchLabels: { ...PROMETHEUS_SERVER_PODS } },
+        policyTypes: ['Egress'],
+        egress: [
+          {
+            to: [
+              {
+                namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': props.appNamespace } },
+                podSelector: { matchLabels: { 'app.kubernetes.io/part-of': PART_OF } },
+              },
+            ],
+            ports: [...new Set(props.metricsPorts)].map(tcp),
+          },
+          { ports: (props.apiServerPorts ?? [443, 6443]).map(tcp) },
+        ],
+      },
+    });
+  }
 }

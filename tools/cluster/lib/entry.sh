@@ -105,3 +105,47 @@ entry_cost_report() { # before after
   record "${PHASE}_TRAEFIK_CPU_MS_PER_REQUEST" "$tcpu"
   record "${PHASE}_GATEWAY_CPU_MS_PER_REQUEST" "$gcpu"
 }
+
+# Which client address the gateway rate-limits behind Traefik (X-Forwarded-For from a trusted proxy
+# only): the gateway is given a tiny per-client limit (a rollout), then
+#   - from outside (127.0.0.1 → Traefik's NodePort) 30 requests, each with a fresh spoofed
+#     X-Forwarded-For: Traefik drops the header and names the address it saw, so they all count
+#     against one client and most get 429 — were the spoofed header believed, none would;
+#   - right after, from a pod (another client) through Traefik's Service: its own budget, so it gets
+#     the gateway's 422 for its empty event — were the gateway limiting Traefik's address, a 429.
+# Empty events (422 when admitted) add nothing to the counts. The limit is removed again afterwards.
+xff_checks() {
+  local statuses limited admitted other replicas
+  k -n "$NS" set env deploy/gateway RATE_LIMIT_PER_SECOND=0.2 RATE_LIMIT_BURST=2 >/dev/null
+  k -n "$NS" rollout status deploy/gateway --timeout=180s >/dev/null || die "[$PHASE] the gateway did not roll out with the rate limit"
+  wait_terminated
+  replicas="$(k -n "$NS" get deploy gateway -o jsonpath='{.status.readyReplicas}')"
+  # the other client is ready before the burst, so that it asks right after it (a bucket refills in 5 s)
+  outsider_pod
+  statuses="$(for i in $(seq 1 30); do
+    curl -s -o /dev/null -m 5 -w '%{http_code}\n' -X POST -H 'content-type: application/json' -H "X-Forwarded-For: 198.51.100.$i" \
+      --data '{}' "$ENTRY_URL$ENTRY_ROUTE" || true
+  done)"
+  limited="$(grep -c '^429$' <<<"$statuses" || true)"
+  admitted="$(grep -c '^422$' <<<"$statuses" || true)"
+  # shellcheck disable=SC2016 # the JavaScript's template literal
+  other="$(k -n "$NS" exec np-outsider -- /nodejs/bin/node -e '
+const req = require("http").request({ host: "traefik.oleada-edge.svc.cluster.local", port: 80, path: process.argv[1], method: "POST",
+  headers: { "content-type": "application/json" }, timeout: 5000 },
+  (res) => { console.log(res.statusCode); res.resume(); });
+req.on("error", (e) => console.log("error " + e.code)); req.end("{}");' "$ENTRY_ROUTE" 2>&1 | tail -1)"
+  k -n "$NS" delete pod np-outsider --wait=false >/dev/null
+  k -n "$NS" set env deploy/gateway RATE_LIMIT_PER_SECOND- RATE_LIMIT_BURST- >/dev/null
+  {
+    printf '| from | requests | answers |\n|---|---|---|\n'
+    printf '| 127.0.0.1 through the NodePort, a fresh spoofed X-Forwarded-For each | 30 | %s × 429, %s × 422 |\n' "$limited" "$admitted"
+    printf '| a pod through Traefik'"'"'s Service, right after (another client) | 1 | %s |\n' "$other"
+  } >"$PHASE_OUT/xff.md"
+  record XFF_GATEWAY_REPLICAS "$replicas"
+  record XFF_LIMITED "$limited"
+  record XFF_ADMITTED "$admitted"
+  record XFF_OTHER_CLIENT "$other"
+  check "[$PHASE] a spoofed X-Forwarded-For from outside is not believed: $limited of 30 requests limited as one client (gateway replicas: $replicas, burst 2 each)" \
+    test "$limited" -ge 15 -a $((limited + admitted)) -eq 30
+  check "[$PHASE] another client through Traefik has its own budget: the gateway limits the client's address, not Traefik's ($other)" test "$other" = 422
+}

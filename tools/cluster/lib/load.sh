@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # The load of one test-k8s.sh phase (one broker): Locust headless against the entry (Traefik's
-# NodePort on 127.0.0.1, lib/entry.sh), the HPAs sampled every 5 s, a consumer pod and a writer pod deleted mid-run, then
+# NodePort on 127.0.0.1, lib/entry.sh), the HPAs sampled every 5 s, a consumer pod and a writer pod deleted mid-run,
+# in the Kafka phase the dashboards' queries and the alert drill after the first part (lib/prometheus.sh), then
 # Valkey's count of the scenario compared with the events Locust saw accepted (202). Files go to
 # $PHASE_OUT, results are recorded as <PHASE>_<NAME>.
 
@@ -66,15 +67,17 @@ if not seen:
 PY
 }
 
-run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in this phase
-  local seconds="$1" want_hpa="${2:-}" key before t0 sampler locust_pid accepted requests failures counted after i
+run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in this phase; "prometheus": then the dashboards and the alert drill
+  local seconds="$1" want_hpa="${2:-}" drill="${3:-}" total="$1" key before t0 sampler locust_pid accepted requests failures counted after i
+  # the alert drill (lib/prometheus.sh) runs after the first part, under the same load
+  [[ "$drill" == prometheus ]] && total=$((seconds + ALERT_DRILL_SECONDS))
   key="$(counter_key)"
   before="$(valkey_get "$key")"
   before="${before:-0}"
   record VALKEY_KEY "$key"
   record "${PHASE}_VALKEY_BEFORE" "$before"
-  record "${PHASE}_LOAD_SECONDS" "$seconds"
-  log "[$PHASE] Locust: $LOCUST_USERS users for $seconds s against $ENTRY_URL (scenario $SCENARIO); $key=$before before"
+  record "${PHASE}_LOAD_SECONDS" "$total"
+  log "[$PHASE] Locust: $LOCUST_USERS users for $total s against $ENTRY_URL (scenario $SCENARIO); $key=$before before"
   t0=$(date +%s)
   : >"$PHASE_OUT/hpa.txt"
   : >"$PHASE_OUT/deletions.txt"
@@ -82,7 +85,7 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   sampler=$!
   local cost_before
   cost_before="$(entry_cost_sample)"
-  .cache/venv/bin/locust -f locust/locustfile.py --headless -u "$LOCUST_USERS" -r 20 -t "${seconds}s" \
+  .cache/venv/bin/locust -f locust/locustfile.py --headless -u "$LOCUST_USERS" -r 20 -t "${total}s" \
     --host "$ENTRY_URL" --scenario "$SCENARIO" --think-time 0 --stop-timeout 10 \
     --csv "$PHASE_OUT/locust" --json-file "$PHASE_OUT/locust" --only-summary >"$PHASE_OUT/locust.log" 2>&1 &
   locust_pid=$!
@@ -91,6 +94,14 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   delete_pod "$t0" consumer
   sleep $((seconds / 6))
   delete_pod "$t0" writer-1
+  if [[ "$drill" == prometheus ]]; then
+    local left=$((t0 + seconds - 2 - $(date +%s)))
+    ((left > 0)) && sleep "$left"
+    prometheus_alert_drill "$t0"
+    # after the drill, near the end of the load: the dashboards' 30 min range holds the whole load, and
+    # the accepted rate is compared at every point of it whose window Locust's history covers
+    prometheus_dashboards
+  fi
   wait "$locust_pid" || log "locust exited non-zero (failed requests count as not accepted; see $PHASE_OUT/locust.log)"
   entry_cost_report "$cost_before" "$(entry_cost_sample)"
   save_logs
