@@ -15,13 +15,16 @@ describe('local profile images', () => {
   };
   const standalone = PROFILES.local.standalone!;
 
-  it('Valkey, Kafka, RabbitMQ and Traefik: the tags images.env builds', () => {
+  it('Valkey, Kafka, RabbitMQ, Traefik and Jaeger: the tags images.env builds', () => {
     assert.equal(standalone.valkeyImage, value('VALKEY_IMAGE'));
     assert.equal(standalone.traefikImage, value('TRAEFIK_IMAGE').replace('$TRAEFIK_VERSION', value('TRAEFIK_VERSION')));
     const wrapper = readFileSync(join(REPO_ROOT, 'tools/cluster/go/traefik/go.mod'), 'utf8');
     assert.match(wrapper, new RegExp(`github\\.com/traefik/traefik/v3 ${value('TRAEFIK_VERSION').replace(/\./g, '\\.')}\\b`), 'the Traefik the wrapper module builds');
     assert.equal(standalone.kafkaImage, value('KAFKA_IMAGE').replace('$KAFKA_VERSION', value('KAFKA_VERSION')));
     assert.equal(standalone.rabbitmqImage, value('RABBITMQ_IMAGE'));
+    assert.equal(standalone.jaegerImage, value('JAEGER_IMAGE').replace('$JAEGER_VERSION', value('JAEGER_VERSION')));
+    const jaeger = readFileSync(join(REPO_ROOT, 'tools/cluster/go/jaeger/go.mod'), 'utf8');
+    assert.match(jaeger, new RegExp(`github\\.com/jaegertracing/jaeger ${value('JAEGER_VERSION').replace(/\./g, '\\.')}\\b`), 'the Jaeger the wrapper module builds');
     assert.ok(standalone.rabbitmqImage.endsWith(`-${value('RABBITMQ_SUITE')}`), 'the RabbitMQ tag names the Debian suite it is built from');
   });
 
