@@ -56,7 +56,8 @@ tracing_check() {
     check "[$PHASE] the trace store (Jaeger) is ready" false
     return 0
   }
-  k -n "$TRACING_NS" port-forward --address 127.0.0.1 svc/jaeger "$TRACING_PORT:16686" >"$dir/port-forward.log" 2>&1 &
+  # kubectl itself in the background (not the k function's subshell), so $! is the process to stop
+  "$BIN_DIR/kubectl" -n "$TRACING_NS" port-forward --address 127.0.0.1 svc/jaeger "$TRACING_PORT:16686" >"$dir/port-forward.log" 2>&1 &
   pf=$!
   deadline=$(($(date +%s) + 60))
   until curl -sf -m 2 -o /dev/null "http://127.0.0.1:$TRACING_PORT/api/services"; do
