@@ -12,6 +12,7 @@ import { NetworkPoliciesChart } from './charts/network-policies';
 import { brokerClientPods, brokerPath, PipelineChart } from './charts/pipeline';
 import { PrometheusChart } from './charts/prometheus';
 import { RabbitMQChart } from './charts/rabbitmq';
+import { TracingChart } from './charts/tracing';
 import { ValkeyChart } from './charts/valkey';
 
 /** The cdk8s app: one chart per deployable unit, each written to its own file in dependency order. */
@@ -35,8 +36,16 @@ export function buildApp(config: DeployConfig, outdir: string): App {
   const entry = new EntryChart(app, 'entry', config, { gateway: pipeline.gateway });
   const grafana = new GrafanaChart(app, 'grafana', config, { valkey: valkey.valkey });
   const prometheus = new PrometheusChart(app, 'prometheus', config);
-  const policies = new NetworkPoliciesChart(app, 'network-policies', config, { pipeline, valkey: valkey.valkey, rabbitmq: rabbitmq?.rabbitmq, entryController: entry.controller });
-  const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, prometheus, policies];
+  // The charts' own trace store (OLEADA_TRACING=jaeger); otherwise spans go to the user's endpoint, if any.
+  const tracing = config.tracing?.store === 'jaeger' ? new TracingChart(app, 'tracing', config) : undefined;
+  const policies = new NetworkPoliciesChart(app, 'network-policies', config, {
+    pipeline,
+    valkey: valkey.valkey,
+    rabbitmq: rabbitmq?.rabbitmq,
+    entryController: entry.controller,
+    traceStore: tracing?.store,
+  });
+  const charts: Chart[] = [...brokers, valkey, pipeline, entry, grafana, prometheus, ...(tracing ? [tracing] : []), policies];
   for (const chart of charts) chart.addDependency(namespaces);
   pipeline.addDependency(...brokers, valkey);
   entry.addDependency(pipeline);

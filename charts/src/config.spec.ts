@@ -40,6 +40,14 @@ describe('loadConfig', () => {
     assert.throws(() => loadConfig({ OLEADA_OTLP_ENDPOINT: 'http://c:4318', OLEADA_TRACES_SAMPLER: 'sometimes' }), /OLEADA_TRACES_SAMPLER=sometimes/);
   });
 
+  it('OLEADA_TRACING=jaeger: the local profile deploys its own store and every app sends to it', () => {
+    const tracing = loadConfig({ OLEADA_PROFILE: 'local', OLEADA_TRACING: 'jaeger', OLEADA_TRACES_SAMPLER_ARG: '0.1' }).tracing;
+    assert.deepEqual(tracing, { endpoint: 'http://jaeger.oleada-monitoring.svc.cluster.local:4318', sampler: 'parentbased_traceidratio', ratio: '0.1', store: 'jaeger' });
+    assert.throws(() => loadConfig({ OLEADA_PROFILE: 'gke', OLEADA_TRACING: 'jaeger' }), /OLEADA_TRACING=jaeger is invalid with OLEADA_PROFILE=gke/);
+    assert.throws(() => loadConfig({ OLEADA_PROFILE: 'local', OLEADA_TRACING: 'zipkin' }), /OLEADA_TRACING=zipkin is invalid: use jaeger/);
+    assert.throws(() => loadConfig({ OLEADA_PROFILE: 'local', OLEADA_TRACING: 'jaeger', OLEADA_OTLP_ENDPOINT: 'http://c:4318' }), /OLEADA_OTLP_ENDPOINT is invalid with OLEADA_TRACING/);
+  });
+
   it('names the variable that is wrong', () => {
     assert.throws(() => loadConfig({ OLEADA_PROFILE: 'aks' }), /OLEADA_PROFILE=aks is invalid: use gke \| eks \| kind/);
     assert.throws(() => loadConfig({ OLEADA_VALKEY: 'vm' }), /OLEADA_VALKEY=vm/);

@@ -1,4 +1,4 @@
-import { checkTag } from '@oleada/k8s';
+import { checkTag, jaegerOtlpEndpoint } from '@oleada/k8s';
 import { SCENARIOS, selectScenarios, type AnyScenario } from '@oleada/scenarios';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -74,7 +74,13 @@ export interface DeployConfig {
    * Where every app sends its trace spans (OTLP/HTTP), and how many it samples: the user's own
    * collector or store. @default - tracing off (no OTEL_* variables at all)
    */
-  readonly tracing?: { readonly endpoint: string; readonly sampler: SamplerName; readonly ratio: string };
+  readonly tracing?: {
+    readonly endpoint: string;
+    readonly sampler: SamplerName;
+    readonly ratio: string;
+    /** The charts deploy the trace store themselves (Jaeger in the monitoring namespace) and `endpoint` names it. @default - the user's own */
+    readonly store?: 'jaeger';
+  };
   readonly clusterDomain: string;
   /** Secrets the bootstrap creates (never synthesized: they hold credentials). */
   readonly secrets: {
@@ -103,10 +109,13 @@ export const SYNTH_ENV = {
   OLEADA_SCENARIOS: 'comma-separated scenarios (default: every scenario)',
   OLEADA_KUBEVIRT_EMULATION: 'true | false: KubeVirt software emulation (default: per profile)',
   OLEADA_BROKER: `${BROKER_MODES.join(' | ')} (default kafka)`,
+  OLEADA_TRACING: 'jaeger: deploy the trace store (Jaeger all-in-one, in memory) in the monitoring namespace and send every app\'s spans to it; local profile only (default: off, or OLEADA_OTLP_ENDPOINT)',
   OLEADA_OTLP_ENDPOINT: 'OTLP/HTTP receiver every app sends its trace spans to, e.g. http://otel-collector.observability:4318 (default: none, tracing off)',
-  OLEADA_TRACES_SAMPLER: `with OLEADA_OTLP_ENDPOINT: ${SAMPLER_NAMES.join(' | ')} (default parentbased_traceidratio)`,
-  OLEADA_TRACES_SAMPLER_ARG: 'with OLEADA_OTLP_ENDPOINT: the sampled share of events, 0 to 1 (default 0.01)',
+  OLEADA_TRACES_SAMPLER: `with OLEADA_TRACING or OLEADA_OTLP_ENDPOINT: ${SAMPLER_NAMES.join(' | ')} (default parentbased_traceidratio)`,
+  OLEADA_TRACES_SAMPLER_ARG: 'with OLEADA_TRACING or OLEADA_OTLP_ENDPOINT: the sampled share of events, 0 to 1 (default 0.01)',
 } as const;
+
+const CLUSTER_DOMAIN = 'cluster.local';
 
 const REPO_ROOT = join(__dirname, '..', '..'); // charts/dist/config.js → the repository
 
@@ -137,14 +146,21 @@ function bool(name: string, value: string | undefined, fallback: boolean): boole
   throw new Error(`${name}=${value} is invalid: use true | false`);
 }
 
-/** OLEADA_OTLP_ENDPOINT and its sampler, or undefined (tracing off); throws naming a bad variable. */
-function tracingConfig(env: NodeJS.ProcessEnv): DeployConfig['tracing'] {
-  const endpoint = env.OLEADA_OTLP_ENDPOINT;
+/**
+ * OLEADA_TRACING (the charts' own store) or OLEADA_OTLP_ENDPOINT (the user's), with the sampler; undefined
+ * when neither is set (tracing off). Throws naming a bad variable.
+ */
+function tracingConfig(env: NodeJS.ProcessEnv, profile: Profile, monitoringNamespace: string, clusterDomain: string): DeployConfig['tracing'] {
+  const store = env.OLEADA_TRACING ? oneOf('OLEADA_TRACING', env.OLEADA_TRACING, ['jaeger'] as const, 'jaeger') : undefined;
+  if (store && !profile.standalone) throw new Error(`OLEADA_TRACING=${store} is invalid with OLEADA_PROFILE=${profile.name}: the charts deploy a trace store on the local profile only (use OLEADA_OTLP_ENDPOINT with your own)`);
+  if (store && env.OLEADA_OTLP_ENDPOINT) throw new Error('OLEADA_OTLP_ENDPOINT is invalid with OLEADA_TRACING: spans go to the deployed store (set one of the two)');
+  const endpoint = store ? jaegerOtlpEndpoint(monitoringNamespace, clusterDomain) : env.OLEADA_OTLP_ENDPOINT;
   if (!endpoint) return undefined;
   if (!URL.canParse(endpoint) || !/^https?:$/.test(new URL(endpoint).protocol)) throw new Error(`OLEADA_OTLP_ENDPOINT=${endpoint} is invalid: use an http(s) URL`);
   const ratio = env.OLEADA_TRACES_SAMPLER_ARG || '0.01';
   if (!/^(0(\.\d+)?|1(\.0+)?)$/.test(ratio)) throw new Error(`OLEADA_TRACES_SAMPLER_ARG=${ratio} is invalid: use a number from 0 to 1`);
-  return { endpoint, sampler: oneOf('OLEADA_TRACES_SAMPLER', env.OLEADA_TRACES_SAMPLER, SAMPLER_NAMES, 'parentbased_traceidratio'), ratio };
+  const sampler = oneOf('OLEADA_TRACES_SAMPLER', env.OLEADA_TRACES_SAMPLER, SAMPLER_NAMES, 'parentbased_traceidratio');
+  return { endpoint, sampler, ratio, ...(store && { store }) };
 }
 
 /** The configuration for `env` (the process environment by default); throws naming a bad variable. */
@@ -190,8 +206,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): DeployConfig {
     cpuTargetUtilization: 30,
     kubevirtEmulation: bool('OLEADA_KUBEVIRT_EMULATION', env.OLEADA_KUBEVIRT_EMULATION, profile.kubevirt.useEmulation),
     kafkaGroupId: 'oleada-consumer',
-    tracing: tracingConfig(env),
-    clusterDomain: 'cluster.local',
+    tracing: tracingConfig(env, profile, namespaces.monitoring, CLUSTER_DOMAIN),
+    clusterDomain: CLUSTER_DOMAIN,
     // The pull secret is created by infra/zot/k8s/create-pull-secret.sh (which names it zot-pull-secret).
     secrets: {
       registry: 'zot-pull-secret',

@@ -15,7 +15,7 @@ describe('local profile images', () => {
   };
   const standalone = PROFILES.local.standalone!;
 
-  it('Valkey, Kafka, RabbitMQ, Traefik and Prometheus: the tags images.env builds', () => {
+  it('Valkey, Kafka, RabbitMQ, Traefik, Prometheus and Jaeger: the tags images.env builds', () => {
     assert.equal(standalone.prometheusImage, value('PROMETHEUS_IMAGE').replace('$PROMETHEUS_VERSION', value('PROMETHEUS_VERSION')));
     const build = readFileSync(join(REPO_ROOT, 'tools/cluster/build.sh'), 'utf8');
     assert.match(build, new RegExp(`^PROMETHEUS_VERSION=${value('PROMETHEUS_VERSION').slice(1).replace(/\./g, '\\.')}$`, 'm'), 'the Prometheus build.sh builds');
@@ -25,6 +25,9 @@ describe('local profile images', () => {
     assert.match(wrapper, new RegExp(`github\\.com/traefik/traefik/v3 ${value('TRAEFIK_VERSION').replace(/\./g, '\\.')}\\b`), 'the Traefik the wrapper module builds');
     assert.equal(standalone.kafkaImage, value('KAFKA_IMAGE').replace('$KAFKA_VERSION', value('KAFKA_VERSION')));
     assert.equal(standalone.rabbitmqImage, value('RABBITMQ_IMAGE'));
+    assert.equal(standalone.jaegerImage, value('JAEGER_IMAGE').replace('$JAEGER_VERSION', value('JAEGER_VERSION')));
+    const jaeger = readFileSync(join(REPO_ROOT, 'tools/cluster/go/jaeger/go.mod'), 'utf8');
+    assert.match(jaeger, new RegExp(`github\\.com/jaegertracing/jaeger ${value('JAEGER_VERSION').replace(/\./g, '\\.')}\\b`), 'the Jaeger the wrapper module builds');
     assert.ok(standalone.rabbitmqImage.endsWith(`-${value('RABBITMQ_SUITE')}`), 'the RabbitMQ tag names the Debian suite it is built from');
   });
 

@@ -378,15 +378,24 @@ for (const variant of VARIANT_NAMES) {
         { podSelector: { matchLabels: GRAFANA_PODS }, namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.namespaces.monitoring } } },
       ]);
       for (const name of consumerNames) assert.deepEqual(peersOf(app, podsNamed(name)).peers, [prometheusPeer], `something besides Prometheus reaches ${name}`);
-      // The monitoring namespace: the controller reaches Grafana, Grafana reaches Prometheus's server port; nothing else.
+      // The monitoring namespace: the controller reaches Grafana, Grafana reaches Prometheus's server port,
+      // and with the charts' trace store every app (and nothing else) reaches its OTLP receiver; nothing else.
+      const byJson = (a: Json, b: Json) => JSON.stringify(a).localeCompare(JSON.stringify(b));
       const monitoringRules = policies
         .filter((p) => p.metadata.namespace === config.namespaces.monitoring && p.metadata.name !== 'default-deny-ingress' && p.spec.policyTypes.includes('Ingress'))
-        .map((p) => ({ to: p.spec.podSelector.matchLabels, ingress: p.spec.ingress }));
+        // (peers in name order: the order of a rule's peers means nothing)
+        .map((p) => ({ to: p.spec.podSelector.matchLabels, ingress: p.spec.ingress.map((rule: Json) => ({ ...rule, from: [...rule.from].sort(byJson) })) }));
+      const appPeer = (name: string) => ({ ...podPeer(name), namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': app } } });
+      const traceStore = objectsOf(s, 'Deployment').find((d) => d.metadata.name === 'jaeger');
+      assert.equal(traceStore !== undefined, config.tracing?.store === 'jaeger', 'the trace store runs exactly when OLEADA_TRACING=jaeger');
       assert.deepEqual(monitoringRules, [
         {
           to: GRAFANA_PODS,
           ingress: [{ from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': config.entry.controllerNamespace } } }], ports: [{ protocol: 'TCP', port: 3000 }] }],
         },
+        ...(traceStore
+          ? [{ to: traceStore.spec.selector.matchLabels, ingress: [{ from: appNames.map(appPeer).sort(byJson), ports: [{ protocol: 'TCP', port: 4318 }] }] }]
+          : []),
         { to: PROMETHEUS_SERVER_PODS, ingress: [{ from: [{ podSelector: { matchLabels: GRAFANA_PODS } }], ports: [{ protocol: 'TCP', port: PROMETHEUS_PORT }] }] },
       ]);
       // Prometheus's own egress: the app pods' metrics ports and the Kubernetes API (its pod discovery), nothing else.

@@ -4,6 +4,8 @@ import { KAFKA_VERSION } from '@oleada/k8s';
 export const TRAEFIK_VERSION = 'v3.7.13';
 /** The Prometheus tools/cluster/build.sh builds (checked by local-images.spec against images.env). */
 export const PROMETHEUS_VERSION = 'v3.16.0';
+/** The Jaeger tools/cluster/go/jaeger builds (checked by local-images.spec against images.env). */
+export const JAEGER_VERSION = 'v1.76.0';
 
 /** Where the cluster runs; each profile fixes what differs between clouds. */
 export const PROFILE_NAMES = ['gke', 'eks', 'kind', 'local'] as const;
@@ -50,6 +52,8 @@ export interface Profile {
     readonly valkeyImage: string;
     /** RabbitMQ from Debian's rabbitmq-server package (the official image's registry is out of reach there). */
     readonly rabbitmqImage: string;
+    /** Jaeger all-in-one, the trace store of OLEADA_TRACING=jaeger: its static binary alone (tools/cluster/images.sh). */
+    readonly jaegerImage: string;
     /**
      * CPU request of the app, Kafka, Valkey and RabbitMQ pods. One node's two cores hold the control plane's
      * pods' requests too: at the cloud profiles' 200m–250m the HPAs' added replicas and a rolling
@@ -123,6 +127,7 @@ export const PROFILES: Readonly<Record<ProfileName, Profile>> = {
       prometheusImage: `oleada-local/prometheus:${PROMETHEUS_VERSION}`,
       valkeyImage: 'oleada-local/valkey:8.1-trixie',
       rabbitmqImage: 'oleada-local/rabbitmq:4.0-trixie',
+      jaegerImage: `oleada-local/jaeger:${JAEGER_VERSION}`,
       cpuRequest: '100m',
       entryNodePort: 30080,
       podCidr: '10.244.0.0/16',

@@ -11,8 +11,11 @@
 #   oleada-local/rabbitmq      Debian's rabbitmq-server (Erlang from Debian too), run as uid 999 `rabbitmq`
 #   oleada-local/traefik       the static Traefik binary build.sh makes (Go module proxy), alone
 #   oleada-local/prometheus    the static Prometheus binary build.sh makes (Go module proxy), alone
+#   oleada-local/jaeger        the static Jaeger all-in-one build.sh makes (OLEADA_TRACING=jaeger's trace store), alone
 #
-#   bash tools/cluster/images.sh base|apps|services|rabbitmq|traefik|prometheus|all
+#   bash tools/cluster/images.sh base|apps|services|rabbitmq|traefik|prometheus|jaeger|all
+# (`all` builds the Jaeger image when build.sh has built its binary — its default set does, so
+# `cluster.sh up` has — and says so when not: packing the binary takes seconds, building it minutes.)
 #   bash tools/cluster/images.sh upgrade FROM_TAG TO_TAG   (test-k8s's image-upgrade fault)
 # Environment: TAG (default: the git commit, 12 hex, -dirty when the tree has changes).
 # Base images are rebuilt only when their inputs change (a stamp in the cache).
@@ -286,6 +289,30 @@ build_traefik() {
   log "traefik image built in $(($(date +%s) - t0)) s"
 }
 
+# Jaeger all-in-one (the local profile's trace store with OLEADA_TRACING=jaeger): the static binary
+# build.sh makes from the Go module proxy, alone with a passwd file and /tmp; it runs as 65532. The
+# binary carries no version, so the wrapper module's requirement is what is checked against images.env.
+build_jaeger() {
+  local key t0 r="$WORK/jaeger" ver
+  [[ -x "$BIN_DIR/jaeger-all-in-one" ]] || bash "$here/build.sh" jaeger
+  ver="$(awk '$1 == "github.com/jaegertracing/jaeger" {print $2}' "$here/go/jaeger/go.mod")"
+  [[ "$ver" == "$JAEGER_VERSION" ]] || die "tools/cluster/go/jaeger builds Jaeger ${ver:-unknown}, images.env names $JAEGER_VERSION"
+  key="$(printf '%s\n' "$JAEGER_IMAGE" "$SERVICES_RECIPE" "$(sha256sum <"$BIN_DIR/jaeger-all-in-one")" | sha256sum | cut -c1-16)"
+  if stamp_ok jaeger "$key" && pushed "$REGISTRY/$JAEGER_IMAGE"; then
+    log "jaeger image: cached"
+    return 0
+  fi
+  t0=$(date +%s)
+  rm -rf "$r" && mkdir -p "$r/etc" "$r/tmp"
+  install -m 0755 "$BIN_DIR/jaeger-all-in-one" "$r/jaeger-all-in-one"
+  chmod 1777 "$r/tmp"
+  printf 'root:x:0:0:root:/root:/sbin/nologin\nnonroot:x:65532:65532:nonroot:/nonexistent:/sbin/nologin\n' >"$r/etc/passwd"
+  printf 'root:x:0:\nnonroot:x:65532:\n' >"$r/etc/group"
+  import_rootfs "$r" "$REGISTRY/$JAEGER_IMAGE" 'USER 65532:65532' 'ENV SPAN_STORAGE_TYPE=memory' 'ENTRYPOINT ["/jaeger-all-in-one"]'
+  printf '%s\n' "$key" >"$WORK/jaeger.stamp"
+  log "jaeger image built in $(($(date +%s) - t0)) s"
+}
+
 # A new image of every app from the one tagged $1: the same build plus a label (another digest),
 # pushed as $2 — what a release rolled out on top of a running one looks like to the cluster.
 upgrade_apps() { # from-tag to-tag
@@ -339,14 +366,16 @@ services)
 rabbitmq) build_rabbitmq ;;
 traefik) build_traefik ;;
 prometheus) build_prometheus ;;
+jaeger) build_jaeger ;;
 all)
   build_base
   build_services
   build_rabbitmq
   build_traefik
   build_prometheus
+  if [[ -x "$BIN_DIR/jaeger-all-in-one" ]]; then build_jaeger; else log "jaeger image not built: no $BIN_DIR/jaeger-all-in-one (bash tools/cluster/build.sh jaeger; needed by OLEADA_TRACING=jaeger)"; fi
   build_apps
   ;;
 upgrade) upgrade_apps "${2:?from tag}" "${3:?to tag}" ;;
-*) die "usage: images.sh base|apps|services|rabbitmq|traefik|prometheus|all | upgrade FROM_TAG TO_TAG" ;;
+*) die "usage: images.sh base|apps|services|rabbitmq|traefik|prometheus|jaeger|all | upgrade FROM_TAG TO_TAG" ;;
 esac

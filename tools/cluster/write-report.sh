@@ -230,6 +230,22 @@ $(awk '{printf "| %s | %s | %s | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6}' "$P
 
 MD
     fi
+    if [[ "$broker" == kafka && -f "$P/tracing/trace.txt" ]]; then
+      cat <<MD
+### Tracing: one event's trace from the store in the cluster
+
+\`OLEADA_K8S_TRACING=1\` (tools/cluster/lib/tracing.sh): the charts ran the trace store
+(\`OLEADA_TRACING=jaeger\`, Jaeger all-in-one in memory) and every app sampled
+\`${TRACING_SAMPLER_ARG:-?}\` of its root traces (parent-based). One event sent through Traefik with a
+sampled \`traceparent\`, then read back through the store's query API (a port-forward on loopback): its
+hops and the pods that made their spans, then the trace as \`npm run trace\` prints it.
+
+\`\`\`
+$(cat "$P/tracing/trace.txt")
+\`\`\`
+
+MD
+    fi
   done
   cat <<MD
 ## Checks

@@ -6,12 +6,14 @@ import { startTracing } from '@oleada/telemetry';
 
 /** A hybrid app: the broker batch transport (ConsumerController's handlers) and HTTP (health, metrics). */
 async function main(): Promise<void> {
-  startTracing('oleada-consumer');
+  const tracing = startTracing('oleada-consumer');
   const config = consumerConfig();
   const app = await startHttpApp(ConsumerAppModule, {
     port: config.PORT,
     host: config.HOST,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // spans the drain ended are exported before the process exits
+    afterClose: () => tracing.shutdown(),
     microservices: [(nest) => ({ strategy: nest.get(BrokerBatchServer) })],
   });
   app.get<Logger>(LOGGER).info({ scenarios: config.SCENARIOS, broker: config.BROKER, group: config.KAFKA_GROUP_ID, variant: config.VALKEY_VARIANT }, 'consumer started');

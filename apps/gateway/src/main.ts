@@ -4,12 +4,14 @@ import { gatewayConfig } from './config';
 import { startTracing } from '@oleada/telemetry';
 
 async function main(): Promise<void> {
-  startTracing('oleada-gateway');
+  const tracing = startTracing('oleada-gateway');
   const config = gatewayConfig();
   const app = await startHttpApp(GatewayAppModule, {
     port: config.PORT,
     host: config.HOST,
     shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // spans the drain ended are exported before the process exits
+    afterClose: () => tracing.shutdown(),
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: config.TRUST_PROXY,
   });

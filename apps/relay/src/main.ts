@@ -4,9 +4,15 @@ import { relayConfig } from './config';
 import { startTracing } from '@oleada/telemetry';
 
 async function main(): Promise<void> {
-  startTracing('oleada-relay');
+  const tracing = startTracing('oleada-relay');
   const config = relayConfig();
-  const app = await startHttpApp(RelayAppModule, { port: config.PORT, host: config.HOST, shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS });
+  const app = await startHttpApp(RelayAppModule, {
+    port: config.PORT,
+    host: config.HOST,
+    shutdownTimeoutMs: config.SHUTDOWN_TIMEOUT_MS,
+    // spans the drain ended are exported before the process exits
+    afterClose: () => tracing.shutdown(),
+  });
   app.get<Logger>(LOGGER).info({ scenarios: config.SCENARIOS, writers: config.WRITER_TARGETS, fanout: config.FANOUT_TARGETS }, 'relay started');
 }
 

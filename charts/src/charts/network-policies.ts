@@ -1,4 +1,18 @@
-import { AMQP_PORT, IngressFirewall, k8s, PART_OF, PrometheusEgress, PROMETHEUS_PORT, PROMETHEUS_SERVER_PODS, VALKEY_PORT, type RabbitMQ, type TraefikController, type ValkeyPair } from '@oleada/k8s';
+import {
+  AMQP_PORT,
+  IngressFirewall,
+  JAEGER_PORTS,
+  k8s,
+  type JaegerStore,
+  PART_OF,
+  PrometheusEgress,
+  PROMETHEUS_PORT,
+  PROMETHEUS_SERVER_PODS,
+  VALKEY_PORT,
+  type RabbitMQ,
+  type TraefikController,
+  type ValkeyPair,
+} from '@oleada/k8s';
 import { Chart } from 'cdk8s';
 import type { Construct } from 'constructs';
 import type { DeployConfig } from '../config';
@@ -12,7 +26,8 @@ export const GRAFANA_PORT = 3000;
  * Default deny for ingress in the app and monitoring namespaces, then exactly the hops of the flow:
  * controller → gateway → relay → writers; RabbitMQ's writers and consumer → RabbitMQ; consumers and
  * Grafana → Valkey (plus replication); Prometheus → every app's HTTP port (`/metrics`) and Grafana →
- * Prometheus, whose own egress is the apps' HTTP ports and the Kubernetes API only. Kafka's listener is restricted by Strimzi from the listener's
+ * Prometheus, whose own egress is the apps' HTTP ports and the Kubernetes API only; with the charts' trace
+ * store, every app → its OTLP receiver. Kafka's listener is restricted by Strimzi from the listener's
  * `networkPolicyPeers` (its writers and consumer). RabbitMQ runs one node, so no node-to-node path.
  */
 export class NetworkPoliciesChart extends Chart {
@@ -26,6 +41,8 @@ export class NetworkPoliciesChart extends Chart {
       readonly rabbitmq?: RabbitMQ;
       /** The entry controller the charts run themselves (a standalone profile's Traefik). */
       readonly entryController?: TraefikController;
+      /** The charts' own trace store (OLEADA_TRACING=jaeger). */
+      readonly traceStore?: JaegerStore;
     },
   ) {
     super(scope, id);
@@ -83,6 +100,15 @@ export class NetworkPoliciesChart extends Chart {
       from: [{ namespace: config.entry.controllerNamespace }],
       ports: [GRAFANA_PORT],
     });
+    if (props.traceStore) {
+      // Every app sends its spans to the store's OTLP receiver; nothing else reaches it (its query API
+      // is read through `kubectl port-forward`, which enters the pod's own network namespace).
+      monitoring.allow('jaeger-otlp-from-apps', {
+        to: props.traceStore.podSelector,
+        from: [gateway, relay, ...writers, ...consumers].map((workload) => ({ pods: workload.podSelector, namespace: config.namespaces.app })),
+        ports: [JAEGER_PORTS.otlpHttp],
+      });
+    }
     monitoring.allow('prometheus-from-grafana', { to: PROMETHEUS_SERVER_PODS, from: [{ pods: GRAFANA_PODS }], ports: [PROMETHEUS_PORT] });
     new PrometheusEgress(this, 'prometheus-egress', {
       namespace: config.namespaces.monitoring,

@@ -13,7 +13,8 @@ export const VARIANTS = {
   'kind-statefulset-ingress': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress' },
   'kind-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'kind', OLEADA_VALKEY: 'statefulset', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'rabbitmq' },
   'gke-kubevirt-ingress-both': { OLEADA_PROFILE: 'gke', OLEADA_VALKEY: 'kubevirt', OLEADA_ENTRY: 'ingress', OLEADA_BROKER: 'both' },
-  'local-statefulset-gateway-api': { OLEADA_PROFILE: 'local', OLEADA_ENTRY: 'gateway-api' },
+  // …and the local profile with its own trace store (OLEADA_TRACING=jaeger), as test:k8s's Kafka phase with tracing on.
+  'local-statefulset-gateway-api': { OLEADA_PROFILE: 'local', OLEADA_ENTRY: 'gateway-api', OLEADA_TRACING: 'jaeger' },
   'local-statefulset-ingress-rabbitmq': { OLEADA_PROFILE: 'local', OLEADA_BROKER: 'rabbitmq', OLEADA_ENTRY: 'ingress' },
 } as const;
 export type VariantName = keyof typeof VARIANTS;

@@ -1,4 +1,5 @@
 import { installSecurityHeaders, sendError } from '@oleada/shared';
+import { refusedRequestSpan } from '@oleada/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { EVENT_ROUTE, type EventRouteKind } from './gateway.constants';
 import type { GatewayMetrics } from './gateway.metrics';
@@ -99,11 +100,13 @@ export class GatewayAdmission {
       const seconds = Math.max(1, Math.ceil(wait));
       // Answered here: `done` is not called, so the request goes no further.
       sendError(reply, 429, { error: 'rate_limited', message: `too many requests from this client; retry in ${seconds} s` }, seconds);
+      refusedRequestSpan(request, 429, 'rate_limited');
       return;
     }
     if (this.inFlight >= this.options.maxInFlight) {
       this.metrics.requests.inc({ scenario: 'any', kind: 'shed', status: 503 });
       sendError(reply, 503, { error: 'overloaded', message: 'gateway is at capacity; retry later' }, 1);
+      refusedRequestSpan(request, 503, 'overloaded');
       return;
     }
     this.inFlight++;

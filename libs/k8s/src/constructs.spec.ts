@@ -3,6 +3,7 @@ import { Chart, Testing } from 'cdk8s';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { GatewayApiEntry } from './entry';
+import { JAEGER_PORTS, jaegerOtlpEndpoint, JaegerStore } from './jaeger';
 import { KafkaCluster } from './kafka';
 import { RABBITMQ_CONF_FILE, RABBITMQ_SECRET_KEYS, RabbitMQ } from './rabbitmq';
 import { valkeyConf } from './valkey/config';
@@ -12,6 +13,32 @@ const scenario = getScenario('blackfriday');
 const common = { namespace: 'ns', image: 'r:5000/oleada/x:1', imagePullSecret: 'pull', env: {} };
 
 describe('constructs', () => {
+  it('the trace store: one in-memory Jaeger, restricted, its receiver and query API on the Service, its endpoint by DNS name', () => {
+    const chart = Testing.chart();
+    const store = new JaegerStore(chart, 'j', { namespace: 'mon', image: 'r:5000/oleada-local/jaeger:v1', imagePullSecret: 'pull', clusterDomain: 'cluster.local' });
+    const objects = Testing.synth(chart);
+    const deployment = objects.find((o) => o.kind === 'Deployment');
+    const service = objects.find((o) => o.kind === 'Service');
+    assert.equal(store.otlpEndpoint, 'http://jaeger.mon.svc.cluster.local:4318');
+    assert.equal(store.otlpEndpoint, jaegerOtlpEndpoint('mon', 'cluster.local'));
+    assert.equal(deployment.spec.replicas, 1);
+    assert.equal(deployment.spec.strategy.type, 'Recreate');
+    const pod = deployment.spec.template.spec;
+    const [container] = pod.containers;
+    assert.ok(container.args.includes(`--collector.otlp.http.host-port=:${JAEGER_PORTS.otlpHttp}`));
+    assert.ok(container.args.includes(`--query.http-server.host-port=:${JAEGER_PORTS.query}`));
+    assert.deepEqual(container.env, [{ name: 'SPAN_STORAGE_TYPE', value: 'memory' }]);
+    assert.equal(container.readinessProbe.httpGet.port, JAEGER_PORTS.admin);
+    assert.equal(pod.securityContext.runAsNonRoot, true);
+    assert.equal(container.securityContext.readOnlyRootFilesystem, true);
+    assert.equal(pod.automountServiceAccountToken, false);
+    assert.deepEqual(service.spec.selector, deployment.spec.selector.matchLabels);
+    assert.deepEqual(
+      service.spec.ports.map((p: { port: number }) => p.port),
+      [JAEGER_PORTS.otlpHttp, JAEGER_PORTS.query],
+    );
+  });
+
   it('an autoscaled workload leaves replicas to its HPA; a fixed one has no HPA', () => {
     const chart = Testing.chart();
     const scaled = new HttpService(chart, 'a', { ...common, name: 'a', component: 'a', autoscaling: { minReplicas: 1, maxReplicas: 3, cpuUtilization: 30 } });

@@ -2,6 +2,7 @@ export * from './containers';
 export * from './entry';
 export * from './grafana';
 export * from './images';
+export * from './jaeger';
 export * from './k8s';
 export * from './kafka';
 export * from './kafka-statefulset';

@@ -1,7 +1,8 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, SetMetadata, UseGuards, type Type } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, SetMetadata, UseGuards, UseInterceptors, type Type } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { relayBatchRoute, relayRoute, type AnyScenario } from '@oleada/scenarios';
 import { BODY_LIMIT, scenarioClass } from '@oleada/shared';
+import { noteEvents, TraceRequestInterceptor } from '@oleada/telemetry';
 import { RelayCapacityGuard } from './relay-capacity';
 import { RelayBatchPipe, RelayEventInput, RelayEventPipe, type RelayBatchRequest, type RelayEvent } from './relay-input.pipe';
 import { RELAY_BATCH_BODY_LIMIT, SCENARIO_NAME } from './relay.constants';
@@ -10,7 +11,7 @@ import { RelayService, type RelayBatchResult } from './relay.service';
 /**
  * The relay's internal routes of one scenario, made from its definition: one event
  * (`POST /internal/v1/<name>/events`: capacity guard, then the id header and the body checked by
- * RelayEventPipe, then the scenario's unary gRPC method) and a gateway's batch
+ * RelayEventPipe, then the scenario's unary gRPC method, in a span of its own when tracing) and a gateway's batch
  * (`…/events:batch`: the envelope checked by RelayBatchPipe, then one EventBatchService call; 200
  * with one status per event).
  */
@@ -22,8 +23,11 @@ export function scenarioRelayController(scenario: AnyScenario): Type<unknown> {
 
     @Post(relayRoute(scenario))
     @UseGuards(RelayCapacityGuard)
+    // its SERVER span, the child of the gateway's traceparent header; the writer call its child
+    @UseInterceptors(TraceRequestInterceptor)
     @HttpCode(HttpStatus.ACCEPTED)
     single(@RelayEventInput(scenario.name, RelayEventPipe) event: RelayEvent): Promise<{ id: string }> {
+      noteEvents([event.eventId]);
       return this.relay.sendOne(scenario, event);
     }
 

@@ -52,6 +52,8 @@ export interface HttpAppOptions {
    * @default - none: `request.ip` is the socket's peer
    */
   readonly trustProxy?: readonly string[];
+  /** Runs once the app closed on SIGTERM/SIGINT, before the process exits (e.g. the tracer's shutdown, exporting the drain's spans). */
+  readonly afterClose?: () => Promise<void>;
 }
 
 /**
@@ -61,7 +63,7 @@ export interface HttpAppOptions {
  * parser), per-route body limits (BODY_LIMIT), the one error shape (ErrorShapeFilter, also for
  * requests Node or Fastify refused).
  */
-export async function createHttpApp(module: DynamicModule | Type<unknown>, options: Omit<HttpAppOptions, 'port' | 'host' | 'shutdownTimeoutMs'>): Promise<NestFastifyApplication> {
+export async function createHttpApp(module: DynamicModule | Type<unknown>, options: Omit<HttpAppOptions, 'port' | 'host' | 'shutdownTimeoutMs' | 'afterClose'>): Promise<NestFastifyApplication> {
   const requestTimeoutMs = options.requestTimeoutMs ?? 30_000;
   const adapter = new ShapedFastifyAdapter({
     bodyLimit: options.bodyLimit ?? 1024 * 1024,
@@ -106,6 +108,6 @@ export async function startHttpApp(module: DynamicModule | Type<unknown>, option
   await app.startAllMicroservices();
   await app.listen(options.port, options.host ?? '0.0.0.0');
   logger.info({ port: options.port }, 'listening');
-  closeOnSignals(app, logger, options.shutdownTimeoutMs, () => health.startDraining());
+  closeOnSignals(app, logger, options.shutdownTimeoutMs, () => health.startDraining(), options.afterClose);
   return app;
 }

@@ -7,9 +7,10 @@ export interface Closable {
 
 /**
  * On SIGTERM or SIGINT: run `beforeClose` (e.g. mark not-ready), close the app within `timeoutMs`
- * (stop accepting, drain, flush, commit), then exit. A second signal exits at once.
+ * (stop accepting, drain, flush, commit), then `afterClose` (e.g. export the trace spans the drain
+ * ended), then exit. A second signal exits at once.
  */
-export function closeOnSignals(app: Closable, logger: Logger, timeoutMs: number, beforeClose?: () => void): void {
+export function closeOnSignals(app: Closable, logger: Logger, timeoutMs: number, beforeClose?: () => void, afterClose?: () => Promise<void>): void {
   let closing = false;
   const onSignal = (signal: NodeJS.Signals) => {
     if (closing) {
@@ -24,16 +25,22 @@ export function closeOnSignals(app: Closable, logger: Logger, timeoutMs: number,
       process.exit(1);
     }, timeoutMs);
     timer.unref();
-    app.close().then(
-      () => {
-        logger.info('shut down cleanly');
-        process.exit(0);
-      },
-      (error: unknown) => {
-        logger.error({ err: error }, 'error while shutting down');
-        process.exit(1);
-      },
-    );
+    app
+      .close()
+      .then(async () => {
+        // what the drain ended still leaves the process (spans): a failure there is no unclean shutdown
+        await afterClose?.().catch((error: unknown) => logger.warn({ err: error }, 'after close'));
+      })
+      .then(
+        () => {
+          logger.info('shut down cleanly');
+          process.exit(0);
+        },
+        (error: unknown) => {
+          logger.error({ err: error }, 'error while shutting down');
+          process.exit(1);
+        },
+      );
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);

@@ -24,6 +24,22 @@ export function noteEvents(ids: readonly string[]): void {
 }
 
 /**
+ * The span of a request answered before Nest saw it (the gateway's admission hooks: 429 rate limited,
+ * 503 shed), the child of the caller's `traceparent`, ended at once with the status and the error's
+ * kind. Sampled like any request, not forced: at capacity, a span for every refused request would add
+ * work exactly when there is none to spare (the head sampler and a sampled caller still keep theirs).
+ */
+export function refusedRequestSpan(request: FastifyRequest, status: number, errorKind: string): void {
+  const tracer = activeTracer();
+  if (!tracer) return;
+  const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
+  const route = request.routeOptions.url ?? request.url;
+  const attributes: Attributes = { [ATTR.httpMethod]: request.method, [ATTR.httpRoute]: route, [ATTR.urlPath]: request.url.split('?')[0] };
+  const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
+  endSpan(span, status >= 500 ? errorKind : undefined, { [ATTR.httpStatus]: status, [ATTR.errorType]: errorKind });
+}
+
+/**
  * A SERVER span per request (`POST /api/v1/blackfriday/events`), the child of the caller's
  * `traceparent` if it sent one, active while pipes and handler run, ended when the answer is sent
  * with its status. A request the head sampler left out but that was refused or failed (status

@@ -13,6 +13,16 @@ const MAX_LINKS = 2048;
 
 let tracer: Tracer | undefined;
 
+/**
+ * `service.instance.id`: in a Kubernetes pod its name (the kubelet sets HOSTNAME to it), so a span
+ * names the replica that made it; elsewhere SERVICE_NAME (writer-1, writer-2a, … of `npm start`),
+ * else the host name or the pid.
+ */
+export function instanceId(env: NodeJS.ProcessEnv): string {
+  if (env.KUBERNETES_SERVICE_HOST && env.HOSTNAME) return env.HOSTNAME;
+  return env.SERVICE_NAME ?? env.HOSTNAME ?? String(process.pid);
+}
+
 /** The tracer of this process, or undefined while tracing is off (every helper then does nothing). */
 export function activeTracer(): Tracer | undefined {
   return tracer;
@@ -35,8 +45,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   const config = telemetryConfigOrExit(serviceName, env);
   if (!config.enabled) return { config, shutdown: () => Promise.resolve() };
   const provider = new TracerProvider({
-    // The instance: a pod's name, or the local process's (writer-1, writer-2a, …).
-    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, 'service.instance.id': env.SERVICE_NAME ?? env.HOSTNAME ?? String(process.pid) }),
+    resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, 'service.instance.id': instanceId(env) }),
     sampler: new EventSampler(headSampler(config), config.sampler === 'always_off'),
     spanLimits: { linkCountLimit: MAX_LINKS },
     spanProcessors: [

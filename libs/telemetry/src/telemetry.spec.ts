@@ -4,6 +4,7 @@ import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
 import { telemetryConfig } from './config';
 import { EventSampler, FORCE_SAMPLE_ATTRIBUTE, headSampler } from './sampler';
+import { instanceId } from './sdk';
 import { contextFrom, EventSpans, isSampled, traceparentOf, tracingOn } from './spans';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -32,6 +33,15 @@ describe('tracing configuration (OTEL_* variables)', () => {
     assert.throws(() => telemetryConfig('x', { OTEL_TRACES_SAMPLER: 'sometimes' }), /OTEL_TRACES_SAMPLER/);
     assert.throws(() => telemetryConfig('x', { OTEL_TRACES_SAMPLER_ARG: '2' }), /OTEL_TRACES_SAMPLER_ARG/);
     assert.throws(() => telemetryConfig('x', { OTEL_EXPORTER_OTLP_ENDPOINT: 'not a url' }), /OTEL_EXPORTER_OTLP_ENDPOINT/);
+  });
+});
+
+describe('the instance a span names (service.instance.id)', () => {
+  it("is the pod's name in Kubernetes (not the Deployment's SERVICE_NAME), the process's SERVICE_NAME elsewhere", () => {
+    assert.equal(instanceId({ KUBERNETES_SERVICE_HOST: '10.96.0.1', HOSTNAME: 'gateway-5d8f9c7b6-x2x4q', SERVICE_NAME: 'gateway' }), 'gateway-5d8f9c7b6-x2x4q');
+    assert.equal(instanceId({ HOSTNAME: 'laptop', SERVICE_NAME: 'writer-2a' }), 'writer-2a');
+    assert.equal(instanceId({ HOSTNAME: 'laptop' }), 'laptop');
+    assert.equal(instanceId({}), String(process.pid));
   });
 });
 
