@@ -78,7 +78,8 @@ describe('dashboard query check: Grafana substitutions', () => {
     const q = { dashboard: 'd', panel: 'p', refId: 'A', legend: '{{topic}}', expr: 'x' };
     const ok = judge(q, 'x', [{ metric: { topic: 't' }, values: [[1, 2], [2, Number.NaN], [3, 5]] }]);
     assert.equal(ok.ok, true);
-    assert.deepEqual(ok.last, [{ series: 't', at: 3, value: 5 }]);
+    assert.deepEqual(ok.last, [{ series: 't', at: 3, value: 5, max: 5 }]);
+    assert.deepEqual(judge(q, 'x', [{ metric: { topic: 't' }, values: [[1, 7], [2, 0]] }]).last, [{ series: 't', at: 2, value: 0, max: 7 }], 'a rate back to 0 after the load keeps its peak');
     assert.equal(judge(q, 'x', []).problem, 'no data (no series)');
     assert.equal(judge(q, 'x', [{ metric: {}, values: [[1, Number.NaN]] }]).ok, false);
     assert.equal(renderLegend('{{ a }}-{{b}}', { a: '1', b: '2' }), '1-2');

@@ -195,8 +195,12 @@ export interface QueryOutcome {
   readonly ok: boolean;
   /** Why it failed (no data, an error); absent when ok. */
   readonly problem?: string;
-  /** Each series' last number (Grafana's `lastNotNull`) and its time, labels rendered by the legend. */
-  readonly last: ReadonlyArray<{ readonly series: string; readonly at: number; readonly value: number }>;
+  /**
+   * Each series' last number (Grafana's `lastNotNull`) and its time, labels rendered by the legend,
+   * and its largest number over the range (Grafana's `max`: a rate's value during the load when the
+   * check runs after it).
+   */
+  readonly last: ReadonlyArray<{ readonly series: string; readonly at: number; readonly value: number; readonly max: number }>;
 }
 
 /** The legend with `{{label}}` filled from the series' labels (Grafana's legendFormat). */
@@ -210,7 +214,7 @@ export function judge(query: PanelQuery, sent: string, series: readonly RangeSer
   const last = series.flatMap((s) => {
     const numbers = s.values.filter(([, v]) => Number.isFinite(v));
     const point = numbers[numbers.length - 1];
-    return point ? [{ series: renderLegend(query.legend, s.metric), at: point[0], value: point[1] }] : [];
+    return point ? [{ series: renderLegend(query.legend, s.metric), at: point[0], value: point[1], max: Math.max(...numbers.map(([, v]) => v)) }] : [];
   });
   if (last.length > 0) return { query, sent, ok: true, last };
   const problem = series.length === 0 ? 'no data (no series)' : `no data (${series.length} series, no number in any)`;

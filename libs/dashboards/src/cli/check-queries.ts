@@ -96,12 +96,12 @@ async function main(): Promise<number> {
   }
 
   const lines = [
-    '| dashboard | panel | series | value | result |',
-    '|---|---|---|---|---|',
+    '| dashboard | panel | series | last value | largest over the range | result |',
+    '|---|---|---|---|---|---|',
     ...outcomes.flatMap((o) =>
       o.ok
-        ? o.last.map((l) => `| ${o.query.dashboard} | ${o.query.panel} | ${l.series} | ${Number(l.value.toPrecision(4))} | ok |`)
-        : [`| ${o.query.dashboard} | ${o.query.panel} | ${o.query.legend ?? o.query.refId} | — | FAILED: ${o.problem} |`],
+        ? o.last.map((l) => `| ${o.query.dashboard} | ${o.query.panel} | ${l.series} | ${Number(l.value.toPrecision(4))} | ${Number(l.max.toPrecision(4))} | ok |`)
+        : [`| ${o.query.dashboard} | ${o.query.panel} | ${o.query.legend ?? o.query.refId} | — | — | FAILED: ${o.problem} |`],
     ),
   ];
   if (comparison) {
