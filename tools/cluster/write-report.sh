@@ -177,7 +177,7 @@ $(cat "$P/prometheus-egress.md")
 Every Prometheus query of every dashboard in \`dist/\` (libs/dashboards' \`check-queries.js\`), as
 Grafana sends it — the dashboard's time range (30 min), \`\$__interval\` 15 s and \`\$__rate_interval\` 1 m from
 the data source's 15 s scrape interval, a range query with the interval as step — at the end of the load (after the alert drill below),
-each series' last value:
+each series' last value (a rate is back near 0 by then) and its largest over the range (during the load):
 
 $(cat "$P/dashboards/queries.md" 2>/dev/null || echo '(not run)')
 
