@@ -41,3 +41,31 @@ describe('cluster fault accounting', () => {
     assert.throws(() => clusterEnv({ KUBECONFIG: '/x' }), /OLEADA_KUBECTL is not set/);
   });
 });
+
+describe("the names tools/cluster's scripts take from the workspace's packages", () => {
+  it('exist in each package (a script would otherwise fail mid-run on the cluster)', async () => {
+    const { readdirSync, readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { createRequire } = await import('node:module');
+    const { repoRoot } = await import('@oleada/local');
+    const root = repoRoot();
+    const requireFromRoot = createRequire(join(root, 'package.json'));
+    const dirs = ['tools/cluster', 'tools/cluster/lib'];
+    const uses: Array<{ file: string; pkg: string; name: string }> = [];
+    for (const dir of dirs) {
+      for (const file of readdirSync(join(root, dir)).filter((f) => f.endsWith('.sh'))) {
+        const text = readFileSync(join(root, dir, file), 'utf8');
+        for (const m of text.matchAll(/\{([A-Za-z_,\s]+)\}\s*=\s*require\('(@oleada\/[a-z-]+)'\)/g)) {
+          for (const name of m[1].split(',').map((n) => n.trim()).filter(Boolean)) uses.push({ file: `${dir}/${file}`, pkg: m[2], name });
+        }
+        for (const m of text.matchAll(/require\('(@oleada\/[a-z-]+)'\)\.([A-Za-z_]+)/g)) uses.push({ file: `${dir}/${file}`, pkg: m[1], name: m[2] });
+        for (const m of text.matchAll(/const (\w+)=require\('(@oleada\/[a-z-]+)'\);/g)) {
+          for (const call of text.matchAll(new RegExp(`\\b${m[1]}\\.([A-Za-z_]+)\\(`, 'g'))) uses.push({ file: `${dir}/${file}`, pkg: m[2], name: call[1] });
+        }
+      }
+    }
+    assert.ok(uses.length >= 8, `the scripts' uses were found (${uses.length})`);
+    const missing = uses.filter(({ pkg, name }) => (requireFromRoot(pkg) as Record<string, unknown>)[name] === undefined);
+    assert.deepEqual(missing, [], 'every name the scripts use is exported');
+  });
+});
