@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { repoRoot } from '@oleada/local';
 import type { Attempt, LoadReport } from '../load-client';
 import { LOCAL_RESULTS, renderResults, spliceResults } from '../results';
 import { clusterEnv, K8S_RESULTS, recoverySeconds } from './cluster';
@@ -43,11 +47,7 @@ describe('cluster fault accounting', () => {
 });
 
 describe("the names tools/cluster's scripts take from the workspace's packages", () => {
-  it('exist in each package (a script would otherwise fail mid-run on the cluster)', async () => {
-    const { readdirSync, readFileSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { createRequire } = await import('node:module');
-    const { repoRoot } = await import('@oleada/local');
+  it('exist in each package (a script would otherwise fail mid-run on the cluster)', () => {
     const root = repoRoot();
     const requireFromRoot = createRequire(join(root, 'package.json'));
     const dirs = ['tools/cluster', 'tools/cluster/lib'];
