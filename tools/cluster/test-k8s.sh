@@ -270,11 +270,11 @@ run_cluster_faults() {
   check "cluster faults: every row lost nothing, counted nothing twice and showed what it must ($(tr '\n' ' ' <"$OUT/faults-summary.txt"); table in .cache/reports/test-k8s-faults/reliability.md)" test "$rc" -eq 0
 }
 
-# --- tracing (#26): OLEADA_K8S_TRACING=1 deploys the trace store and checks one event's trace (lib/tracing.sh) ---
+# --- tracing (#26): the trace store deployed and one event's trace checked (lib/tracing.sh; OLEADA_K8S_TRACING=0: not) ---
 # shellcheck source=tools/cluster/lib/tracing.sh
 . "$here/lib/tracing.sh"
 run_phase kafka gateway-api "$LOAD_SECONDS" hpa
-tracing_check # the Kafka phase's deployment; a no-op unless OLEADA_K8S_TRACING=1
+tracing_check # the Kafka phase's deployment; a no-op with OLEADA_K8S_TRACING=0
 run_cluster_faults
 check "a pod short of the restricted standard is refused (server dry run)" psa_probe
 run_phase rabbitmq ingress "$LOAD_SECONDS_RABBITMQ"

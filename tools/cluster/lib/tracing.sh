@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# test:k8s's tracing step (#26), off unless OLEADA_K8S_TRACING=1 (it has not run on the cluster yet).
+# test:k8s's tracing step (#26), on unless OLEADA_K8S_TRACING=0 (it passed on the cluster on 2026-12-05).
 #
-# Sourced by test-k8s.sh before the phases. With OLEADA_K8S_TRACING=1 it exports OLEADA_TRACING=jaeger
+# Sourced by test-k8s.sh before the phases. Unless OLEADA_K8S_TRACING=0 it exports OLEADA_TRACING=jaeger
 # (and OLEADA_TRACES_SAMPLER_ARG, 0.1 unless set), so every phase's synth deploys the trace store (Jaeger
 # all-in-one in oleada-monitoring, image oleada-local/jaeger from images.sh) and points every app's
 # OTLP endpoint at it. tracing_check, run in the Kafka phase's deployment, then sends one event through
@@ -12,7 +12,7 @@
 # service.instance.id is a running pod of that app's Deployment. Files in $OUT/kafka/tracing, results
 # recorded as TRACING_*; write-report.sh puts the trace in the report.
 
-K8S_TRACING="${OLEADA_K8S_TRACING:-0}"
+K8S_TRACING="${OLEADA_K8S_TRACING:-1}"
 case "$K8S_TRACING" in
 0) ;;
 1)
