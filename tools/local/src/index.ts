@@ -4,3 +4,4 @@ export * from './load';
 export * from './testing';
 export * from './cli-args';
 export * from './reports';
+export * from './trace/jaeger-query';

@@ -76,6 +76,15 @@ export class JaegerQuery {
     return [...found.values()];
   }
 
+  /**
+   * Traces with a span of `service` that started between `fromMs` and `toMs` (epoch milliseconds),
+   * at most `limit` of them (the query API's search; it takes microseconds).
+   */
+  tracesBetween(service: string, fromMs: number, toMs: number, limit: number): Promise<JaegerTrace[]> {
+    const us = (ms: number) => String(Math.round(ms * 1000));
+    return this.get(`/api/traces?service=${encodeURIComponent(service)}&start=${us(fromMs)}&end=${us(toMs)}&limit=${limit}`);
+  }
+
   /** The other traces the spans of `trace` link to (a consumer's batch), fetched. */
   async linked(trace: JaegerTrace): Promise<JaegerTrace[]> {
     const ids = new Set(trace.spans.flatMap((span) => span.references.filter((ref) => ref.traceID !== trace.traceID).map((ref) => ref.traceID)));
