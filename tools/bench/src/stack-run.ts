@@ -7,6 +7,7 @@ import { totalMetric, waitCounted, type LocalStack } from '@oleada/local';
 import type Valkey from 'iovalkey';
 import type { Admin } from 'kafkajs';
 import type { LoadResult } from './load/result';
+import { LOAD_GENERATOR, TRACE_STORE } from './report/cost';
 import { consumerLag, LagSampler, queueBacklog } from './measure/lag';
 import { ProcessSampler, type ProcessUsage } from './measure/processes';
 import { histogramDelta, histogramOf, histogramQuantile, scrape, valueOf, type Histogram, type PromSample } from './measure/prometheus';
@@ -26,6 +27,8 @@ export interface BenchEnv {
   readonly valkey: Valkey;
   readonly admin: Admin;
   readonly groupId: string;
+  /** Pid of the trace store (Jaeger) of a traced run, measured beside the stack (report/cost.ts TRACE_STORE). */
+  readonly traceStorePid?: number;
   /** RabbitMQ, once a comparison started it: the apps' environment (RABBITMQ_URL, …) and its pid. */
   rabbitmq?: { readonly env: Readonly<Record<string, string>>; readonly pid?: number };
   log(message: string): void;
@@ -181,7 +184,8 @@ export function stackProcesses(env: BenchEnv, stack: LocalStack): Array<{ name: 
     ...(stack.uses('kafka') ? [{ name: 'kafka', pid: env.kafkaPid }] : []),
     ...(stack.uses('rabbitmq') ? [{ name: 'rabbitmq', pid: env.rabbitmq?.pid }] : []),
     { name: 'valkey', pid: env.valkeyPid },
-    { name: 'load generator', pid: process.pid },
+    ...(env.traceStorePid ? [{ name: TRACE_STORE, pid: env.traceStorePid }] : []),
+    { name: LOAD_GENERATOR, pid: process.pid },
   ];
 }
 

@@ -1,5 +1,6 @@
 import { LocalStack, STACK_PORTS, type StackOptions } from '@oleada/local';
 import type { BenchEnv } from './stack-run';
+import { TRACING_OFF } from './trace/store';
 
 /** One configuration of the local stack that a comparison runs. */
 export interface StackVariant {
@@ -20,8 +21,14 @@ export const STACK_VARIANTS = {
   rabbitmq: { label: `${STACK_PORTS.writers.length} writers`, writers: STACK_PORTS.writers.length, broker: 'rabbitmq', options: { broker: 'rabbitmq' } },
 } as const satisfies Record<string, StackVariant>;
 
-/** Starts the stack of `variant`, runs `body` against it, and stops it whatever happens. */
+/**
+ * Starts the stack of `variant`, runs `body` against it, and stops it whatever happens. Its apps
+ * trace only when the variant's environment says so (an OTEL_* variable): never because the
+ * bench's own environment had an OTLP endpoint.
+ */
 export async function startBenchStack(env: BenchEnv, variant: StackVariant, body: (stack: LocalStack) => Promise<void>): Promise<void> {
+  const appEnv = variant.options?.env ?? {};
+  const traced = Object.keys(appEnv).some((name) => name.startsWith('OTEL_'));
   const stack = new LocalStack({
     kafkaBrokers: env.kafkaBrokers,
     valkeyUrl: env.valkeyUrl,
@@ -32,6 +39,7 @@ export async function startBenchStack(env: BenchEnv, variant: StackVariant, body
     logDir: env.logDir,
     ...(variant.broker === 'rabbitmq' ? { rabbitmq: env.rabbitmq?.env } : {}),
     ...variant.options,
+    env: traced ? appEnv : { ...TRACING_OFF, ...appEnv },
   });
   env.log(`starting the stack: ${variant.label}, ${variant.broker}${variant.nodeArgs ? ` (node ${variant.nodeArgs})` : ''}`);
   const saved = process.env.OLEADA_NODE_ARGS;

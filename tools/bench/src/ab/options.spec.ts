@@ -13,7 +13,8 @@ describe('the A/B options', () => {
     assert.equal(values.ab, 'HEAD~1');
     assert.equal(values['ab-planted'], 25);
     assert.equal(values['ab-rounds'], 5);
-    assert.equal(values['ab-rate'], 1000);
+    assert.equal(values['ab-rate'], undefined, 'unset: AB_DEFAULT_RATE, unless --ab-saturate');
+    assert.equal(values['ab-saturate'], false);
     assert.equal(values['ab-seconds'], 15);
     assert.ok(wantsAb(values));
     assert.equal(wantsAb(parse() ?? {}), false);
@@ -26,5 +27,20 @@ describe('the A/B options', () => {
     assert.equal(checkAbOptions({ ab: 'HEAD' }), undefined);
     assert.match(checkAbOptions({ only: 'sweep,ab' }) ?? '', /--only ab needs --ab/);
     assert.equal(checkAbOptions({ only: 'ab', 'ab-planted': 20 }), undefined);
+  });
+
+  it('read a tracing ratio and saturation; refuse a ratio above 1, a negative one, and saturation with a rate', () => {
+    const values = parse('--ab-tracing', '0.01', '--ab-saturate');
+    assert.ok(values);
+    assert.equal(values['ab-tracing'], 0.01);
+    assert.equal(values['ab-saturate'], true);
+    assert.ok(wantsAb(values));
+    assert.equal(checkAbOptions(values), undefined);
+    assert.equal(checkAbOptions({ only: 'ab', 'ab-tracing': 0 }), undefined, '0: the SDK on, nothing sampled');
+    assert.match(checkAbOptions({ 'ab-tracing': 1.5 }) ?? '', /--ab-tracing: a ratio of events from 0 to 1 \(0\.01 is 1 %\), got 1\.5/);
+    assert.throws(() => parse('--ab-tracing=-0.1'), /must be a number ≥ 0, got "-0\.1"/);
+    assert.throws(() => parse('--ab-tracing', 'all'), UsageError);
+    assert.match(checkAbOptions(parse('--ab-tracing', '1', '--ab-saturate', '--ab-rate', '500') ?? {}) ?? '', /--ab-saturate and --ab-rate/);
+    assert.match(checkAbOptions({ only: 'ab' }) ?? '', /--only ab needs --ab <ref>, --ab-planted <µs> or --ab-tracing <ratio>/);
   });
 });

@@ -1,25 +1,44 @@
 import { opt } from '@oleada/local';
 import { resolveRef } from './worktree';
 
+/** Offered events/s of an A/B round when neither --ab-rate nor --ab-saturate is given. */
+export const AB_DEFAULT_RATE = 1000;
+
 /** The bench's A/B options (`npm run bench -- --ab <ref>`), beside its others in cli/bench.ts. */
 export const AB_OPTIONS = {
   ab: opt.string('A/B: run this git ref\'s stack (built in .cache/ab/<commit>) as B against this tree\'s as A', { valueName: 'REF' }),
   'ab-planted': opt.int("A/B: µs of gateway CPU planted per request in B (OLEADA_PLANTED_CPU_US); alone, B is this tree's stack with it", { min: 1, max: 100_000, valueName: 'µs' }),
+  'ab-tracing': opt.number(
+    "A/B: B traces this ratio of events (0 to 1, parent-based) to a Jaeger the bench starts (--jaeger-port), A has tracing off; alone, B is this tree's stack with it",
+    { min: 0, valueName: 'RATIO' },
+  ),
   'ab-rounds': opt.int('A/B: rounds of each side', { default: 5, min: 2, max: 50 }),
-  'ab-rate': opt.int('A/B: offered events/s of each round (open loop)', { default: 1000, min: 1 }),
+  'ab-rate': opt.int('A/B: offered events/s of each round (open loop)', { min: 1, defaultText: String(AB_DEFAULT_RATE) }),
+  'ab-saturate': opt.flag('A/B: each round closed loop at saturation (--connections) instead of an offered rate'),
   'ab-seconds': opt.int('A/B: seconds of each round', { default: 15, min: 1 }),
   'ab-seed': opt.int("A/B: seed of the bootstrap's resampling", { default: 20261205, min: 0 }),
 };
 
+interface AbValues {
+  ab?: string;
+  'ab-planted'?: number;
+  'ab-tracing'?: number;
+  'ab-rate'?: number;
+  'ab-saturate'?: boolean;
+  only?: string;
+}
+
 /** What is wrong with the A/B part of a command line, or undefined. */
-export function checkAbOptions(values: { ab?: string; 'ab-planted'?: number; only?: string }): string | undefined {
+export function checkAbOptions(values: AbValues): string | undefined {
   if (values.ab !== undefined && resolveRef(values.ab) === undefined) return `--ab: ${values.ab} names no commit of this repository`;
+  if (values['ab-tracing'] !== undefined && values['ab-tracing'] > 1) return `--ab-tracing: a ratio of events from 0 to 1 (0.01 is 1 %), got ${values['ab-tracing']}`;
+  if (values['ab-saturate'] && values['ab-rate'] !== undefined) return '--ab-saturate and --ab-rate: a round runs either at saturation or at an offered rate, not both';
   const onlyAb = values.only?.split(',').includes('ab');
-  if (onlyAb && values.ab === undefined && values['ab-planted'] === undefined) return '--only ab needs --ab <ref> or --ab-planted <µs>';
+  if (onlyAb && !wantsAb(values)) return '--only ab needs --ab <ref>, --ab-planted <µs> or --ab-tracing <ratio>';
   return undefined;
 }
 
 /** Whether the command line asks for an A/B comparison. */
-export function wantsAb(values: { ab?: string; 'ab-planted'?: number }): boolean {
-  return values.ab !== undefined || values['ab-planted'] !== undefined;
+export function wantsAb(values: AbValues): boolean {
+  return values.ab !== undefined || values['ab-planted'] !== undefined || values['ab-tracing'] !== undefined;
 }

@@ -19,6 +19,8 @@ function round(side: 'A' | 'B', n: number, scale: number): AbRound {
     lost: 0,
     duplicates: 0,
     loadAverage: 1,
+    startedAt: 1_764_900_000_000 + n * 60_000 + (side === 'B' ? 30_000 : 0),
+    endedAt: 1_764_900_015_000 + n * 60_000 + (side === 'B' ? 30_000 : 0),
   };
 }
 
@@ -42,7 +44,7 @@ describe('the A/B report', () => {
     const result: AbResult = {
       a: { label: 'this tree', ref: '/repo' },
       b: { label: 'this tree + 30 µs planted per request', ref: '/repo', env: { OLEADA_PLANTED_CPU_US: '30' } },
-      rate: 1000,
+      load: { kind: 'rate', rate: 1000 },
       seconds: 15,
       roundsPerSide: 5,
       order: 'AB BA AB BA AB',
@@ -59,5 +61,38 @@ describe('the A/B report', () => {
     assert.match(text, /\| counted events\/s \(events\/s\) .* \| no difference \|/);
     assert.match(text, /B round 2: lost=0 duplicates=0 not offered=3/);
     assert.equal(text.split('\n').filter((l) => /^\| [AB] \| \d \|/.test(l)).length, 10);
+    assert.match(text, /then 1000 events\/s offered open loop for 15 s/);
+    assert.doesNotMatch(text, /Tracing:/);
+  });
+
+  it('at saturation with B traced: says so, and what the trace store got from each round', () => {
+    const traced = rounds.map((r) => ({ ...r, traceStoreCpuMsPerEvent: r.side === 'A' ? 0.001 : 0.05 }));
+    const result: AbResult = {
+      a: { label: 'this tree, tracing off', ref: '/repo', env: { OTEL_SDK_DISABLED: 'true' } },
+      b: { label: 'this tree + tracing 1 %', ref: '/repo', env: { OTEL_TRACES_SAMPLER_ARG: '0.01' } },
+      load: { kind: 'saturation', connections: 64 },
+      seconds: 15,
+      roundsPerSide: 5,
+      order: 'AB BA AB BA AB',
+      method: AB_METHOD,
+      seed: 1,
+      rounds: traced,
+      figures: abFigures(traced, 1),
+      problems: [],
+      tracing: {
+        ratio: 0.01,
+        sampler: 'parentbased_traceidratio',
+        store: 'Jaeger',
+        limit: 1000,
+        rounds: traced.map((r) => ({ side: r.side, round: r.round, traces: r.side === 'A' ? 0 : 150, capped: false, services: r.side === 'A' ? [] : ['oleada-gateway', 'oleada-relay'] })),
+      },
+    };
+    const text = abSection(result).join('\n');
+    assert.match(text, /then saturation \(64 connections, closed loop\) for 15 s/);
+    assert.match(text, /B's apps sampled 1 % of events \(parentbased_traceidratio\)/);
+    assert.match(text, /in A's rounds 0\.001, 0\.001, 0\.001, 0\.001, 0\.001, in B's 0\.050/);
+    assert.match(text, /\| A \| 1 \| 15000 \| 0 \| — \|/);
+    assert.match(text, /\| B \| 1 \| 15000 \| 150 \| oleada-gateway, oleada-relay \|/);
+    assert.ok(!text.includes('trace store CPU per counted event'), "the store's CPU is not one of the compared figures");
   });
 });

@@ -1,5 +1,6 @@
 import { formatNumber, table } from '../report/format';
-import type { AbResult } from './run';
+import { ratioText } from '../trace/store';
+import { abLoadText, type AbResult, type AbTracing } from './run';
 import type { FigureComparison, Spread } from './stats';
 
 const pct = (value: number) => `${value >= 0 ? '+' : '−'}${formatNumber(Math.abs(value) * 100, 1)} %`;
@@ -14,7 +15,7 @@ export function abSection(ab: AbResult): string[] {
     '## A/B comparison',
     '',
     `A: ${ab.a.label} (${ab.a.ref}); B: ${ab.b.label} (${ab.b.ref})${ab.b.env && Object.keys(ab.b.env).length ? `, B's apps with ${Object.entries(ab.b.env).map(([k, v]) => `${k}=${v}`).join(' ')}` : ''}. ` +
-      `${perSide('A')} rounds of A and ${perSide('B')} of B in ABBA blocks (${ab.order}), each a fresh stack on the same Kafka and Valkey, warmed up, then ${formatNumber(ab.rate, 0)} events/s offered open loop for ${ab.seconds} s. ` +
+      `${perSide('A')} rounds of A and ${perSide('B')} of B in ABBA blocks (${ab.order}), each a fresh stack on the same Kafka and Valkey, warmed up, then ${abLoadText(ab.load)} for ${ab.seconds} s. ` +
       `Statistics: ${ab.method} (seed ${ab.seed}). CPU per counted event is the primary figure: the rates and latencies move with whatever else the machine runs.`,
     '',
     table(
@@ -27,6 +28,7 @@ export function abSection(ab: AbResult): string[] {
     ),
     '',
   ];
+  if (ab.tracing) out.push(...tracingNote(ab.tracing, ab), '');
   if (ab.problems.length) out.push(`Rounds that lost or duplicated events or could not offer the whole rate (a lower rate compares better): ${ab.problems.join('; ')}.`, '');
   out.push(
     'Rounds:',
@@ -39,4 +41,22 @@ export function abSection(ab: AbResult): string[] {
     '',
   );
   return out;
+}
+
+/** What the trace store got from each side: A none, B about its ratio of the events, from every app. */
+function tracingNote(tracing: AbTracing, ab: AbResult): string[] {
+  const storeCpu = (side: 'A' | 'B') => ab.rounds.filter((r) => r.side === side && r.traceStoreCpuMsPerEvent !== undefined).map((r) => formatNumber(r.traceStoreCpuMsPerEvent ?? 0, 3));
+  return [
+    `Tracing: B's apps sampled ${ratioText(tracing.ratio)} of events (${tracing.sampler}) and exported them to ${tracing.store}; A's had tracing off (OTEL_SDK_DISABLED=true). ` +
+      `The store's own CPU is measured beside the stack, not in its figures: CPU-ms per counted event in A's rounds ${storeCpu('A').join(', ') || '—'}, in B's ${storeCpu('B').join(', ') || '—'}.`,
+    '',
+    table(
+      ['side', 'round', 'accepted events', `traces begun in the round (at most ${tracing.limit} counted)`, 'apps with spans'],
+      tracing.rounds.map((t) => {
+        const counted = ab.rounds.find((r) => r.side === t.side && r.round === t.round)?.accepted ?? 0;
+        return [t.side, String(t.round), String(counted), `${t.traces}${t.capped ? '+' : ''}`, t.services.join(', ') || '—'];
+      }),
+      [false, true, true, true, false],
+    ),
+  ];
 }

@@ -1,5 +1,7 @@
+import type { LocalStack } from '@oleada/local';
 import { pacedLoad } from '../load/paced';
-import { costByRole, stackCpuMsPerEvent } from '../report/cost';
+import { saturateFor } from '../load/saturate';
+import { costByRole, stackCpuMsPerEvent, traceStoreCpuMsPerEvent } from '../report/cost';
 import { measureStackRun, type BenchEnv, type BodyPool } from '../stack-run';
 import { startBenchStack, type StackVariant } from '../stacks';
 import { compareFigure, type Better, type FigureComparison } from './stats';
@@ -13,13 +15,16 @@ export interface AbSide {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+/** What each round offers the gateway: `rate` events/s open loop, or closed loop on `connections` (saturation). */
+export type AbLoad = { readonly kind: 'rate'; readonly rate: number } | { readonly kind: 'saturation'; readonly connections: number };
+
 export interface AbPlan {
   readonly a: AbSide;
   readonly b: AbSide;
   /** Rounds of each side. */
   readonly rounds: number;
-  /** Offered events/s of each round's measured run (open loop) and its length. */
-  readonly rate: number;
+  /** The load of each round's measured run, and its length. */
+  readonly load: AbLoad;
   readonly seconds: number;
   readonly warmupSeconds: number;
   readonly seed: number;
@@ -41,12 +46,28 @@ export interface AbRound {
   readonly duplicates: number;
   /** The machine's 1-minute load average when the round began. */
   readonly loadAverage: number;
+  /** When the measured load began and ended, epoch milliseconds. */
+  readonly startedAt: number;
+  readonly endedAt: number;
+  /** The trace store's CPU-ms per counted event, when one ran beside the stack (not in the stack's figure). */
+  readonly traceStoreCpuMsPerEvent?: number;
+}
+
+/** What the trace store got from an A/B run whose B traced (--ab-tracing). */
+export interface AbTracing {
+  /** B's sampling ratio (parent-based); A's apps had tracing off. */
+  readonly ratio: number;
+  readonly sampler: string;
+  readonly store: string;
+  /** Per round: traces begun at the gateway during it (at most `limit` counted), and which apps' spans they had. */
+  readonly rounds: ReadonlyArray<{ readonly side: 'A' | 'B'; readonly round: number; readonly traces: number; readonly capped: boolean; readonly services: readonly string[] }>;
+  readonly limit: number;
 }
 
 export interface AbResult {
   readonly a: AbSide;
   readonly b: AbSide;
-  readonly rate: number;
+  readonly load: AbLoad;
   readonly seconds: number;
   readonly roundsPerSide: number;
   /** The order the rounds ran in, e.g. "AB BA AB BA AB". */
@@ -57,6 +78,7 @@ export interface AbResult {
   readonly figures: readonly FigureComparison[];
   /** Rounds that lost or duplicated events, or could not offer the whole rate: their figures are not comparable. */
   readonly problems: readonly string[];
+  readonly tracing?: AbTracing;
 }
 
 export const AB_METHOD =
@@ -66,17 +88,22 @@ export const AB_METHOD =
  * The sides alternate in ABBA blocks (AB, BA, AB, …) rather than ABAB: a machine whose load drifts
  * during the run (other work starting or ending, Kafka's log and Valkey's memory growing) then
  * weighs on both sides alike, as each block's mean position is the same for A and B. Every run
- * starts its own stack (fresh processes, same Kafka and Valkey), warms it up, then offers `rate`
- * events/s open loop for `seconds`; counted events come from the scenario's total in Valkey.
+ * starts its own stack (fresh processes, same Kafka and Valkey), warms it up, then runs its load
+ * for `seconds` (an offered rate open loop, or saturation closed loop); counted events come from
+ * the scenario's total in Valkey.
  */
 export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, bodies: BodyPool, route: string): Promise<AbResult> {
   const rounds: AbRound[] = [];
   const blocks: string[] = [];
   // One unmeasured run first: a Kafka just started spends its first minute compiling (JIT) and
   // growing its log, which showed as one outlier round (+30 % stack CPU) of whichever side ran first.
-  env.log(`A/B: warming the servers up with A's stack (${plan.rate}/s for ${plan.seconds} s, not measured)`);
-  await startBenchStack(env, { ...variant, label: 'A/B warm-up (not measured)' }, async (stack) => {
-    await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: plan.rate, seconds: plan.seconds, body: bodies.at });
+  const drive = (stack: LocalStack) => () =>
+    plan.load.kind === 'rate'
+      ? pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: plan.load.rate, seconds: plan.seconds, body: bodies.at })
+      : saturateFor({ baseUrl: stack.gatewayUrl, path: route, connections: plan.load.connections, seconds: plan.seconds, body: bodies.take });
+  env.log(`A/B: warming the servers up with A's stack (${abLoadText(plan.load)} for ${plan.seconds} s, not measured)`);
+  await startBenchStack(env, { ...variant, label: 'A/B warm-up (not measured)', options: { ...variant.options, env: { ...variant.options?.env, ...plan.a.env } } }, async (stack) => {
+    await drive(stack)();
   });
   for (let round = 1; round <= plan.rounds; round++) {
     const order: Array<'A' | 'B'> = round % 2 === 1 ? ['A', 'B'] : ['B', 'A'];
@@ -87,12 +114,18 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
       const options = { ...variant.options, ...(which.appRoot ? { appRoot: which.appRoot } : {}), env: { ...variant.options?.env, ...which.env } };
       await startBenchStack(env, { ...variant, label: `${side} (${which.label})`, options }, async (stack) => {
         await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
+        const window = { startedAt: 0, endedAt: 0 };
         const run = await measureStackRun(
           env,
           stack,
           `A/B ${side} round ${round}`,
-          () => pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: plan.rate, seconds: plan.seconds, body: bodies.at }),
-          { offeredRate: plan.rate },
+          async () => {
+            window.startedAt = Date.now();
+            const load = await drive(stack)();
+            window.endedAt = Date.now();
+            return load;
+          },
+          plan.load.kind === 'rate' ? { offeredRate: plan.load.rate } : { connections: plan.load.connections },
         );
         const cpu = stackCpuMsPerEvent(run) ?? Number.NaN;
         rounds.push({
@@ -108,12 +141,19 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
           lost: run.lost,
           duplicates: run.duplicates,
           loadAverage: run.loadAverage[0],
+          ...window,
+          traceStoreCpuMsPerEvent: traceStoreCpuMsPerEvent(run),
         });
         env.log(`A/B ${side} round ${round}: ${cpu.toFixed(3)} CPU-ms per counted event`);
       });
     }
   }
   return { ...plan, roundsPerSide: plan.rounds, order: blocks.join(' '), method: AB_METHOD, rounds, figures: abFigures(rounds, plan.seed), problems: abProblems(rounds) };
+}
+
+/** "1000 events/s offered open loop", "saturation (64 connections, closed loop)". */
+export function abLoadText(load: AbLoad): string {
+  return load.kind === 'rate' ? `${load.rate} events/s offered open loop` : `saturation (${load.connections} connections, closed loop)`;
 }
 
 /** The compared figures: the stack's CPU per event (the primary one), each role's, counted/s and latency. */

@@ -4,6 +4,12 @@ import type { StackRunResult } from '../stack-run';
 /** The process that drives the load: measured, but not part of the stack's cost. */
 export const LOAD_GENERATOR = 'load generator';
 
+/** The trace store of a traced run (Jaeger): measured beside the stack, not part of its cost (it runs elsewhere in production). */
+export const TRACE_STORE = 'trace store';
+
+/** Processes measured beside the stack but not counted in its cost. */
+const BESIDE_THE_STACK = new Set([LOAD_GENERATOR, TRACE_STORE]);
+
 /** Columns of the cost table: each role of the chain (replicas summed), then the servers. */
 const ROLE_ORDER = ['gateway', 'relay', 'writers', 'consumer', 'kafka', 'rabbitmq', 'valkey'];
 
@@ -17,7 +23,7 @@ export function roleOf(process: string): string {
 export function costByRole(processes: readonly ProcessUsage[]): Map<string, number> {
   const byRole = new Map<string, number>();
   for (const p of processes) {
-    if (p.name === LOAD_GENERATOR || p.cpuMsPerEvent === undefined) continue;
+    if (BESIDE_THE_STACK.has(p.name) || p.cpuMsPerEvent === undefined) continue;
     const role = roleOf(p.name);
     byRole.set(role, (byRole.get(role) ?? 0) + p.cpuMsPerEvent);
   }
@@ -31,11 +37,16 @@ export function costByRole(processes: readonly ProcessUsage[]): Map<string, numb
  * free, only on how much work an event takes.
  */
 export function stackCpuMsPerEvent(run: Pick<StackRunResult, 'processes'>): number | undefined {
-  const costs = run.processes.filter((p) => p.name !== LOAD_GENERATOR && p.cpuMsPerEvent !== undefined);
+  const costs = run.processes.filter((p) => !BESIDE_THE_STACK.has(p.name) && p.cpuMsPerEvent !== undefined);
   return costs.length ? costs.reduce((s, p) => s + (p.cpuMsPerEvent ?? 0), 0) : undefined;
 }
 
 /** The load generator's CPU-ms per event, reported beside (not in) the stack's cost. */
 export function generatorCpuMsPerEvent(run: Pick<StackRunResult, 'processes'>): number | undefined {
   return run.processes.find((p) => p.name === LOAD_GENERATOR)?.cpuMsPerEvent;
+}
+
+/** The trace store's CPU-ms per event, when one ran beside the stack. */
+export function traceStoreCpuMsPerEvent(run: Pick<StackRunResult, 'processes'>): number | undefined {
+  return run.processes.find((p) => p.name === TRACE_STORE)?.cpuMsPerEvent;
 }
