@@ -31,8 +31,10 @@ import { BENCH_DOCS, baselineFile, checkWriteDocs, writeBenchReport } from '../r
 import { ChildServer } from '../servers/child';
 import { BodyPool, measureStackRun, type BenchEnv, type StackRunResult } from '../stack-run';
 import { STACK_VARIANTS, startBenchStack, type StackVariant } from '../stacks';
+import { benchJaegerPort, checkTraceOptions, TRACE_OPTIONS } from '../trace/options';
+import { runTimeSplit } from '../trace/section';
 
-const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'direct', 'ab'] as const;
+const SECTIONS = ['bare', 'sweep', 'valkey', 'hops', 'writers', 'brokers', 'profile', 'traces', 'direct', 'ab'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** A comma-separated list whose every item passes `ok`: the problem, or undefined. */
@@ -56,7 +58,7 @@ const { values: args } = parseCli({
     'node-args': opt.string('extra node flags for every app, as OLEADA_NODE_ARGS', { default: process.env.OLEADA_NODE_ARGS ?? '', valueName: 'FLAGS' }),
     'no-profile': opt.flag('skip the CPU profile section'),
     'profile-dir': opt.string('keep the .cpuprofile files here (deleted otherwise)', { valueName: 'DIR' }),
-    only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct and ab; with --ab or --ab-planted, ab only' }),
+    only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct and ab (and traces with --quick); with --ab, --ab-planted or --ab-tracing, ab only' }),
     'direct-batch': opt.int('direct: events per EventBatchService call', { default: 50, min: 1 }),
     'direct-concurrency': opt.int('direct: calls in flight', { default: 16, min: 1 }),
     'direct-seconds': opt.int('direct: seconds', { default: 20, min: 1 }),
@@ -65,10 +67,11 @@ const { values: args } = parseCli({
     'direct-writers': opt.int('direct: writer processes', { min: 1, max: 3, defaultText: '3' }),
     baseline: opt.string('the results.json to compare with', { valueName: 'FILE', defaultText: "the previous run's in the report directory, else the committed one" }),
     ...AB_OPTIONS,
+    ...TRACE_OPTIONS,
   },
   // A partial run with --write-docs (or a bad OLEADA_WRITE_DOCS) is a usage error, found before anything starts.
   check: (values) => {
-    const ab = checkAbOptions(values);
+    const ab = checkAbOptions(values) ?? checkTraceOptions(values);
     if (ab) return ab;
     try {
       checkWriteDocs(reportPlace('bench', BENCH_DOCS, { out: values.out, writeDocs: values['write-docs'] || undefined }), { quick: Boolean(values.quick), only: values.only });
@@ -102,7 +105,7 @@ const place = reportPlace('bench', BENCH_DOCS, { out: args.out, writeDocs: args[
 // `direct` is a tool for the writer path, run when asked for (--only direct); --ab alone runs the A/B section only.
 const only = new Set<Section>(
   ((args.only as string | undefined)?.split(',') as Section[] | undefined) ??
-    (wantsAb(args) ? ['ab'] : SECTIONS.filter((s) => s !== 'direct' && s !== 'ab' && !(s === 'profile' && (quick || args['no-profile'])))),
+    (wantsAb(args) ? ['ab'] : SECTIONS.filter((s) => s !== 'direct' && s !== 'ab' && !(s === 'profile' && (quick || args['no-profile'])) && !(s === 'traces' && quick))),
 );
 
 const nodeArgs = (args['node-args'] as string).trim();
@@ -362,6 +365,11 @@ async function main(): Promise<void> {
       if (dir) profile.push(...profilesOf(dir, pids, window, direct[direct.length - 1], ' (direct)', flameGraphs));
     });
 
+    // Its own traced stack: every other section's figures are with tracing off.
+    const traces = await section('traces', failures, () =>
+      runTimeSplit(env, variants.default, { ratio: Number(args['trace-ratio']), jaegerPort: benchJaegerPort(args), rate: 250, connections: plan.connections, seconds: plan.stepSeconds, warmupSeconds: plan.warmupSeconds }, bodies, route),
+    );
+
     const ab = await section('ab', failures, () => runBenchAb(env, variants.default, args, bodies, route));
 
     const loadAfter = loadAverages();
@@ -389,6 +397,7 @@ async function main(): Promise<void> {
       direct,
       profile,
       profileRun,
+      traces,
       ab,
       targets: checkTargets(partial),
       baseline: previous && {

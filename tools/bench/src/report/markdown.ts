@@ -1,4 +1,5 @@
 import { abSection } from '../ab/report';
+import { timeSplitSection } from '../trace/report';
 import type { EventLoopUsage, StackRunResult } from '../stack-run';
 import { costByRole, generatorCpuMsPerEvent, stackCpuMsPerEvent } from './cost';
 import { formatNumber, percentileCells, table } from './format';
@@ -236,6 +237,7 @@ function comparisonSections(report: BenchReport): string[] {
   const out: string[] = [];
   out.push(...costSection(report));
   out.push(...regressionSection(report));
+  if (report.traces) out.push(...timeSplitSection(report.traces));
   if (report.ab) out.push(...abSection(report.ab));
   return out;
 }
@@ -334,11 +336,11 @@ function sweepSection(report: BenchReport, has: (file: string) => boolean): stri
         '(differences of means). Beyond the stack\'s capacity they are mostly waiting: for a connection of the gateway\'s pool to the relay, and for the CPUs.',
     );
     out.push('');
-    const fresh = report.sweep.filter((r) => r.hops.freshness !== undefined && r.hops.freshness.count > 0);
+    const fresh = [...report.sweep, ...(report.sustained ? [report.sustained] : [])].filter((r) => r.hops.freshness !== undefined && r.hops.freshness.count > 0);
     if (fresh.length) {
-      out.push("Freshness: from the gateway accepting an event to Valkey applying it, per offered rate (the consumer's `oleada_event_freshness_seconds`, interpolated within its buckets).");
+      out.push("Freshness: from the gateway accepting an event to Valkey applying it, per offered rate and at saturation (the consumer's `oleada_event_freshness_seconds`, interpolated within its buckets).");
       out.push('');
-      out.push(table(['offered/s', 'events', 'p50 ms', 'p99 ms'], fresh.map((r) => [formatNumber(r.offeredRate), formatNumber(r.hops.freshness!.count), formatNumber(r.hops.freshness!.p50Ms, 0), formatNumber(r.hops.freshness!.p99Ms, 0)]), [true, true, true, true]));
+      out.push(table(['offered/s', 'events', 'p50 ms', 'p99 ms'], fresh.map((r) => [r.offeredRate === undefined ? `saturation (${r.connections} connections)` : formatNumber(r.offeredRate), formatNumber(r.hops.freshness!.count), formatNumber(r.hops.freshness!.p50Ms, 0), formatNumber(r.hops.freshness!.p99Ms, 0)]), [true, true, true, true]));
       out.push('');
     }
     const withLoops = report.sweep.filter((r) => r.eventLoop !== undefined);

@@ -6,6 +6,7 @@ import type { ProfileSummary } from '../measure/cpu-profile';
 import type { ProcessUsage } from '../measure/processes';
 import type { MachineInfo } from '../machine';
 import type { StackRunResult } from '../stack-run';
+import type { TimeSplitResult } from '../trace/section';
 import type { Baseline, RegressionRow } from './baseline';
 
 export interface BareResult {
@@ -70,6 +71,8 @@ export interface BenchReport {
   readonly profile: readonly AppProfile[];
   /** CPU and RSS during the profiled run (the profiler's own overhead included). */
   readonly profileRun?: StackRunResult;
+  /** "Where an event's time goes": traced runs at 250/s and at saturation, cut into hops from their sampled traces. */
+  readonly traces?: TimeSplitResult;
   /** `--ab`: this tree's stack (A) against another ref's or a planted cost (B), round by round. */
   readonly ab?: AbResult;
   readonly targets: readonly TargetCheck[];

@@ -5,6 +5,7 @@ import { reportCharts, renderSvg } from './charts';
 import { table } from './format';
 import { renderMarkdown } from './markdown';
 import { checkTargets, TARGETS } from './targets';
+import { TIME_SPLIT_HOPS } from '../trace/time-split';
 import type { BenchReport } from './model';
 
 const latency = (p99: number) => ({ count: 100, mean: p99 / 3, p50: p99 / 4, p95: p99 / 2, p99, max: p99 * 2 });
@@ -103,6 +104,21 @@ describe('the report', () => {
     assert.doesNotMatch(markdown, /saturation\.svg/, 'only charts that were rendered are linked');
     assert.match(markdown, /Freshness: from the gateway accepting an event to Valkey applying it/);
     assert.match(markdown, /\| 1,500 \| 5,000 \| 42 \| 180 \|/, 'freshness p50 and p99 per offered rate');
+    assert.match(markdown, /\| saturation \(64 connections\) \| 5,000 \| 42 \| 180 \|/, 'and at saturation');
+    assert.doesNotMatch(markdown, /Where an event's time goes/, 'no traced runs, no section');
+  });
+
+  it("says where an event's time goes, per traced run, with its sampling ratio", () => {
+    const hops = TIME_SPLIT_HOPS.map((h, i) => ({ ...h, meanMs: i + 1, p50Ms: i + 1, p99Ms: 2 * (i + 1), share: (i + 1) / 15 }));
+    const split = { traces: 60, events: 50, hops, total: { meanMs: 15, p50Ms: 14, p99Ms: 40 }, overlapped: 3 };
+    const traces = { ratio: 0.1, sampler: 'parentbased_traceidratio', limit: 2000, runs: [{ label: 'traced, 250/s offered', offeredRate: 250, counted: 5000, countedPerSecond: 249, traces: 60, split }] };
+    const markdown = renderMarkdown(report({ traces }), []);
+    assert.match(markdown, /## Where an event's time goes/);
+    assert.match(markdown, /tracing on \(10 % of events, parentbased_traceidratio\)/);
+    assert.match(markdown, /### traced, 250\/s offered/);
+    assert.match(markdown, /50 events measured of 60 traces read \(the others lacked a hop/);
+    assert.match(markdown, /\| in the broker \| the broker acknowledged the send → the consumer's batch began \| 4\.0 \| 4\.0 \| 8\.0 \| 27 % \|/);
+    assert.match(markdown, /\| \*\*the event\*\* \| gateway in → Valkey applied \| 15\.0 \| 14\.0 \| 40\.0 \| 100 % \|/);
   });
 
   it("shows each role's event-loop delay per offered rate, the worst replica's for several", () => {
