@@ -199,6 +199,22 @@ async function backlogOf(env: BenchEnv, stack: LocalStack): Promise<{ read: () =
   return { read: () => queueBacklog(channel, queues), close: () => connection.close() };
 }
 
+/** When a load began and ended, epoch milliseconds (what a trace store is asked about afterwards). */
+export interface LoadWindow {
+  from: number;
+  to: number;
+}
+
+/** `drive`, noting in `window` when it began and ended. */
+export function timed(drive: () => Promise<LoadResult>, window: LoadWindow): () => Promise<LoadResult> {
+  return async () => {
+    window.from = Date.now();
+    const load = await drive();
+    window.to = Date.now();
+    return load;
+  };
+}
+
 /**
  * One measured run against a started stack: waits until earlier runs are fully counted, drives
  * load, then waits until Valkey counted every accepted event (or a timeout), sampling CPU, RSS and

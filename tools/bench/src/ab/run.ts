@@ -2,7 +2,7 @@ import type { LocalStack } from '@oleada/local';
 import { pacedLoad } from '../load/paced';
 import { saturateFor } from '../load/saturate';
 import { costByRole, stackCpuMsPerEvent, traceStoreCpuMsPerEvent } from '../report/cost';
-import { measureStackRun, type BenchEnv, type BodyPool } from '../stack-run';
+import { measureStackRun, timed, type BenchEnv, type BodyPool } from '../stack-run';
 import { startBenchStack, type StackVariant } from '../stacks';
 import { compareFigure, type Better, type FigureComparison } from './stats';
 
@@ -114,17 +114,12 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
       const options = { ...variant.options, ...(which.appRoot ? { appRoot: which.appRoot } : {}), env: { ...variant.options?.env, ...which.env } };
       await startBenchStack(env, { ...variant, label: `${side} (${which.label})`, options }, async (stack) => {
         await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
-        const window = { startedAt: 0, endedAt: 0 };
+        const window = { from: 0, to: 0 };
         const run = await measureStackRun(
           env,
           stack,
           `A/B ${side} round ${round}`,
-          async () => {
-            window.startedAt = Date.now();
-            const load = await drive(stack)();
-            window.endedAt = Date.now();
-            return load;
-          },
+          timed(drive(stack), window),
           plan.load.kind === 'rate' ? { offeredRate: plan.load.rate } : { connections: plan.load.connections },
         );
         const cpu = stackCpuMsPerEvent(run) ?? Number.NaN;
@@ -141,7 +136,8 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
           lost: run.lost,
           duplicates: run.duplicates,
           loadAverage: run.loadAverage[0],
-          ...window,
+          startedAt: window.from,
+          endedAt: window.to,
           traceStoreCpuMsPerEvent: traceStoreCpuMsPerEvent(run),
         });
         env.log(`A/B ${side} round ${round}: ${cpu.toFixed(3)} CPU-ms per counted event`);

@@ -1,7 +1,7 @@
 import { pacedLoad } from '../load/paced';
 import { saturateFor } from '../load/saturate';
 import type { LoadResult } from '../load/result';
-import { measureStackRun, type BenchEnv, type BodyPool } from '../stack-run';
+import { measureStackRun, timed, type BenchEnv, type BodyPool } from '../stack-run';
 import { startBenchStack, type StackVariant } from '../stacks';
 import { BENCH_SAMPLER, ratioText, settledTraces, tracingEnv, withTraceStore } from './store';
 import { timeSplit, type TimeSplit } from './time-split';
@@ -66,18 +66,7 @@ export async function runTimeSplit(env: BenchEnv, variant: StackVariant, plan: T
       ];
       for (const load of loads) {
         const window = { from: 0, to: 0 };
-        const run = await measureStackRun(
-          env,
-          stack,
-          load.label,
-          async () => {
-            window.from = Date.now();
-            const result = await load.drive();
-            window.to = Date.now();
-            return result;
-          },
-          load.extra,
-        );
+        const run = await measureStackRun(env, stack, load.label, timed(load.drive, window), load.extra);
         const stored = await settledTraces(query, window.from, window.to, TRACES_READ, (s) => timeSplit(s.traces).events);
         const split = timeSplit(stored.traces);
         env.log(`${load.label}: ${split.events} events of ${stored.traces.length} traces cut into hops; ${split.hops.map((h) => `${h.key} ${(h.share * 100).toFixed(0)} %`).join(', ')}`);
