@@ -120,9 +120,9 @@ async function scrapeAll(stack: LocalStack): Promise<Scrapes> {
 }
 
 function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLatencies {
-  const of = (scrapes: Scrapes, names: string[]) => names.flatMap((n) => scrapes.get(n) ?? []);
+  const scrapesOf = (scrapes: Scrapes, names: string[]) => names.flatMap((name) => scrapes.get(name) ?? []);
   const delta = (apps: string[], name: string, where: Record<string, string> = {}) =>
-    hopLatency(histogramDelta(histogramOf(of(after, apps), name, where), histogramOf(of(before, apps), name, where)));
+    hopLatency(histogramDelta(histogramOf(scrapesOf(after, apps), name, where), histogramOf(scrapesOf(before, apps), name, where)));
   const writers = stack.writers.map((w) => w.spec.name);
   return {
     gateway: delta([stack.gateway.spec.name], METRIC_NAMES.gatewayRequestDuration, { kind: 'single' }),
@@ -131,11 +131,11 @@ function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLat
     produce: delta(writers, METRIC_NAMES.produceDuration, { outcome: 'ok' }),
     valkeyApply: delta([stack.consumer.spec.name], METRIC_NAMES.valkeyApplyDuration),
     freshness: (() => {
-      const h = histogramDelta(histogramOf(of(after, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness), histogramOf(of(before, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness));
+      const h = histogramDelta(histogramOf(scrapesOf(after, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness), histogramOf(scrapesOf(before, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness));
       return { count: h.count, p50Ms: histogramQuantile(h, 0.5) * 1000, p99Ms: histogramQuantile(h, 0.99) * 1000 };
     })(),
     recordsPerProduce: (() => {
-      const h = histogramDelta(histogramOf(of(after, writers), METRIC_NAMES.produceBatchRecords), histogramOf(of(before, writers), METRIC_NAMES.produceBatchRecords));
+      const h = histogramDelta(histogramOf(scrapesOf(after, writers), METRIC_NAMES.produceBatchRecords), histogramOf(scrapesOf(before, writers), METRIC_NAMES.produceBatchRecords));
       return h.count > 0 ? h.sum / h.count : undefined;
     })(),
   };
