@@ -607,7 +607,7 @@ for (const variant of VARIANT_NAMES) {
       }
     });
 
-    it(`Valkey (${config.valkeyMode}): primary and replica behind valkey and valkey-replica, persistent, AOF everysec, replicaof`, () => {
+    it(`Valkey (${config.valkeyMode}): primary and replica behind valkey and valkey-replica, persistent, AOF fsynced before each reply, replicaof`, () => {
       const services = objectsOf(s, 'Service').filter((svc) => svc.metadata.name.startsWith('valkey'));
       assert.deepEqual(services.map((x) => x.metadata.name).sort(), ['valkey', 'valkey-replica']);
       const configs: Record<string, string> = {};
@@ -638,7 +638,7 @@ for (const variant of VARIANT_NAMES) {
       }
       for (const text of Object.values(configs)) {
         assert.match(text, /^appendonly yes$/m);
-        assert.match(text, /^appendfsync everysec$/m);
+        assert.match(text, /^appendfsync always$/m);
         assert.match(text, /^aclfile /m);
       }
       assert.doesNotMatch(configs['valkey-primary'], /^replicaof /m);

@@ -5,7 +5,7 @@ import Valkey from 'iovalkey';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -43,6 +43,7 @@ describe('Valkey configuration from cloud-init, on a real valkey-server', () => 
   const clients: Valkey[] = [];
   let primary: ValkeyProcess;
   let replica: ValkeyProcess;
+  let primaryConf: string;
 
   /** Lays out one server's files as on the host, with its directories moved under `root`. */
   function prepare(role: string, files: Record<string, string>, separateTemplates: boolean): string {
@@ -80,7 +81,7 @@ describe('Valkey configuration from cloud-init, on a real valkey-server', () => 
     const binary = valkeyServerBinary();
     mkdirSync(secrets);
     for (const user of Object.values(VALKEY_USERS)) writeFileSync(join(secrets, user.secretKey), passwords[user.name]);
-    const primaryConf = prepare('primary', primaryFiles, false);
+    primaryConf = prepare('primary', primaryFiles, false);
     const replicaConf = prepare('replica', replicaFiles, true);
     primary = await ValkeyProcess.start(binary, primaryConf, await freePort(), ['--bind', '127.0.0.1']);
     servers.push(primary);
@@ -181,5 +182,35 @@ describe('Valkey configuration from cloud-init, on a real valkey-server', () => 
     await assert.rejects(grafana.hincrby(headline, 'x', 1), /NOPERM/);
     await assert.rejects(client(primary, 'grafana').hincrby(headline, 'x', 1), /NOPERM/);
     await assert.rejects(client(replica, 'consumer').hincrby(headline, 'x', 1), /READONLY/);
+  });
+
+  // The aggregation function's writes reach the AOF as MULTI/EXEC blocks. Valkey without the fix of
+  // valkey-io/valkey#3983 (8.1.1, the local cluster image's) replays those blocks as the default user
+  // and re-checks them against its rules at EXEC, so a default user with `-@all` dropped every one of
+  // them on restart, silently. Run with OLEADA_VALKEY_SERVER naming such a server to see it.
+  it('a restarted primary loads every applied batch back from its AOF, the function\'s transactions included', async () => {
+    const scenario = vmVariant.config.scenarios[0];
+    const keys = new ScenarioKeys(scenario.name);
+    const headline = keys.metric(scenario.headline);
+    const beforeRestart = await readHash(client(primary, 'consumer'), headline);
+    assert.ok(Object.keys(beforeRestart).length > 0, 'nothing written yet');
+    const aofDir = join(root, 'primary', 'data', 'appendonlydir');
+    const incr = readdirSync(aofDir).filter((f) => f.endsWith('.incr.aof'));
+    assert.ok(incr.some((f) => readFileSync(join(aofDir, f), 'latin1').includes('\r\nMULTI\r\n')), 'the AOF holds no MULTI block: the restart would not test the replay of transactions');
+
+    await primary.stop();
+    const restarted = await ValkeyProcess.start(valkeyServerBinary(), primaryConf, primary.port, ['--bind', '127.0.0.1']);
+    servers.push(restarted);
+    const consumer = client(restarted, 'consumer');
+    const deadline = Date.now() + 15_000;
+    while (/loading:1/.test(await consumer.info('persistence').catch(() => 'loading:1'))) {
+      if (Date.now() > deadline) assert.fail(`the restarted primary still loads its AOF after 15 s:\n${restarted.log}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const refused = restarted.log.split('\n').find((line) => /NOPERM|CRITICAL/.test(line));
+    assert.equal(refused, undefined, `the restarted primary refused part of its AOF: ${refused}`);
+    assert.deepEqual(await readHash(consumer, headline), beforeRestart);
+    const seen = await consumer.exists(...Array.from({ length: 25 }, (_, i) => keys.seen(`test-${i}`)));
+    assert.equal(seen, 25, 'every applied event keeps its dedup marker');
   });
 });

@@ -17,7 +17,7 @@
 # Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
 # rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions,
 # then the client address the gateway rate-limits behind Traefik (lib/entry.sh xff_checks).
-# Environment: OLEADA_K8S_FAULTS (off|ci|all: the cluster fault rows after the Kafka phase),
+# Environment: OLEADA_K8S_FAULTS (ci|all|off, default ci: the cluster fault rows after the Kafka phase),
 # LOAD_SECONDS (90, the Kafka phase), ALERT_DRILL_SECONDS (120, the Kafka load's
 # extension for the alert drill), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
 # OLEADA_SCENARIO (blackfriday), OLEADA_WRITE_DOCS=1 (rewrite docs/deploy/local.md too),
@@ -90,14 +90,12 @@ for ns in oleada oleada-monitoring oleada-edge; do k delete namespace "$ns" --ig
 # (run-kafka.sh, KafkaAdmin.java, …) keeps its tag, and the node, which pulls IfNotPresent, goes on
 # running its old copy (the fault rows' `KafkaAdmin quorum` met a Kafka image from before it existed).
 # With the last run's pods gone the node forgets them (an image still in use stays), so the pods pull
-# what the registry holds now. Only with the fault rows for now: not yet run on the cluster.
-if [[ "${OLEADA_K8S_FAULTS:-off}" != off ]]; then
-  # shellcheck source=tools/cluster/images.env
-  . "$here/images.env"
-  for image in "$VALKEY_IMAGE" "$KAFKA_IMAGE" "$RABBITMQ_IMAGE" "$TRAEFIK_IMAGE" "$PROMETHEUS_IMAGE" "$JAEGER_IMAGE"; do
-    "$BIN_DIR/crictl" --runtime-endpoint "unix://$CONTAINERD_SOCK" rmi "$REGISTRY_ADDR/$image" >/dev/null 2>&1 || true
-  done
-fi
+# what the registry holds now.
+# shellcheck source=tools/cluster/images.env
+. "$here/images.env"
+for image in "$VALKEY_IMAGE" "$KAFKA_IMAGE" "$RABBITMQ_IMAGE" "$TRAEFIK_IMAGE" "$PROMETHEUS_IMAGE" "$JAEGER_IMAGE"; do
+  "$BIN_DIR/crictl" --runtime-endpoint "unix://$CONTAINERD_SOCK" rmi "$REGISTRY_ADDR/$image" >/dev/null 2>&1 || true
+done
 bash "$here/cluster.sh" volumes
 rm -rf "$ROOT/dist"
 
@@ -248,9 +246,9 @@ psa_probe() {
 # upgrade, Kafka brokers and the controller lost, Kafka paused, the Valkey primary lost — each under
 # load through Traefik, counted exactly. Its table: .cache/reports/test-k8s-faults/reliability.md
 # (docs/reliability.md, "On Kubernetes", only with OLEADA_WRITE_DOCS=1).
-# OLEADA_K8S_FAULTS: ci (the rows .ci/run runs), all (every row), off.
+# OLEADA_K8S_FAULTS: ci (the default, and what .ci/run runs), all (every row), off.
 run_cluster_faults() {
-  local t rc=0 rows="${OLEADA_K8S_FAULTS:-off}"
+  local t rc=0 rows="${OLEADA_K8S_FAULTS:-ci}"
   case "$rows" in
   off)
     log "cluster faults not run (OLEADA_K8S_FAULTS=off)"

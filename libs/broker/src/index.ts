@@ -1,11 +1,7 @@
-export * from './kafka/kafka-client';
-export * from './kafka/kafka-publisher';
-export * from './kafka/kafka-subscriber';
-export * from './kafka/topics';
-export * from './publisher';
-export * from './rabbitmq/rabbitmq-client';
-export * from './rabbitmq/rabbitmq-publisher';
-export * from './rabbitmq/rabbitmq-subscriber';
-export * from './rabbitmq/topology';
-export * from './config';
-export * from './factory';
+export { createKafka } from './kafka/kafka-client';
+export { ensureTopics } from './kafka/topics';
+export type { BatchHandler, EventPublisher, EventSubscriber, IncomingRecord, OutgoingRecord } from './publisher';
+export { connectRabbitMQ } from './rabbitmq/rabbitmq-client';
+export { assertQueues } from './rabbitmq/topology';
+export { type BrokerConfig, brokerConfigShape, type BrokerKind } from './config';
+export { createPublisher, createSubscriber } from './factory';

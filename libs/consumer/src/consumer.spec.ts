@@ -96,6 +96,7 @@ class SpecRoot {}
 interface RunningConsumer {
   readonly app: NestFastifyApplication;
   readonly metrics: Metrics;
+  readonly health: Health;
   readonly groupId: string;
 }
 
@@ -137,7 +138,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
       { logger, health, microservices: [(nest) => ({ strategy: nest.get(BrokerBatchServer) })] },
     );
     await app.startAllMicroservices();
-    const consumer = { app, metrics, groupId };
+    const consumer = { app, metrics, health, groupId };
     consumers.push(consumer);
     return consumer;
   }
@@ -270,14 +271,18 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
     await again.app.close();
   });
 
-  it('leaves a batch uncommitted while Valkey is out of reach (a retriable error), and applies it once when back', async () => {
+  it('leaves a batch uncommitted while Valkey is out of reach (a retriable error), not ready meanwhile, and applies it once when back', async () => {
     const M = 50;
     // Watches the handler the transport calls (the module's own Aggregator) for the errors it gives back.
     const aggregator = first.app.get(Aggregator);
     const handle = aggregator.handle;
     const errors: unknown[] = [];
     Object.defineProperty(aggregator, 'handle', { value: (records: Parameters<typeof handle>[0]) => handle(records).catch((error: unknown) => Promise.reject((errors.push(error), error))) });
+    await until(() => first.health.ready, 'the consumer ready (Valkey and the broker up)');
     proxy.down();
+    await until(() => first.health.report().checks.valkey === 'down', 'readiness to follow Valkey down');
+    assert.equal(first.health.ready, false);
+    assert.equal(first.health.report().checks.broker, 'up');
     await produce(sales(M, 12));
     await until(() => errors.length >= 2, 'the batch to fail, and fail again');
     assert.ok(errors.every((error) => error instanceof RetriableError && /^Valkey did not apply the batch/.test(error.message)), String(errors[0]));
@@ -286,6 +291,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
     proxy.release();
     await until(async () => (await committed(first.groupId)) === N + 3 + M, 'the batch committed once Valkey is back');
     assert.equal(await total(), N + M);
+    await until(() => first.health.ready, 'the consumer ready again');
   });
 
   it('on shutdown lets the batch in flight reach Valkey and commits it before it stops', async () => {

@@ -3,9 +3,10 @@ import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable } from 'rxjs';
 import { ATTR } from './attributes';
+import { W3C } from './propagation';
 import { FORCE_SAMPLE_ATTRIBUTE } from './sampler';
 import { activeTracer } from './sdk';
-import { endSpan, nowMs, W3C } from './spans';
+import { endSpan, nowMs } from './spans';
 
 /** The event ids a request carried, noted by the handler (noteEvents) for the request's span. */
 const EVENT_IDS = createContextKey('oleada.event.ids');

@@ -2,6 +2,7 @@ export { ATTR, DB_SYSTEM_VALKEY } from './attributes';
 export { SAMPLER_NAMES, telemetryConfig, telemetryConfigOrExit, telemetryEnvShape, type SamplerName, type TelemetryConfig } from './config';
 export { noteEvents, refusedRequestSpan, TraceRequestInterceptor } from './http';
 export { consumeBatch, type ConsumedEvent } from './messaging';
+export { TRACEPARENT } from './propagation';
 export { EventSampler, FORCE_SAMPLE_ATTRIBUTE, headSampler } from './sampler';
 export { activeTracer, startTracing, type Tracing } from './sdk';
-export { contextFrom, endSpan, EventSpans, inSpan, isSampled, nowMs, SpanKind, TRACEPARENT, traceparentOf, tracingOn, type EventSpanOptions, type TracedEvent } from './spans';
+export { contextFrom, endSpan, EventSpans, inSpan, isSampled, nowMs, SpanKind, traceparentOf, tracingOn, type EventSpanOptions, type TracedEvent } from './spans';

@@ -6,7 +6,7 @@ import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { telemetryConfigOrExit, type TelemetryConfig } from './config';
 import { EventSampler, headSampler } from './sampler';
-import { W3C } from './spans';
+import { W3C } from './propagation';
 
 /** Spans kept per consumer batch span: one link per sampled event of the batch. */
 const MAX_LINKS = 2048;

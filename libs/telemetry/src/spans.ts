@@ -1,16 +1,10 @@
 import { context, defaultTextMapGetter, defaultTextMapSetter, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Attributes, type Context, type Link, type Span } from '@opentelemetry/api';
-import { W3CTraceContextPropagator } from '@opentelemetry/core';
 import { ATTR } from './attributes';
+import { TRACEPARENT, W3C } from './propagation';
 import { FORCE_SAMPLE_ATTRIBUTE } from './sampler';
 import { activeTracer } from './sdk';
 
 export { SpanKind };
-
-/** The W3C header (and gRPC metadata key, and broker message header) that carries a trace context. */
-export const TRACEPARENT = 'traceparent';
-
-/** W3C trace context, the one format every hop speaks (used directly: it needs no global set-up). */
-export const W3C = new W3CTraceContextPropagator();
 
 /** Whether this process exports spans (startTracing found an endpoint). */
 export function tracingOn(): boolean {

@@ -10,6 +10,7 @@ import { blackfridayScenario, seededRandom, type AnyScenario } from '@oleada/sce
 import { createHttpApp, createLogger, Health, idempotentEventId, Metrics, METRIC_NAMES, OpsModule, uuidv7 } from '@oleada/shared';
 import { writerGrpcOptions } from './grpc-server.options';
 import { WriterModule, type WriterModuleOptions } from './writer.module';
+import { BATCH_SERVICE_NAME } from './writer.service';
 
 // Runs against the real Kafka that `npm test` starts (KAFKA_BROKERS): the writer as its app wires it
 // (createHttpApp with WriterModule and the gRPC transport of writerGrpcOptions), called over gRPC.
@@ -99,9 +100,9 @@ interface Answer {
 }
 
 /** The scenario's own unary method (ProcesarVenta), as a client generated from its .proto calls it. */
-function sendEvent(client: Client, message: unknown, metadata = new Metadata()): Promise<Answer> {
+function sendEvent(client: Client, message: unknown, metadata = new Metadata(), deadline?: number): Promise<Answer> {
   return new Promise((resolve) =>
-    client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, message, metadata, (error, value) =>
+    client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, message, metadata, deadline ? { deadline } : {}, (error, value) =>
       resolve(error ? { code: error.code, details: error.details } : { code: status.OK, details: '', value }),
     ),
   );
@@ -269,6 +270,46 @@ describe('writer over gRPC, publishing to the real Kafka', () => {
     assert.equal((await inFlight).code, status.OK, 'the call in flight got its answer');
     await closed;
     draining.client.close();
+  });
+
+  it('on shutdown with a call stuck past the drain budget, closes once its caller gives up (the relay\'s deadline)', async () => {
+    const stuck = await startWriter(`${run}-stuck`, { broker: kafkaConfig(brokers!), publisher, shutdownTimeoutMs: 1000 });
+    publisher.holding = true;
+    // The relay calls with a deadline; nothing here releases the held acknowledgement before it passes.
+    const inFlight = sendEvent(stuck.client, sale(), new Metadata(), Date.now() + 10_000);
+    await until(() => publisher.held === 1, 'an event in flight');
+    const closed = stuck.app.close();
+    const answer = await inFlight;
+    assert.equal(answer.code, status.DEADLINE_EXCEEDED, answer.details);
+    await closed; // the graceful close ends with the cancelled call, not with the acknowledgement
+    stuck.client.close();
+    publisher.release();
+  });
+});
+
+describe('writer keeping its own Kafka connection', () => {
+  let writer: RunningWriter;
+
+  before(async () => {
+    assert.ok(brokers, 'KAFKA_BROKERS is not set: run with `npm test` (tools/scripts/run-tests.mjs starts Kafka)');
+    await ensureTopics(createKafka({ brokers: brokers.split(','), clientId: `${run}-own` }, logger), [{ topic, partitions: 1 }]);
+    // No publisher given: the module makes one and its lifecycle connects it, as in the app.
+    writer = await startWriter(`${run}-own`, { broker: kafkaConfig(brokers), shutdownTimeoutMs: 2000 });
+  });
+  after(async () => {
+    writer?.client.close();
+    await writer?.app.close();
+  });
+
+  it('reports itself ready and SERVING (the server, its scenario and the batch service) once connected, and publishes', async () => {
+    await until(() => writer.health.report().checks.broker === 'up', 'readiness to follow the broker connection');
+    assert.equal(writer.health.ready, true);
+    await until(async () => (await healthCheck(writer.client, '')) === healthProto.HealthCheckResponse_ServingStatus.SERVING, 'gRPC health SERVING');
+    for (const service of [scenario.grpc.serviceName, BATCH_SERVICE_NAME]) {
+      assert.equal(await healthCheck(writer.client, service), healthProto.HealthCheckResponse_ServingStatus.SERVING, service);
+    }
+    const answer = await sendEvent(writer.client, sale());
+    assert.equal(answer.code, status.OK, answer.details);
   });
 });
 

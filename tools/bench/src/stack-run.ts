@@ -7,9 +7,8 @@ import { totalMetric, waitCounted, type LocalStack } from '@oleada/local';
 import type Valkey from 'iovalkey';
 import type { Admin } from 'kafkajs';
 import type { LoadResult } from './load/result';
-import { LOAD_GENERATOR, TRACE_STORE } from './report/cost';
 import { consumerLag, LagSampler, queueBacklog } from './measure/lag';
-import { ProcessSampler, type ProcessUsage } from './measure/processes';
+import { LOAD_GENERATOR, ProcessSampler, TRACE_STORE, type ProcessUsage } from './measure/processes';
 import { histogramDelta, histogramOf, histogramQuantile, scrape, valueOf, type Histogram, type PromSample } from './measure/prometheus';
 
 /** Servers and clients every stack run shares. */
@@ -27,7 +26,7 @@ export interface BenchEnv {
   readonly valkey: Valkey;
   readonly admin: Admin;
   readonly groupId: string;
-  /** Pid of the trace store (Jaeger) of a traced run, measured beside the stack (report/cost.ts TRACE_STORE). */
+  /** Pid of the trace store (Jaeger) of a traced run, measured beside the stack (TRACE_STORE). */
   readonly traceStorePid?: number;
   /** RabbitMQ, once a comparison started it: the apps' environment (RABBITMQ_URL, …) and its pid. */
   rabbitmq?: { readonly env: Readonly<Record<string, string>>; readonly pid?: number };
@@ -123,9 +122,9 @@ async function scrapeAll(stack: LocalStack): Promise<Scrapes> {
 }
 
 function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLatencies {
-  const of = (scrapes: Scrapes, names: string[]) => names.flatMap((n) => scrapes.get(n) ?? []);
+  const scrapesOf = (scrapes: Scrapes, names: string[]) => names.flatMap((name) => scrapes.get(name) ?? []);
   const delta = (apps: string[], name: string, where: Record<string, string> = {}) =>
-    hopLatency(histogramDelta(histogramOf(of(after, apps), name, where), histogramOf(of(before, apps), name, where)));
+    hopLatency(histogramDelta(histogramOf(scrapesOf(after, apps), name, where), histogramOf(scrapesOf(before, apps), name, where)));
   const writers = stack.writers.map((w) => w.spec.name);
   return {
     gateway: delta([stack.gateway.spec.name], METRIC_NAMES.gatewayRequestDuration, { kind: 'single' }),
@@ -134,11 +133,11 @@ function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLat
     produce: delta(writers, METRIC_NAMES.produceDuration, { outcome: 'ok' }),
     valkeyApply: delta([stack.consumer.spec.name], METRIC_NAMES.valkeyApplyDuration),
     freshness: (() => {
-      const h = histogramDelta(histogramOf(of(after, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness), histogramOf(of(before, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness));
+      const h = histogramDelta(histogramOf(scrapesOf(after, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness), histogramOf(scrapesOf(before, [stack.consumer.spec.name]), METRIC_NAMES.consumerFreshness));
       return { count: h.count, p50Ms: histogramQuantile(h, 0.5) * 1000, p99Ms: histogramQuantile(h, 0.99) * 1000 };
     })(),
     recordsPerProduce: (() => {
-      const h = histogramDelta(histogramOf(of(after, writers), METRIC_NAMES.produceBatchRecords), histogramOf(of(before, writers), METRIC_NAMES.produceBatchRecords));
+      const h = histogramDelta(histogramOf(scrapesOf(after, writers), METRIC_NAMES.produceBatchRecords), histogramOf(scrapesOf(before, writers), METRIC_NAMES.produceBatchRecords));
       return h.count > 0 ? h.sum / h.count : undefined;
     })(),
   };

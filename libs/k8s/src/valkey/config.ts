@@ -65,7 +65,7 @@ export interface ValkeyServerOptions {
   readonly maxmemory: string;
 }
 
-/** `oleada.conf`: AOF with fsync every second, ACL users from a file, `replicaof` on the replica. */
+/** `oleada.conf`: AOF fsynced before each reply, ACL users from a file, `replicaof` on the replica. */
 export function valkeyConf(options: ValkeyServerOptions): string {
   if (options.role === 'replica' && !options.primaryHost) throw new Error('a Valkey replica needs primaryHost');
   const lines = [
@@ -79,7 +79,10 @@ export function valkeyConf(options: ValkeyServerOptions): string {
     'logfile ""',
     `dir ${VALKEY_DATA_DIR}`,
     'appendonly yes',
-    'appendfsync everysec',
+    // always: the consumer commits its offsets once the function returned, and a write acknowledged
+    // under everysec may still wait for its write(2) (seen lost to a SIGKILL in tools/local's
+    // valkey-auth spec); a pod deletion's SIGTERM flushes either way, an OOM kill does not.
+    'appendfsync always',
     'appenddirname "appendonlydir"',
     'aof-use-rdb-preamble yes',
     'save ""',
@@ -98,12 +101,22 @@ function placeholder(user: ValkeyUser): string {
   return `@${user.secretKey}@`;
 }
 
+/**
+ * The default user's line. It is off and has no password, so no client can log in as it; yet it
+ * holds the consumer's rules (every write any user may make: the gateway's SETs are among them),
+ * because Valkey without the fix of valkey-io/valkey#3983 — 8.1.1, the local cluster image's, is
+ * one — replays an AOF's MULTI/EXEC blocks (the aggregation function's writes are logged as such)
+ * as the default user and re-checks them against its rules at EXEC. With `-@all` every block was
+ * dropped on restart, without an error a client could see.
+ */
+export const DEFAULT_USER_ACL = `user default off resetpass resetkeys ${VALKEY_USERS.consumer.rules}`;
+
 /** The ACL file with `#@<secret-key>@` where each password's SHA-256 goes. */
 export function aclTemplate(): string {
   const users: ValkeyUser[] = Object.values(VALKEY_USERS);
   return (
     [
-      'user default off resetkeys resetchannels -@all',
+      DEFAULT_USER_ACL,
       ...users.map((user) => `user ${user.name} on #${placeholder(user)} ${user.rules}`),
     ].join('\n') + '\n'
   );

@@ -3,7 +3,8 @@ import { ratioText } from '../trace/store';
 import { abLoadText, type AbResult, type AbTracing } from './run';
 import type { FigureComparison, Spread } from './stats';
 
-const pct = (value: number) => `${value >= 0 ? '+' : '−'}${formatNumber(Math.abs(value) * 100, 1)} %`;
+/** A relative difference as a signed percentage. */
+const signedPercent = (value: number) => `${value >= 0 ? '+' : '−'}${formatNumber(Math.abs(value) * 100, 1)} %`;
 /** Digits that show a figure's differences: CPU-ms per event needs three decimals, events/s none. */
 const digitsOf = (f: FigureComparison) => (f.unit === 'CPU-ms' ? 3 : f.unit === 'ms' ? 1 : 0);
 const spreadText = (s: Spread, digits: number) => `${formatNumber(s.min, digits)}–${formatNumber(s.max, digits)} (IQR ${formatNumber(s.relativeIqr * 100, 0)} %)`;
@@ -21,8 +22,8 @@ export function abSection(ab: AbResult): string[] {
     table(
       ['figure', 'median A', 'median B', 'B vs A', '95 % interval', 'spread A (min–max)', 'spread B (min–max)', 'verdict'],
       ab.figures.map((f) => {
-        const d = digitsOf(f);
-        return [`${f.figure} (${f.unit})`, formatNumber(f.medianA, d), formatNumber(f.medianB, d), pct(f.relativeDifference), `${pct(f.interval.low)} … ${pct(f.interval.high)}`, spreadText(f.spreadA, d), spreadText(f.spreadB, d), f.verdict === 'no difference' ? f.verdict : `**${f.verdict}**`];
+        const digits = digitsOf(f);
+        return [`${f.figure} (${f.unit})`, formatNumber(f.medianA, digits), formatNumber(f.medianB, digits), signedPercent(f.relativeDifference), `${signedPercent(f.interval.low)} … ${signedPercent(f.interval.high)}`, spreadText(f.spreadA, digits), spreadText(f.spreadB, digits), f.verdict === 'no difference' ? f.verdict : `**${f.verdict}**`];
       }),
       [false, true, true, true, false, false, false, false],
     ),

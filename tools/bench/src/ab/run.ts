@@ -154,11 +154,11 @@ export function abLoadText(load: AbLoad): string {
 
 /** The compared figures: the stack's CPU per event (the primary one), each role's, counted/s and latency. */
 export function abFigures(rounds: readonly AbRound[], seed: number): FigureComparison[] {
-  const of = (side: 'A' | 'B', pick: (r: AbRound) => number | undefined) =>
+  const valuesOf = (side: 'A' | 'B', pick: (r: AbRound) => number | undefined) =>
     rounds.filter((r) => r.side === side).map(pick).filter((v): v is number => v !== undefined && Number.isFinite(v));
   const figure = (name: string, unit: string, better: Better, pick: (r: AbRound) => number | undefined) => {
-    const a = of('A', pick);
-    const b = of('B', pick);
+    const a = valuesOf('A', pick);
+    const b = valuesOf('B', pick);
     return a.length >= 2 && b.length >= 2 ? [compareFigure(name, unit, better, a, b, seed)] : [];
   };
   const roles = [...new Set(rounds.flatMap((r) => Object.keys(r.cpuMsPerEventByRole)))];

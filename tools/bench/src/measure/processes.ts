@@ -44,6 +44,12 @@ export function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
+/** The process that drives the load: measured, but not part of the stack's cost (report/cost.ts). */
+export const LOAD_GENERATOR = 'load generator';
+
+/** The trace store of a traced run (Jaeger): measured beside the stack, not part of its cost (it runs elsewhere in production). */
+export const TRACE_STORE = 'trace store';
+
 export interface ProcessUsage {
   readonly name: string;
   readonly pid: number;

@@ -1,11 +1,5 @@
-import type { ProcessUsage } from '../measure/processes';
+import { LOAD_GENERATOR, TRACE_STORE, type ProcessUsage } from '../measure/processes';
 import type { StackRunResult } from '../stack-run';
-
-/** The process that drives the load: measured, but not part of the stack's cost. */
-export const LOAD_GENERATOR = 'load generator';
-
-/** The trace store of a traced run (Jaeger): measured beside the stack, not part of its cost (it runs elsewhere in production). */
-export const TRACE_STORE = 'trace store';
 
 /** Processes measured beside the stack but not counted in its cost. */
 const BESIDE_THE_STACK = new Set([LOAD_GENERATOR, TRACE_STORE]);

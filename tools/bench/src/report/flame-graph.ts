@@ -140,17 +140,17 @@ export function renderFlameGraph(root: FlameNode, options: FlameGraphOptions): s
     }
   }
   const height = HEADER_PX + (maxDepth + 1) * rowHeight + 4;
-  const ms = (us: number) => (us / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 });
-  const pct = (us: number) => (root.total > 0 ? ((us / root.total) * 100).toFixed(1) : '0.0');
+  const msText = (us: number) => (us / 1000).toLocaleString('en-US', { maximumFractionDigits: 1 });
+  const percentText = (us: number) => (root.total > 0 ? ((us / root.total) * 100).toFixed(1) : '0.0');
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="sans-serif" font-size="${FONT_PX}">`,
     `<rect x="0" y="0" width="${width}" height="${height}" fill="#fdfdfb"/>`,
     `<text x="4" y="16" font-size="14">${escapeXml(options.title)}</text>`,
-    `<text x="4" y="30" fill="#555">${escapeXml(`${ms(root.total)} CPU-ms sampled; width = share of it (hover a frame for its figures); blue: Oleada code, green: Node internals, grey: V8, GC and native, warm: packages`)}</text>`,
+    `<text x="4" y="30" fill="#555">${escapeXml(`${msText(root.total)} CPU-ms sampled; width = share of it (hover a frame for its figures); blue: Oleada code, green: Node internals, grey: V8, GC and native, warm: packages`)}</text>`,
   ];
   for (const { node, x, depth, w } of frames) {
     const y = height - 4 - (depth + 1) * rowHeight;
-    const tip = node === root ? `all: ${ms(node.total)} ms` : `${node.name} (${node.component}): ${ms(node.total)} ms, ${pct(node.total)} % (self ${ms(node.self)} ms, ${pct(node.self)} %)`;
+    const tip = node === root ? `all: ${msText(node.total)} ms` : `${node.name} (${node.component}): ${msText(node.total)} ms, ${percentText(node.total)} % (self ${msText(node.self)} ms, ${percentText(node.self)} %)`;
     const fill = node === root ? 'hsl(0, 0%, 82%)' : colourOf(node.component);
     const chars = Math.floor((w - 6) / CHAR_PX);
     const label = chars >= 3 ? (node.name.length <= chars ? node.name : `${node.name.slice(0, chars - 2)}..`) : '';

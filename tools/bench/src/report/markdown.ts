@@ -308,7 +308,7 @@ function sweepSection(report: BenchReport, has: (file: string) => boolean): stri
     out.push('');
   }
   if (report.sweep.length) {
-    const ms = (h: { meanMs: number; p99Ms: number }) => `${formatNumber(h.meanMs, 1)} (${formatNumber(h.p99Ms, 0)})`;
+    const meanAndP99 = (h: { meanMs: number; p99Ms: number }) => `${formatNumber(h.meanMs, 1)} (${formatNumber(h.p99Ms, 0)})`;
     out.push("Where the time goes, from each app's own histograms: mean ms (p99 ms, interpolated within buckets) of each span, per offered rate.");
     out.push('');
     out.push(
@@ -318,11 +318,11 @@ function sweepSection(report: BenchReport, has: (file: string) => boolean): stri
           const h = r.hops;
           return [
             formatNumber(r.offeredRate),
-            ms(h.gateway),
-            ms(h.relayGrpc),
-            ms(h.writerRpc),
-            ms(h.produce),
-            ms(h.valkeyApply),
+            meanAndP99(h.gateway),
+            meanAndP99(h.relayGrpc),
+            meanAndP99(h.writerRpc),
+            meanAndP99(h.produce),
+            meanAndP99(h.valkeyApply),
             formatNumber(h.gateway.meanMs - h.relayGrpc.meanMs, 1),
             formatNumber(h.relayGrpc.meanMs - h.writerRpc.meanMs, 1),
           ];

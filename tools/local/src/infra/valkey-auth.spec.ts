@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { applyBatch, loadAggregationFunction } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
 import { loadOrCreateSecrets } from './secrets';
 import { renderAclFile, startValkey, valkeyAuthProbe, valkeyCredentials, type ValkeyHandle } from './valkey';
@@ -48,7 +49,9 @@ describe('startValkey({ auth })', () => {
 
   before(async () => {
     try {
-      valkey = await startValkey({ port: PORT, fresh: true, reuse: false, dataDir: join(dir, 'data'), auth: { secretsFile } });
+      // appendfsync always: with everysec a write may still wait for its write(2) when the kill comes.
+      // OLEADA_VALKEY_SERVER: another valkey-server to try (e.g. one without the fix of valkey-io/valkey#3983)
+      valkey = await startValkey({ port: PORT, fresh: true, reuse: false, dataDir: join(dir, 'data'), appendonly: true, extraArgs: ['--appendfsync', 'always'], auth: { secretsFile }, binary: process.env.OLEADA_VALKEY_SERVER || undefined });
     } catch (error) {
       startError = error; // reported by the first test, with the log tail
     }
@@ -84,10 +87,30 @@ describe('startValkey({ auth })', () => {
     await assert.rejects(startValkey({ port: PORT, auth: { secretsFile: otherSecrets } }), /refuses our credentials/);
   });
 
-  it('keeps its users across a kill and restart on the same data dir', async () => {
+  it('keeps its users, and the consumer\'s transactions in its AOF, across a kill and restart on the same data dir', async () => {
     const server = need();
+    const login = (role: 'admin' | 'consumer') =>
+      new Valkey({ port: PORT, username: server.credentials![role].username, password: server.credentials![role].password, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    const consumer = login('consumer');
+    await consumer.connect();
+    try {
+      // the function's writes reach the AOF as a MULTI block, replayed as the default user
+      await loadAggregationFunction(consumer);
+      const events = ['a', 'b'].map((id, i) => ({ seenKey: `oleada:restart:seen:${id}`, operations: [{ code: 'I' as const, key: `oleada:restart:${id}`, field: '' as const, value: i + 2 }] }));
+      assert.deepEqual(await applyBatch(consumer, events, 3600), { applied: 2, duplicates: 0 });
+    } finally {
+      consumer.disconnect();
+    }
     await server.kill('SIGKILL');
     await server.start();
     assert.equal(await valkeyAuthProbe(PORT, server.credentials!.grafana), 'ok');
+    const admin = login('admin');
+    await admin.connect();
+    try {
+      assert.deepEqual(await admin.mget('oleada:restart:a', 'oleada:restart:b'), ['2', '3']);
+      assert.equal(await admin.exists('oleada:restart:seen:a', 'oleada:restart:seen:b'), 2);
+    } finally {
+      admin.disconnect();
+    }
   });
 });

@@ -79,10 +79,16 @@ export function valkeyClientEnv(credential: ValkeyCredential): { VALKEY_USERNAME
   return { VALKEY_USERNAME: credential.username, VALKEY_PASSWORD: credential.password };
 }
 
-/** The ACL file: the default user disabled, each role with the SHA-256 of its password (no plain text). */
+/**
+ * The ACL file: each role with the SHA-256 of its password (no plain text), and the default user
+ * off without a password, so nobody logs in as it. It holds the consumer's rules all the same:
+ * Valkey without the fix of valkey-io/valkey#3983 (Debian's 8.1.1, which a valkey-server on PATH
+ * may be) replays the AOF's MULTI/EXEC blocks — the aggregation function's writes — as the default
+ * user and re-checks them at EXEC; with `-@all` a restart dropped them all, silently.
+ */
 export function renderAclFile(credentials: ValkeyCredentials): string {
   const sha256 = (text: string) => createHash('sha256').update(text, 'utf8').digest('hex');
-  const lines = ['user default off resetpass resetkeys resetchannels -@all'];
+  const lines = [`user default off resetpass ${VALKEY_ACL_ROLES.consumer.rules}`];
   for (const role of Object.keys(VALKEY_ACL_ROLES) as ValkeyRole[]) {
     const { username, rules } = VALKEY_ACL_ROLES[role];
     lines.push(`user ${username} on #${sha256(credentials[role].password)} ${rules}`);

@@ -1,5 +1,0 @@
-export * from './app';
-export * from './config';
-export * from './profiles';
-export { APPS, appPods } from './charts/pipeline';
-export { publicPaths } from './charts/entry';
