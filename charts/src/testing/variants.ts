@@ -46,7 +46,8 @@ export interface Synthesized {
   readonly objects: readonly K8sObject[];
 }
 
-function listFiles(dir: string): string[] {
+/** Every file under a directory, at any depth. */
+export function listFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((entry) => {
     const path = join(dir, entry);
     return statSync(path).isDirectory() ? listFiles(path) : [path];
