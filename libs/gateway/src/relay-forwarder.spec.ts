@@ -113,8 +113,9 @@ describe('RelayForwarder', () => {
     }
   });
 
-  it('sends a batch once more when the relay closed the connection or was shutting down, never a third time', async () => {
+  it('sends a batch again when the relay closed the connection or was shutting down, up to once per pooled connection plus one', async () => {
     let mode: 'drop' | 'closing' | 'always-drop' = 'drop';
+    let failFirst = 1;
     let calls = 0;
     const server = createServer((request: IncomingMessage, response: ServerResponse) => {
       let text = '';
@@ -122,26 +123,28 @@ describe('RelayForwarder', () => {
       request.on('end', () => {
         calls++;
         const entries = (JSON.parse(text) as { events: Entry[] }).events;
-        if ((mode === 'drop' && calls === 1) || mode === 'always-drop') return request.socket.destroy();
-        if (mode === 'closing' && calls === 1) return response.writeHead(503, { connection: 'close', 'content-type': 'application/json' }).end('{"error":"Service Unavailable"}');
+        if ((mode === 'drop' && calls <= failFirst) || mode === 'always-drop') return request.socket.destroy();
+        if (mode === 'closing' && calls <= failFirst) return response.writeHead(503, { connection: 'close', 'content-type': 'application/json' }).end('{"error":"Service Unavailable"}');
         accepted(entries, (status, body) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body)));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const forwarder = new RelayForwarder(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 1, timeoutMs: 2000, batchMax: 200, batchConcurrency: 8 });
+    // two pooled connections: three tries at most
+    const forwarder = new RelayForwarder(`http://127.0.0.1:${(server.address() as AddressInfo).port}`, { connections: 2, timeoutMs: 2000, batchMax: 200, batchConcurrency: 1 });
     try {
-      for (const next of ['drop', 'closing'] as const) {
+      for (const [next, failures] of [['drop', 1], ['closing', 1], ['drop', 2], ['closing', 2]] as const) {
         mode = next;
+        failFirst = failures;
         calls = 0;
         const results = await Promise.all([1, 2].map((n) => forwarder.forward(scenario, event, id(n), 1)));
-        assert.deepEqual(results.map((r) => r.status), [202, 202], `${next}: answered by the second attempt`);
-        assert.equal(calls, 2, next);
+        assert.deepEqual(results.map((r) => r.status), [202, 202], `${next} ×${failures}: answered by try ${failures + 1}`);
+        assert.equal(calls, failures + 1, `${next} ×${failures}`);
       }
       mode = 'always-drop';
       calls = 0;
       const results = await Promise.all([3].map((n) => forwarder.forward(scenario, event, id(n), 1)));
-      assert.deepEqual(results.map((r) => r.status), [503], 'a relay that keeps dropping it: 503 after the second try');
-      assert.equal(calls, 2);
+      assert.deepEqual(results.map((r) => r.status), [503], 'a relay that keeps dropping it: 503 after the third try');
+      assert.equal(calls, 3);
       // an overloaded relay (503 without closing) is not asked again: the client retries later
       const overloaded = await fakeRelay((_entries, respond) => respond(503, { error: 'overloaded' }));
       const other = new RelayForwarder(overloaded.url, { connections: 1, timeoutMs: 2000, batchMax: 200, batchConcurrency: 8 });

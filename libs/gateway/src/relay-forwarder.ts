@@ -59,6 +59,8 @@ export class RelayForwarder {
   private readonly timeoutMs: number;
   private readonly batchMax: number;
   private readonly batchConcurrency: number;
+  /** One try per pooled connection plus one: each may still lead to a pod that is shutting down. */
+  private readonly maxAttempts: number;
   private readonly logger?: Logger;
   private closing?: Promise<void>;
 
@@ -66,6 +68,7 @@ export class RelayForwarder {
     this.timeoutMs = options.timeoutMs;
     this.batchMax = options.batchMax;
     this.batchConcurrency = options.batchConcurrency;
+    this.maxAttempts = options.connections + 1;
     this.logger = options.logger;
     this.pool = new Pool(relayUrl, {
       connections: options.connections,
@@ -89,9 +92,11 @@ export class RelayForwarder {
   /**
    * One request to the relay for the batch; one result per event, in order (never rejects). A
    * request that lost its connection before any answer, or that a closing relay refused (503 with
-   * `Connection: close`: a pod shutting down during a rollout), is sent once more on a new
-   * connection, which kube-proxy gives to a pod still serving. Sending a batch twice is safe: the
-   * consumer applies each event id once.
+   * `Connection: close`: a pod shutting down during a rollout), is sent again, within the timeout,
+   * up to once per pooled connection plus one: the pool's other kept-alive connections may lead to
+   * the same closing pod (an image upgrade on the cluster seemingly met two refusals in a row), while a new connection
+   * goes through kube-proxy to a pod still serving. Sending a batch twice is safe: the consumer
+   * applies each event id once.
    */
   private async send(scenario: AnyScenario, batch: readonly Waiting[]): Promise<ForwardResult[]> {
     let answer: RelayBatchAnswer | undefined;
@@ -108,14 +113,14 @@ export class RelayForwarder {
         });
         status = response.statusCode;
         const text = await response.body.text();
-        if (status === 503 && response.headers.connection === 'close' && attempt === 1) {
+        if (status === 503 && response.headers.connection === 'close' && attempt < this.maxAttempts) {
           this.logger?.debug({ scenario: scenario.name, events: batch.length }, 'relay closing; batch sent again on a new connection');
           continue;
         }
         answer = status === 200 ? (JSON.parse(text) as RelayBatchAnswer) : undefined;
         break;
       } catch (error) {
-        if (attempt === 1 && !deadline.aborted && connectionLost(error)) {
+        if (attempt < this.maxAttempts && !deadline.aborted && connectionLost(error)) {
           this.logger?.debug({ scenario: scenario.name, events: batch.length, code: (error as { code?: string }).code }, 'relay connection lost; batch sent again');
           continue;
         }
