@@ -5,16 +5,20 @@
  *
  *   node tools/bench/dist/cli/gateway-cpu.js [--port 21080] [--rate 1000] [--seconds 10] [--connections 32] [--node-args=--cpu-prof]
  *
+ * The gateway needs its Valkey (Idempotency-Keys) to start: a real one runs beside it, with the ACL
+ * users of tools/local, on the port after the fake relay's; the load sends no Idempotency-Key, so the
+ * per-request path does not touch it.
  * The fake relay and the load run in this process; only the gateway's CPU (/proc/<pid>/stat) is
  * counted, so what else the machine runs matters less than for `npm run bench` — still compare runs
  * taken close together.
  */
 import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { loadavg } from 'node:os';
-import { resolve } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import autocannon from 'autocannon';
-import { opt, parseCli } from '@oleada/local';
+import { opt, parseCli, startValkey, valkeyClientEnv } from '@oleada/local';
 import { blackfridayScenario, canonicalRoute, seededRandom } from '@oleada/scenarios';
 import { readProcess } from '../measure/processes';
 
@@ -22,7 +26,7 @@ const { values: args } = parseCli({
   usage: 'node tools/bench/dist/cli/gateway-cpu.js',
   summary: "The gateway's own CPU-ms per request against a fake relay, at a fixed rate and at saturation.",
   options: {
-    port: opt.port("the gateway's port (the fake relay's is the next)", { default: 21080 }),
+    port: opt.port("the gateway's port (the fake relay's is the next, its Valkey's the one after)", { default: 21080 }),
     rate: opt.int('offered requests/s of the fixed-rate run', { default: 1000, min: 1 }),
     seconds: opt.int('seconds of each run', { default: 10, min: 1 }),
     connections: opt.int('connections of the load', { default: 32, min: 1 }),
@@ -89,10 +93,21 @@ async function load(pid: number, label: string, options: { connections: number; 
 }
 
 async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'gateway-cpu-'));
+  const valkey = await startValkey({ port: relayPort + 1, fresh: true, reuse: false, dataDir: join(dir, 'valkey'), auth: { secretsFile: join(dir, 'valkey.env') } });
   const closeRelay = await fakeRelay();
   const nodeArgs = (args['node-args'] as string).split(' ').filter(Boolean);
   const gateway = spawn(process.execPath, [...nodeArgs, args.gateway], {
-    env: { ...process.env, PORT: String(port), RELAY_URL: `http://127.0.0.1:${relayPort}`, SCENARIOS: 'blackfriday', LOG_LEVEL: 'warn', MAX_IN_FLIGHT: '100000' },
+    env: {
+      ...process.env,
+      PORT: String(port),
+      RELAY_URL: `http://127.0.0.1:${relayPort}`,
+      VALKEY_URL: valkey.url,
+      ...valkeyClientEnv(valkey.credentials!.gateway),
+      SCENARIOS: 'blackfriday',
+      LOG_LEVEL: 'warn',
+      MAX_IN_FLIGHT: '100000',
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   try {
@@ -110,6 +125,8 @@ async function main(): Promise<void> {
   } finally {
     gateway.kill('SIGTERM');
     await closeRelay();
+    await valkey.stop();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
