@@ -1,22 +1,35 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger, RetriableError } from '@oleada/shared';
-import type { Kafka } from 'kafkajs';
+import type { ICustomPartitioner, Kafka, ProducerConfig, RecordMetadata } from 'kafkajs';
 import { KafkaPublisher, type KafkaPublisherOptions } from './kafka-publisher';
 
-/** A kafkajs producer stand-in: records what is sent through it, fails when told to. */
+/** Partitions of the stand-in's topics (all led by broker 0). */
+const PARTITIONS = 4;
+
+/**
+ * A kafkajs producer stand-in: records what is sent through it, fails when told to, and answers
+ * like kafkajs, one entry per topic-partition it wrote — the partitions found by the publisher's
+ * own partitioner — leaving out those `omits` names for a request, as kafkajs does when it skipped
+ * them on a retry.
+ */
 class FakeProducer {
   readonly events = { CONNECT: 'connect', DISCONNECT: 'disconnect' };
   readonly sent: string[][] = [];
   connected = false;
   disconnected = false;
+  private readonly partitioner: ReturnType<ICustomPartitioner>;
   constructor(
     readonly id: number,
     private readonly log: string[],
     private readonly fail: () => boolean,
     private readonly hold: () => Promise<void>,
     private readonly connecting: () => Promise<void>,
-  ) {}
+    config: ProducerConfig,
+    private readonly omits: () => number | undefined,
+  ) {
+    this.partitioner = config.createPartitioner!();
+  }
   on(): void {}
   async connect(): Promise<void> {
     await this.connecting();
@@ -26,13 +39,20 @@ class FakeProducer {
   async disconnect(): Promise<void> {
     this.disconnected = true;
   }
-  async sendBatch(request: { topicMessages: Array<{ messages: Array<{ value: Buffer }> }> }): Promise<void> {
+  async sendBatch(request: { topicMessages: Array<{ topic: string; messages: Array<{ key: string; value: Buffer }> }> }): Promise<RecordMetadata[]> {
     const values = request.topicMessages.flatMap((t) => t.messages.map((m) => m.value.toString()));
+    const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    const partitions = new Map<string, number[]>();
+    for (const { topic, messages } of request.topicMessages) {
+      partitions.set(topic, [...new Set(messages.map((message) => this.partitioner({ topic, partitionMetadata, message })))]);
+    }
+    const omitted = this.omits();
     this.log.push(`start ${this.id} ${values.join(',')}`);
     await this.hold();
     this.log.push(`end ${this.id}`);
     if (this.fail()) throw new Error('Closed connection'); // the outcome is unknown: it may have been written
     this.sent.push(values);
+    return [...partitions].flatMap(([topicName, ids]) => ids.filter((partition) => partition !== omitted).map((partition) => ({ topicName, partition, errorCode: 0 })));
   }
 }
 
@@ -52,14 +72,20 @@ function manualRequests() {
   };
 }
 
-function fakeKafka(failures: ReadonlySet<number>, hold: () => Promise<void> = shortDelay, connecting: (id: number) => Promise<void> = async () => undefined) {
+function fakeKafka(
+  failures: ReadonlySet<number>,
+  hold: () => Promise<void> = shortDelay,
+  connecting: (id: number) => Promise<void> = async () => undefined,
+  omitted: ReadonlyMap<number, number> = new Map(),
+) {
   const producers: FakeProducer[] = [];
   const log: string[] = [];
   let requests = 0;
+  let answers = 0;
   const kafka = {
-    producer: () => {
+    producer: (config: ProducerConfig) => {
       const id = producers.length;
-      const producer = new FakeProducer(id, log, () => failures.has(requests++), hold, () => connecting(id));
+      const producer = new FakeProducer(id, log, () => failures.has(requests++), hold, () => connecting(id), config, () => omitted.get(answers++));
       producers.push(producer);
       return producer;
     },
@@ -69,9 +95,18 @@ function fakeKafka(failures: ReadonlySet<number>, hold: () => Promise<void> = sh
 
 const record = (value: string) => ({ topic: 't', key: value, value: Buffer.from(value), headers: {} });
 
-/** A connected publisher over fake producers whose requests fail at the given indexes. */
-async function connectedPublisher(failures: number[], options?: KafkaPublisherOptions, hold?: () => Promise<void>, connecting?: (id: number) => Promise<void>) {
-  const fake = fakeKafka(new Set(failures), hold, connecting);
+/**
+ * A connected publisher over fake producers whose requests fail at the given indexes, and whose
+ * answers leave out a partition where `omitted` says so (answer index → partition).
+ */
+async function connectedPublisher(
+  failures: number[],
+  options?: KafkaPublisherOptions,
+  hold?: () => Promise<void>,
+  connecting?: (id: number) => Promise<void>,
+  omitted?: ReadonlyMap<number, number>,
+) {
+  const fake = fakeKafka(new Set(failures), hold, connecting, omitted);
   const publisher = new KafkaPublisher(fake.kafka, createLogger('test', 'silent'), options);
   await publisher.connect();
   return { ...fake, publisher };
@@ -119,6 +154,40 @@ describe('KafkaPublisher batching', () => {
     assert.ok(results.slice(0, 2).every((r) => r.status === 'rejected' && r.reason instanceof RetriableError));
     assert.deepEqual(log, ['connect 0', 'start 0 a,b', 'end 0', 'connect 1', 'start 1 c,d', 'end 1']);
     assert.deepEqual(producers[1].sent, [['c', 'd']]);
+    await publisher.disconnect();
+  });
+
+  it('sends again the records of a partition the answer left out (kafkajs skips partitions whose leader moved on its retry), on the same producer', async () => {
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f'];
+    const fake = fakeKafka(new Set());
+    const publisher = new KafkaPublisher(fake.kafka, createLogger('test', 'silent'));
+    await publisher.connect();
+    // which partition the publisher's partitioner gives each key, by its first request
+    const first = await Promise.all(keys.map((v) => publisher.publish(record(v))));
+    assert.equal(first.length, keys.length);
+    await publisher.disconnect();
+
+    const partitionOf = new Map<string, number>();
+    const probe = fake.producers[0] as unknown as { partitioner: ReturnType<ICustomPartitioner> };
+    const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({ partitionId, leader: 0, partitionErrorCode: 0, replicas: [0], isr: [0] }));
+    for (const key of keys) partitionOf.set(key, probe.partitioner({ topic: 't', partitionMetadata, message: record(key) }));
+    const skipped = partitionOf.get('a')!;
+    const again = keys.filter((key) => partitionOf.get(key) === skipped);
+    assert.ok(again.length < keys.length, 'the keys span more than one partition');
+
+    const { publisher: second, producers, log } = await connectedPublisher([], undefined, undefined, undefined, new Map([[0, skipped]]));
+    await Promise.all(keys.map((v) => second.publish(record(v))));
+    assert.deepEqual(log, ['connect 0', `start 0 ${keys.join(',')}`, 'end 0', `start 0 ${again.join(',')}`, 'end 0'], 'the left-out partition\'s records again, through the same producer');
+    assert.deepEqual(producers[0].sent, [keys, again]);
+    await second.disconnect();
+  });
+
+  it('fails the records after three answers that left out their partition', async () => {
+    const { publisher, producers } = await connectedPublisher([], undefined, undefined, undefined, new Map([[0, 0], [1, 0], [2, 0], [3, 0], [4, 0], [5, 0]]));
+    const keys = ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h'];
+    const results = await Promise.allSettled(keys.map((v) => publisher.publish(record(v))));
+    assert.ok(results.every((r) => r.status === 'rejected' && r.reason instanceof RetriableError), 'the whole request is reported unavailable');
+    assert.equal(producers[0].sent.length, 3, 'three requests, then no more');
     await publisher.disconnect();
   });
 

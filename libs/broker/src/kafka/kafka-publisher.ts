@@ -1,4 +1,4 @@
-import { CompressionTypes, Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
+import { CompressionTypes, Partitioners, type ICustomPartitioner, type Kafka, type Message, type Producer, type RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { MicroBatcher, RetriableError } from '@oleada/shared';
 import type { EventPublisher, OutgoingRecord } from '../publisher';
@@ -12,6 +12,8 @@ const UNREACHABLE_PAUSE_MS = 500;
  * gateway's 503 is fast, while the connection attempt goes on for the records after them.
  */
 const RENEW_WAIT_MS = 250;
+/** Produce requests for one batch at most, when kafkajs answered without some of its partitions. */
+const PRODUCE_PASSES = 3;
 
 export interface KafkaPublisherOptions {
   /**
@@ -41,6 +43,15 @@ export interface KafkaPublisherOptions {
  * out one at a time, so none can be caught between the failure and the replacement. The records
  * of the failed request are reported unavailable; their retry may duplicate them in Kafka, which
  * the consumer's deduplication by event id absorbs.
+ *
+ * kafkajs can also resolve a request without having sent part of it: when one broker's share
+ * fails (its leader went away) and kafkajs retries, it sends again only to brokers that gave no
+ * answer yet, so partitions whose leadership moved to a broker that already answered are skipped
+ * (sendMessages' responsePerBroker is keyed by broker), and their records were acknowledged
+ * without being written (seen on the cluster: a Kafka broker pod deleted, 2 events lost). The
+ * partitioner notes each record's partition, and the records of a partition the answer does not
+ * name are sent again — their sequence numbers were given back when that share failed, so the
+ * same records get the same ones.
  */
 export class KafkaPublisher implements EventPublisher {
   readonly system = 'kafka';
@@ -56,6 +67,8 @@ export class KafkaPublisher implements EventPublisher {
   /** The replacement producer being connected, if any: one at a time, joined by every request. */
   private renewing: Promise<void> | undefined;
   private renewStartedAt = 0;
+  /** The partition kafkajs chose for each record of the request being sent. */
+  private readonly partitionOf = new WeakMap<Message, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -78,7 +91,7 @@ export class KafkaPublisher implements EventPublisher {
       maxInFlightRequests: 1,
       // Named, not left to the default: the Java client's murmur2 on the key, so a scenario's key
       // lands on the same partition from any client (and KafkaJS logs no partitioner warning).
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: this.notingPartitioner(Partitioners.DefaultPartitioner),
       allowAutoTopicCreation: false,
       retry: { initialRetryTime: 100, retries: 3, maxRetryTime: 1000 },
     });
@@ -89,6 +102,18 @@ export class KafkaPublisher implements EventPublisher {
       if (producer === this.producer) this.isConnected = true;
     });
     return producer;
+  }
+
+  /** `create`'s partitioner, noting each record's partition in partitionOf. */
+  private notingPartitioner(create: ICustomPartitioner): ICustomPartitioner {
+    return () => {
+      const partitioner = create();
+      return (args) => {
+        const partition = partitioner(args);
+        this.partitionOf.set(args.message, partition);
+        return partition;
+      };
+    };
   }
 
   /** Starts replacing the producer, or joins the replacement under way. */
@@ -172,12 +197,18 @@ export class KafkaPublisher implements EventPublisher {
     }
     const started = process.hrtime.bigint();
     try {
-      await this.producer.sendBatch({
-        acks: -1,
-        timeout: 5000,
-        compression: CompressionTypes.None,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      let pending = byTopic;
+      for (let pass = 1; pending.size > 0; pass++) {
+        if (pass > PRODUCE_PASSES) throw new Error(`Kafka's answers left out partitions ${[...pending.keys()].join(', ')} ${PRODUCE_PASSES} times`);
+        const answers = await this.producer.sendBatch({
+          acks: -1,
+          timeout: 5000,
+          compression: CompressionTypes.None,
+          topicMessages: [...pending].map(([topic, messages]) => ({ topic, messages })),
+        });
+        pending = this.unanswered(pending, answers);
+        if (pending.size > 0) this.logger.warn({ topics: [...pending.keys()], pass }, "kafkajs answered without some partitions of the request; their records are sent again");
+      }
       this.options.onBatch?.(records.length, Number(process.hrtime.bigint() - started) / 1e9, true);
     } catch (error) {
       this.stale = true;
@@ -185,5 +216,16 @@ export class KafkaPublisher implements EventPublisher {
       this.logger.warn({ err: error, records: records.length }, 'produce request failed');
       throw new RetriableError(`Kafka did not acknowledge the records: ${(error as Error).message}`, error);
     }
+  }
+
+  /** The records, by topic, whose partition the answers do not name. */
+  private unanswered(sent: ReadonlyMap<string, Message[]>, answers: readonly RecordMetadata[]): Map<string, Message[]> {
+    const answered = new Set(answers.map((answer) => `${answer.topicName}/${answer.partition}`));
+    const left = new Map<string, Message[]>();
+    for (const [topic, messages] of sent) {
+      const missing = messages.filter((message) => !answered.has(`${topic}/${this.partitionOf.get(message)}`));
+      if (missing.length > 0) left.set(topic, missing);
+    }
+    return left;
   }
 }
