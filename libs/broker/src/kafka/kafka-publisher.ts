@@ -218,12 +218,21 @@ export class KafkaPublisher implements EventPublisher {
     }
   }
 
-  /** The records, by topic, whose partition the answers do not name. */
+  /**
+   * The records, by topic, whose partition the answers do not name: per record one lookup of its
+   * partition and one in a set of numbers, no string built (this runs after every request).
+   */
   private unanswered(sent: ReadonlyMap<string, Message[]>, answers: readonly RecordMetadata[]): Map<string, Message[]> {
-    const answered = new Set(answers.map((answer) => `${answer.topicName}/${answer.partition}`));
+    const answered = new Map<string, Set<number>>();
+    for (const answer of answers) {
+      let partitions = answered.get(answer.topicName);
+      if (!partitions) answered.set(answer.topicName, (partitions = new Set()));
+      partitions.add(answer.partition);
+    }
     const left = new Map<string, Message[]>();
     for (const [topic, messages] of sent) {
-      const missing = messages.filter((message) => !answered.has(`${topic}/${this.partitionOf.get(message)}`));
+      const partitions = answered.get(topic);
+      const missing = partitions ? messages.filter((message) => !partitions.has(this.partitionOf.get(message)!)) : messages;
       if (missing.length > 0) left.set(topic, missing);
     }
     return left;
