@@ -28,8 +28,11 @@ CRDS=(charts/schemas/strimzi-1.2.0/*.yaml "${gateway_api_crds[@]}" charts/schema
 OUT="${1:-$STATE_DIR/dry-run}"
 rm -rf "$OUT" && mkdir -p "$OUT"
 log "installing CRDs: Strimzi 1.2.0, Gateway API $GATEWAY_API_VERSION (standard), KubeVirt v1.9.0 VirtualMachine"
-for crd in "${CRDS[@]}"; do k apply --server-side --force-conflicts -f "$crd" >/dev/null; done
-for crd in "${CRDS[@]}"; do k wait --for=condition=Established --timeout=60s -f "$crd" >/dev/null; done
+crd_files=()
+for crd in "${CRDS[@]}"; do crd_files+=(-f "$crd"); done
+# one kubectl for all of them (a process each costs a second on a busy node)
+k apply --server-side --force-conflicts "${crd_files[@]}" >/dev/null
+k wait --for=condition=Established --timeout=60s "${crd_files[@]}" >/dev/null
 created_ns=()
 for ns in oleada oleada-monitoring oleada-edge; do
   if ! k get ns "$ns" >/dev/null 2>&1; then
@@ -84,8 +87,9 @@ log "server-side dry runs of ${#variants[@]} variants in $(($(date +%s) - t)) s"
 : >"$OUT/summary.md"
 for v in "${variants[@]}"; do cat "$OUT/$(name_of "$v").result" >>"$OUT/summary.md"; done
 failed="$(grep -c '| FAILED' "$OUT/summary.md" || true)"
-for ns in ${created_ns[@]+"${created_ns[@]}"}; do k delete ns "$ns" --wait=true --timeout=180s >/dev/null; done
-for crd in "${CRDS[@]}"; do k delete -f "$crd" --ignore-not-found >/dev/null; done
+# (empty: nothing was persisted) all at once, waiting for every one to go
+((${#created_ns[@]} == 0)) || k delete ns "${created_ns[@]}" --wait=true --timeout=180s >/dev/null
+k delete "${crd_files[@]}" --ignore-not-found >/dev/null
 cat "$OUT/summary.md"
 ((failed == 0)) || die "$failed variants failed the server-side dry run (logs in $OUT)"
 log "every variant passed the server-side dry run"
