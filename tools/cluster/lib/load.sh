@@ -95,8 +95,9 @@ run_load() { # seconds of load; "hpa" when the gateway HPA must scale out in thi
   sleep $((seconds / 6))
   delete_pod "$t0" writer-1
   if [[ "$drill" == prometheus ]]; then
-    local left=$((t0 + seconds - 2 - $(date +%s)))
-    ((left > 0)) && sleep "$left"
+    # as soon as the deleted consumer's replacement counts (lib/prometheus.sh), at the latest near
+    # the end of the first part
+    prometheus_wait_counted $((t0 + seconds - 2))
     prometheus_alert_drill "$t0"
     # after the drill, near the end of the load: the dashboards' 30 min range holds the whole load, and
     # the accepted rate is compared at every point of it whose window Locust's history covers

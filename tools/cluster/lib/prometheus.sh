@@ -162,6 +162,41 @@ states = [a["state"] for a in json.load(sys.stdin)["data"]["alerts"] if a["label
 print("firing" if "firing" in states else "pending" if "pending" in states else "inactive")' "$1" 2>/dev/null || echo unknown
 }
 
+# number of series a PromQL query returns now (0 when it fails)
+prom_count() {
+  curl -fsS -m 10 --get --data-urlencode "query=$1" "$PROM_URL/api/v1/query" 2>/dev/null |
+    python3 -c 'import json,sys; print(len(json.load(sys.stdin)["data"]["result"]))' 2>/dev/null || echo 0
+}
+
+# Waits until the drill can start fairly: the consumer that replaced the one deleted mid-run is scraped
+# and counting as Prometheus sees it (each running consumer pod up, with a counting rate), the
+# alert's condition is clear and the alert inactive — polled, instead of a fixed point of the load;
+# at the latest at the deadline (then the drill starts anyway and its timeline says what state the
+# alert was in).
+prometheus_wait_counted() { # deadline (epoch seconds)
+  local deadline="$1" alert expr metric pods pod ok t0
+  t0=$(date +%s)
+  alert="$(node -e "console.log(require('@oleada/dashboards').ALERT_NAMES.nothingCounted)")"
+  expr="$(node -e "const {alertRuleGroups,ALERT_NAMES}=require('@oleada/dashboards');console.log(alertRuleGroups().flatMap(g=>g.rules).find(r=>r.alert===ALERT_NAMES.nothingCounted).expr)")"
+  metric="$(node -e "console.log(require('@oleada/shared').METRIC_NAMES.consumerEvents)")"
+  while :; do
+    ok=1
+    pods="$(k -n "$NS" get pods -l app.kubernetes.io/name=consumer -o jsonpath='{range .items[?(@.status.phase=="Running")]}{.metadata.name} {.metadata.deletionTimestamp}{"\n"}{end}' | awk 'NF == 1 {print $1}')"
+    [[ -n "$pods" ]] || ok=0
+    for pod in $pods; do
+      ((ok)) || break
+      (($(prom_count "sum(rate($metric{job=\"oleada\",pod=\"$pod\"}[1m])) > 0 and on () up{job=\"oleada\",pod=\"$pod\"} == 1") == 1)) || ok=0
+    done
+    ((ok)) && (($(prom_count "$expr") == 0)) && [[ "$(alert_state "$alert")" == inactive ]] && break
+    if (($(date +%s) >= deadline)); then
+      log "[$PHASE] the drill starts at its latest point: the consumer's replacement not yet seen counting, or $alert not inactive ($(alert_state "$alert"))"
+      return 0
+    fi
+    sleep 3
+  done
+  log "[$PHASE] the consumer's replacement counts as Prometheus sees it, $alert inactive ($(($(date +%s) - t0)) s after the deletions)"
+}
+
 prometheus_alert_drill() { # t0 of the load; seconds the drill may take before the load ends
   local t0="$1" alert for_s scaled firing="" pending="" back resolved="" state now deadline
   alert="$(node -e "console.log(require('@oleada/dashboards').ALERT_NAMES.nothingCounted)")"
