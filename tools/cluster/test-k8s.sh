@@ -181,24 +181,26 @@ objects_of() {
 }
 
 wait_rollouts() { # seconds since t_apply until every Deployment/StatefulSet is fully ready
-  local workloads deadline pending w gen seen want have updated total
+  local workloads deadline pending listed w gen seen want have updated total
   declare -A ready_at=()
   workloads="$(k -n "$NS" get deploy,statefulset -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}{"\n"}{end}')"
   deadline=$((t_apply + 600))
   while :; do
-    pending=0
-    for w in $workloads; do
-      [[ -n "${ready_at[$w]:-}" ]] && continue
+    pending=0 listed=0
+    # one kubectl for every workload (one each would take a core of a busy node's two from the rollouts)
+    while IFS='|' read -r w gen seen want have updated total; do
+      [[ -n "$w" ]] && listed=$((listed + 1))
+      [[ -n "$w" && -z "${ready_at[$w]:-}" ]] || continue
       # ready means: every replica ready and on the applied template (no old pod left)
-      read -r gen seen want have updated total < <(k -n "$NS" get "$w" -o jsonpath='{.metadata.generation} {.status.observedGeneration} {.spec.replicas} {.status.readyReplicas} {.status.updatedReplicas} {.status.replicas}{"\n"}')
       if [[ "$seen" == "$gen" && -n "$have" && "$have" == "$want" && "$updated" == "$want" && "$total" == "$want" ]]; then
         ready_at[$w]=$(($(date +%s) - t_apply))
         log "[$PHASE] $w ready after ${ready_at[$w]} s"
       else
         pending=$((pending + 1))
       fi
-    done
-    ((pending == 0)) && break
+    done < <(k -n "$NS" get deploy,statefulset -o jsonpath='{range .items[*]}{.kind}/{.metadata.name}|{.metadata.generation}|{.status.observedGeneration}|{.spec.replicas}|{.status.readyReplicas}|{.status.updatedReplicas}|{.status.replicas}{"\n"}{end}')
+    # (a listing that failed says nothing)
+    ((pending == 0 && listed > 0)) && break
     if (($(date +%s) > deadline)); then
       k -n "$NS" get pods -o wide >&2 || true
       k -n "$NS" get events --sort-by=.lastTimestamp | tail -30 >&2 || true
@@ -206,7 +208,7 @@ wait_rollouts() { # seconds since t_apply until every Deployment/StatefulSet is 
     fi
     sleep 2
   done
-  for w in $workloads; do printf '| %s | %s |\n' "$w" "${ready_at[$w]}"; done >"$PHASE_OUT/rollouts.md"
+  for w in $workloads; do printf '| %s | %s |\n' "$w" "${ready_at[$w]:-gone}"; done >"$PHASE_OUT/rollouts.md"
 }
 
 # A finished rollout can leave pods of the replaced ReplicaSets shutting down (a consumer of the
