@@ -121,6 +121,7 @@ clean_slate() {
     crictl_ rmi "$REGISTRY_ADDR/$image" >/dev/null 2>&1 || true
   done
   bash "$here/cluster.sh" volumes
+  record CLEAN_SLATE_SECONDS "$(($(date +%s) - t0))"
   log "clean slate: the previous run's namespaces, containers and volumes gone ($(($(date +%s) - t0)) s)"
 }
 
@@ -229,7 +230,8 @@ wait_terminated() {
 }
 
 run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hpa" when the gateway HPA must scale out
-  local broker="$1" entry="$2" seconds="$3" want_hpa="${4:-}" previous=""
+  local broker="$1" entry="$2" seconds="$3" want_hpa="${4:-}" previous="" t_phase
+  t_phase=$(date +%s)
   PHASE="$(tr '[:lower:]' '[:upper:]' <<<"$broker")"
   PHASE_OUT="$OUT/$broker"
   mkdir -p "$PHASE_OUT"
@@ -286,6 +288,7 @@ run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hp
   fi
   # after the load and the pod deletions: every partition fully replicated again
   [[ "$broker" == kafka ]] && kafka_isr_checks
+  record "${PHASE}_PHASE_SECONDS" "$(($(date +%s) - t_phase))"
   return 0
 }
 
@@ -302,6 +305,7 @@ psa_probe() {
 # OLEADA_K8S_FAULTS: ci (the default, and what .ci/run runs), all (every row), off.
 run_cluster_faults() {
   local t rc=0 rows="${OLEADA_K8S_FAULTS:-ci}"
+  record FAULTS_ROWS "$rows"
   case "$rows" in
   off)
     log "cluster faults not run (OLEADA_K8S_FAULTS=off)"

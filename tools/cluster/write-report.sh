@@ -67,7 +67,12 @@ pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 |---|---|
 | cluster up (building the binaries first when the cache lacks them) | $CLUSTER_UP_SECONDS |
 | images (base images cached unless changed; apps rebuilt) | $IMAGES_SECONDS |
-| server-side dry runs (every profile × broker, below) | ${DRY_RUN_SECONDS:-?} |
+| clean slate (the previous run's namespaces, containers and volumes gone), beside the images | ${CLEAN_SLATE_SECONDS:-?} |
+| server-side dry runs (every profile × broker, below), after the clean slate, beside the images | ${DRY_RUN_SECONDS:-?} |
+| images, clean slate and dry runs together | ${PREPARE_SECONDS:-?} |
+| Kafka phase (synth, apply, rollouts, checks, load with the alert drill) | ${KAFKA_PHASE_SECONDS:-?} |
+| cluster fault rows (\`OLEADA_K8S_FAULTS=${FAULTS_ROWS:-?}\`) | ${FAULTS_SECONDS:-not run} |
+| RabbitMQ phase | ${RABBITMQ_PHASE_SECONDS:-?} |
 | whole test:k8s | $TOTAL_SECONDS |
 
 Each phase below ran on the same cluster: first \`OLEADA_BROKER=kafka\` with \`OLEADA_ENTRY=gateway-api\`,
