@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { repoRoot } from '@oleada/local';
 import type { Attempt, LoadReport } from '../load-client';
 import { LOCAL_RESULTS, renderResults, spliceResults } from '../results';
-import { clusterEnv, K8S_RESULTS, recoverySeconds } from './cluster';
+import { clusterEnv, K8S_RESULTS, mapLimit, recoverySeconds } from './cluster';
 
 /** A report with `perSecond[i]` answers of `status` in second i after t=0. */
 function report(seconds: readonly (readonly [ok: number, bad: number])[]): LoadReport {
@@ -38,6 +38,20 @@ describe('cluster fault accounting', () => {
     const again = spliceResults(withK8s, 'NEW', K8S_RESULTS);
     assert.equal(again.split('## On Kubernetes').length, 2, 'replaced in place, not appended twice');
     assert.ok(again.includes(`${K8S_RESULTS.begin}\nNEW\n${K8S_RESULTS.end}`));
+  });
+
+  it('reads at most `limit` at a time and keeps the items\' order', async () => {
+    let running = 0;
+    let most = 0;
+    const out = await mapLimit([30, 5, 20, 1, 10, 2], 4, async (ms) => {
+      most = Math.max(most, ++running);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      running--;
+      return ms * 2;
+    });
+    assert.deepEqual(out, [60, 10, 40, 2, 20, 4]);
+    assert.equal(most, 4);
+    assert.deepEqual(await mapLimit([], 4, async (x: number) => x), []);
   });
 
   it('refuses to run without the cluster test-k8s.sh built, naming what is missing', () => {
