@@ -181,12 +181,13 @@ $(cat "$P/prometheus-egress.md")
 
 Every Prometheus query of every dashboard in \`dist/\` (libs/dashboards' \`check-queries.js\`), as
 Grafana sends it — the dashboard's time range (30 min), \`\$__interval\` 15 s and \`\$__rate_interval\` 1 m from
-the data source's 15 s scrape interval, a range query with the interval as step — at the end of the load (after the alert drill below),
+the data source's 15 s scrape interval, a range query with the interval as step — after the alert drill below (near or after the end of the load),
 each series' last value (a rate is back near 0 by then) and its largest over the range (during the load):
 
 $(cat "$P/dashboards/queries.md" 2>/dev/null || echo '(not run)')
 
-Alert drill: the consumer scaled to 0 under load, then back to 1 (\`${PROM_ALERT:-?}\`, \`for: ${PROM_ALERT_FOR_SECONDS:-?}s\`,
+Alert drill: once the consumer that replaced the deleted one counted again as Prometheus saw it, the
+consumer scaled to 0 under load, then back to 1 (\`${PROM_ALERT:-?}\`, \`for: ${PROM_ALERT_FOR_SECONDS:-?}s\`,
 evaluated every 15 s; read from \`/api/v1/alerts\`, UTC, seconds since the load began):
 
 \`\`\`
