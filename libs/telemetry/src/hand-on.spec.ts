@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { startTracing, type Tracing } from './sdk';
+import { contextFrom, EventSpans, isSampled, traceparentOf, tracingOn } from './spans';
+
+const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
+const SAMPLED = `00-${TRACE}-00f067aa0ba902b7-01`;
+const UNSAMPLED = `00-${TRACE}-00f067aa0ba902b7-00`;
+
+// Tracing on in this process (its own file: node --test runs each in its own process), with a head
+// sampler that keeps nothing by itself, exporting to a local endpoint that takes everything.
+let tracing: Tracing | undefined;
+let collector: Server | undefined;
+before(async () => {
+  collector = createServer((request, response) => request.resume().on('end', () => response.writeHead(200).end()));
+  await new Promise<void>((resolve) => collector!.listen(0, '127.0.0.1', resolve));
+  const { port } = collector.address() as AddressInfo;
+  tracing = startTracing('oleada-spec', {
+    OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${port}`,
+    OTEL_TRACES_SAMPLER: 'parentbased_traceidratio',
+    OTEL_TRACES_SAMPLER_ARG: '0',
+  });
+});
+after(async () => {
+  await tracing?.shutdown();
+  await new Promise((resolve) => collector?.close(resolve));
+});
+
+describe('what a hop hands on with tracing on', () => {
+  it('a sampled context is handed on; an unsampled one is not (the next hops pay nothing for it)', () => {
+    assert.equal(tracingOn(), true);
+    assert.equal(traceparentOf(contextFrom(SAMPLED)), SAMPLED);
+    assert.equal(traceparentOf(contextFrom(UNSAMPLED)), undefined);
+    assert.equal(traceparentOf(ROOT_CONTEXT), undefined);
+    const root = trace.getTracer('spec').startSpan('root, left out by the ratio 0');
+    assert.equal(root.isRecording(), false);
+    assert.equal(traceparentOf(trace.setSpan(ROOT_CONTEXT, root)), undefined);
+  });
+
+  it('per event: a span and its own context for a sampled event, nothing for the others', () => {
+    const spans = EventSpans.start('hop', SpanKind.SERVER, [{ eventId: 'e1', traceparent: SAMPLED }, { eventId: 'e2', traceparent: UNSAMPLED }, { eventId: 'e3' }], {});
+    const handed = spans.traceparent(0);
+    assert.ok(handed && isSampled(handed), `a sampled context: ${handed}`);
+    assert.equal(handed.slice(3, 35), TRACE, "in the event's trace");
+    assert.notEqual(handed, SAMPLED, "the hop's own span is the next parent");
+    assert.equal(spans.span(1), undefined);
+    assert.equal(spans.traceparent(1), undefined, 'an unsampled context is not handed on');
+    assert.equal(spans.traceparent(2), undefined);
+    spans.endAll();
+  });
+
+  it("a forced span (a retry) of an event that came without context starts the event's own sampled trace", () => {
+    const forced = EventSpans.start('retry', SpanKind.CLIENT, [{ eventId: 'e3' }], {}, { force: true });
+    const handed = forced.traceparent(0);
+    assert.ok(handed && isSampled(handed), `kept and handed on: ${handed}`);
+    assert.equal(forced.span(0)?.isRecording(), true);
+    forced.endAll();
+  });
+});
