@@ -3,7 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { startTracing, type Tracing } from './sdk';
+import { headSampled, startTracing, type Tracing } from './sdk';
 import { contextFrom, EventSpans, isSampled, traceparentOf, tracingOn } from './spans';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -38,6 +38,12 @@ describe('what a hop hands on with tracing on', () => {
     const root = trace.getTracer('spec').startSpan('root, left out by the ratio 0');
     assert.equal(root.isRecording(), false);
     assert.equal(traceparentOf(trace.setSpan(ROOT_CONTEXT, root)), undefined);
+  });
+
+  it("asks the head sampler's decision before any span: a root is left out at ratio 0, a sampled parent followed", () => {
+    assert.equal(headSampled(undefined), false);
+    assert.equal(headSampled(trace.getSpanContext(contextFrom(SAMPLED))), true);
+    assert.equal(headSampled(trace.getSpanContext(contextFrom(UNSAMPLED))), false);
   });
 
   it('per event: a span and its own context for a sampled event, nothing for the others', () => {

@@ -4,8 +4,8 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, tap } from 'rxjs';
 import { ATTR } from './attributes';
 import { W3C } from './propagation';
-import { FORCE_SAMPLE_ATTRIBUTE } from './sampler';
-import { activeTracer } from './sdk';
+import { FORCE_SAMPLE_ATTRIBUTE, HEAD_SAMPLED } from './sampler';
+import { activeTracer, headSampled } from './sdk';
 import { endSpan, nowMs } from './spans';
 
 /** The event ids a request carried, noted by the handler (noteEvents) for the request's span. */
@@ -41,8 +41,8 @@ export function refusedRequestSpan(request: FastifyRequest, status: number, erro
 /**
  * A SERVER span per request (`POST /api/v1/blackfriday/events`), the child of the caller's
  * `traceparent` if it sent one, active while pipes and handler run, ended when the answer is sent
- * with its status. A request the head sampler left out costs the sampler's decision only (no
- * listeners, no active context, nothing handed on); if it is refused or fails (an exception with
+ * with its status. A request the head sampler leaves out costs its decision only (headSampled: no
+ * span, ids or attributes, no listeners, no active context, nothing handed on); if it is refused or fails (an exception with
  * status 400 and up) it still gets its span, marked FORCE_SAMPLE_ATTRIBUTE and naming the event the
  * answer names: "why was this event refused?" always has an answer.
  */
@@ -54,10 +54,8 @@ export class TraceRequestInterceptor implements NestInterceptor {
     const request = execution.switchToHttp().getRequest<FastifyRequest>();
     const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
     const startTime = nowMs();
-    // Attributes only once the span is recorded: the samplers decide without them (EventSampler looks for the forced mark only).
-    const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, startTime }, parent);
-    if (!span.isRecording()) return next.handle().pipe(tap({ error: (error: unknown) => keepRefused(tracer, request, startTime, parent, error) }));
-    span.setAttributes(requestAttributes(request));
+    if (!headSampled(trace.getSpanContext(parent))) return next.handle().pipe(tap({ error: (error: unknown) => keepRefused(tracer, request, startTime, parent, error) }));
+    const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: requestAttributes(request), startTime }, parent.setValue(HEAD_SAMPLED, true));
     const reply = execution.switchToHttp().getResponse<FastifyReply>();
     const ids: string[] = [];
     let ended = false;

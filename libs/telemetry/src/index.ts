@@ -3,6 +3,6 @@ export { SAMPLER_NAMES, telemetryConfig, telemetryConfigOrExit, telemetryEnvShap
 export { noteEvents, refusedRequestSpan, TraceRequestInterceptor } from './http';
 export { consumeBatch, type ConsumedEvent } from './messaging';
 export { TRACEPARENT } from './propagation';
-export { EventSampler, FORCE_SAMPLE_ATTRIBUTE, headSampler } from './sampler';
-export { activeTracer, startTracing, type Tracing } from './sdk';
+export { EventSampler, FORCE_SAMPLE_ATTRIBUTE, HEAD_SAMPLED, headDecision, headSampler, type HeadDecision } from './sampler';
+export { activeTracer, headSampled, startTracing, type Tracing } from './sdk';
 export { contextFrom, endSpan, EventSpans, inSpan, isSampled, nowMs, SpanKind, traceparentOf, tracingOn, type EventSpanOptions, type TracedEvent } from './spans';
