@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
+import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import { headSampled, startTracing, type Tracing } from './sdk';
-import { contextFrom, EventSpans, isSampled, traceparentOf, tracingOn } from './spans';
+import { consumeBatch } from './messaging';
+import { contextFrom, EventSpans, inSpan, isSampled, traceparentOf, tracingOn } from './spans';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SAMPLED = `00-${TRACE}-00f067aa0ba902b7-01`;
@@ -64,5 +65,23 @@ describe('what a hop hands on with tracing on', () => {
     assert.ok(handed && isSampled(handed), `kept and handed on: ${handed}`);
     assert.equal(forced.span(0)?.isRecording(), true);
     forced.endAll();
+  });
+
+  it('a consumer batch none of whose events was sampled costs no span, not even for its Valkey call', async () => {
+    const active = () => trace.getSpan(context.active());
+    const unsampled = await consumeBatch('kafka', 'blackfriday.sales', () => [{ eventId: 'e1', traceparent: UNSAMPLED }, { eventId: 'e2' }], () =>
+      inSpan('FCALL', SpanKind.CLIENT, {}, async () => active()),
+    );
+    assert.equal(unsampled, undefined, 'no span was active around the work');
+    // isRecording() is read inside the work: an ended span no longer records.
+    const sampled = await consumeBatch('kafka', 'blackfriday.sales', () => [{ eventId: 'e1', traceparent: SAMPLED }, { eventId: 'e2' }], async () => {
+      const batch = active();
+      const call = await inSpan('FCALL', SpanKind.CLIENT, {}, async () => ({ span: active(), recording: active()?.isRecording() }));
+      return { batch, recording: batch?.isRecording(), call };
+    });
+    assert.equal(sampled.recording, true, 'the batch span of a sampled event is recorded');
+    assert.equal(sampled.call.recording, true, 'and the Valkey call under it');
+    assert.notEqual(sampled.call.span, sampled.batch);
+    assert.equal(sampled.call.span?.spanContext().traceId, sampled.batch?.spanContext().traceId, 'the call is in the batch trace');
   });
 });

@@ -111,12 +111,13 @@ export class EventSpans {
 }
 
 /**
- * Runs `work` inside a span (the child of the active one), ending it when `work` settles: failed
- * with the error's name when it throws. Without tracing, just runs `work`.
+ * Runs `work` inside a span, the child of the active one, ending it when `work` settles: failed
+ * with the error's name when it throws. Without tracing, or without a recorded span to be the
+ * child of (a batch nobody sampled), just runs `work`.
  */
 export async function inSpan<T>(name: string, kind: SpanKind, attributes: Attributes, work: () => Promise<T>, links?: Link[]): Promise<T> {
   const tracer = activeTracer();
-  if (!tracer) return work();
+  if (!tracer || !trace.getSpan(context.active())?.isRecording()) return work();
   const span = tracer.startSpan(name, { kind, attributes, links });
   try {
     const result = await context.with(trace.setSpan(context.active(), span), work);
