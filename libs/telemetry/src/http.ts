@@ -1,4 +1,4 @@
-import { HttpException, Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { HttpException, Injectable, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
 import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, tap } from 'rxjs';
@@ -94,4 +94,15 @@ function spanName(request: FastifyRequest): string {
 
 function requestAttributes(request: FastifyRequest): Attributes {
   return { [ATTR.httpMethod]: request.method, [ATTR.httpRoute]: request.routeOptions.url ?? request.url, [ATTR.urlPath]: request.url.split('?')[0] };
+}
+
+/**
+ * TraceRequestInterceptor on a controller or a route when this process traces, nothing otherwise:
+ * any interceptor costs every request Nest's interceptor chain (an AsyncResource bind and an
+ * Observable), tracing or not. Decided where the decorator is evaluated, so it goes on controllers
+ * made after startTracing: the hop modules make theirs once the app module is built (main.ts
+ * starts tracing first; the tracing e2e fails if a request span goes missing).
+ */
+export function TraceRequests(): ClassDecorator & MethodDecorator {
+  return activeTracer() ? UseInterceptors(TraceRequestInterceptor) : () => undefined;
 }
