@@ -3,8 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { context, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
-import { headSampled, startTracing, type Tracing } from './sdk';
+import Fastify from 'fastify';
 import { consumeBatch } from './messaging';
+import { requestTrace, requestTracingHooks } from './request-hooks';
+import { headSampled, startTracing, type Tracing } from './sdk';
 import { contextFrom, EventSpans, inSpan, isSampled, traceparentOf, tracingOn } from './spans';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -84,4 +86,32 @@ describe('what a hop hands on with tracing on', () => {
     assert.notEqual(sampled.call.span, sampled.batch);
     assert.equal(sampled.call.span?.spanContext().traceId, sampled.batch?.spanContext().traceId, 'the call is in the batch trace');
   });
+
+  it("a route's tracing hooks: a span only for a request the head sampler keeps, and its context handed on", async () => {
+    const hooks = requestTracingHooks();
+    assert.ok(hooks, 'hooks while tracing');
+    const app = Fastify();
+    const seen: Array<{ recording: boolean | undefined; handedOn: string | undefined }> = [];
+    app.post('/events', { onRequest: hooks.onRequest, onResponse: hooks.onResponse }, async (request, reply) => {
+      const traced = requestTrace(request);
+      traced?.noteEvents(['e1']);
+      seen.push({ recording: traced?.span?.isRecording(), handedOn: traced?.traceparent });
+      return reply.code(202).send({ id: 'e1' });
+    });
+    try {
+      const sampled = await app.inject({ method: 'POST', url: '/events', headers: { traceparent: SAMPLED }, payload: {} });
+      const plain = await app.inject({ method: 'POST', url: '/events', payload: {} });
+      const unsampled = await app.inject({ method: 'POST', url: '/events', headers: { traceparent: UNSAMPLED }, payload: {} });
+      assert.deepEqual([sampled.statusCode, plain.statusCode, unsampled.statusCode], [202, 202, 202]);
+      assert.equal(seen[0].recording, true, "a sampled caller's request has its span");
+      assert.ok(seen[0].handedOn && isSampled(seen[0].handedOn) && seen[0].handedOn.slice(3, 35) === TRACE, `handed on in the caller's trace: ${seen[0].handedOn}`);
+      assert.deepEqual(seen.slice(1), [
+        { recording: undefined, handedOn: undefined },
+        { recording: undefined, handedOn: undefined },
+      ], 'a root left out at ratio 0, and an unsampled caller, cost no span and hand nothing on');
+    } finally {
+      await app.close();
+    }
+  });
 });
+

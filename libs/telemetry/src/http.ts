@@ -6,6 +6,7 @@ import { ATTR } from './attributes';
 import { W3C } from './propagation';
 import { FORCE_SAMPLE_ATTRIBUTE, HEAD_SAMPLED } from './sampler';
 import { activeTracer, headSampled } from './sdk';
+import { requestAttributes, spanName, tracedElsewhere } from './request-hooks';
 import { endSpan, nowMs } from './spans';
 
 /** The event ids a request carried, noted by the handler (noteEvents) for the request's span. */
@@ -33,13 +34,15 @@ export function noteEvents(ids: readonly string[]): void {
 export function refusedRequestSpan(request: FastifyRequest, status: number, errorKind: string): void {
   const tracer = activeTracer();
   if (!tracer) return;
+  tracedElsewhere(request);
   const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
   const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: requestAttributes(request) }, parent);
   endSpan(span, status >= 500 ? errorKind : undefined, { [ATTR.httpStatus]: status, [ATTR.errorType]: errorKind });
 }
 
 /**
- * A SERVER span per request (`POST /api/v1/blackfriday/events`), the child of the caller's
+ * A SERVER span per request as a Nest interceptor (the relay's one-event route; the gateway's routes
+ * use requestTracingHooks, which cost a left-out request less), the child of the caller's
  * `traceparent` if it sent one, active while pipes and handler run, ended when the answer is sent
  * with its status. A request the head sampler leaves out costs its decision only (headSampled: no
  * span, ids or attributes, no listeners, no active context, nothing handed on); if it is refused or fails (an exception with
@@ -85,15 +88,6 @@ function keepRefused(tracer: Tracer, request: FastifyRequest, startTime: number,
   const attributes: Attributes = { ...requestAttributes(request), [FORCE_SAMPLE_ATTRIBUTE]: true };
   const kept = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes, startTime }, parent);
   endSpan(kept, status >= 500 ? String(status) : undefined, { [ATTR.httpStatus]: status, ...(id ? { [ATTR.eventId]: id } : {}) });
-}
-
-/** `POST /api/v1/blackfriday/events`: the method and the route's pattern (HTTP semantic conventions). */
-function spanName(request: FastifyRequest): string {
-  return `${request.method} ${request.routeOptions.url ?? request.url}`;
-}
-
-function requestAttributes(request: FastifyRequest): Attributes {
-  return { [ATTR.httpMethod]: request.method, [ATTR.httpRoute]: request.routeOptions.url ?? request.url, [ATTR.urlPath]: request.url.split('?')[0] };
 }
 
 /**
