@@ -5,7 +5,7 @@ import { Module } from '@nestjs/common';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createKafka, ensureTopics, type BrokerConfig } from '@oleada/broker';
 import { blackfridayScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
-import { createHttpApp, createLogger, Health, Metrics, METRIC_NAMES, OpsModule, RetriableError, uuidv7 } from '@oleada/shared';
+import { createHttpApp, createLogger, Health, Metrics, METRIC_NAMES, OpsModule, RetriableError, until, uuidv7 } from '@oleada/shared';
 import { readAggregates, ScenarioKeys } from '@oleada/valkey-schema';
 import Valkey from 'iovalkey';
 import type { Kafka } from 'kafkajs';
@@ -100,13 +100,8 @@ interface RunningConsumer {
   readonly groupId: string;
 }
 
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 240_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+/** Specs here wait for a rebalance and a Valkey outage: longer than the default. */
+const WAIT = { timeoutMs: 240_000 };
 
 describe('consumer: Kafka batches into Valkey, through its Nest transport', () => {
   const broker: BrokerConfig = { BROKER: 'kafka', KAFKA_BROKERS: [], KAFKA_SSL: false };
@@ -197,7 +192,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
         const ends = await kafkaAdmin.fetchTopicOffsets(topic).catch((error: { retriable?: boolean }) => (error.retriable ? undefined : Promise.reject(error)));
         if (ends) records = ends.reduce((sum, p) => sum + Number(p.high), 0);
         return ends !== undefined;
-      }, `the leaders of ${topic}`);
+      }, `the leaders of ${topic}`, WAIT);
     } finally {
       await kafkaAdmin.disconnect();
     }
@@ -225,7 +220,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
   it('applies each batch to Valkey in one atomic call, then commits it', async () => {
     first = await startConsumer(`${variant}-a`);
     await produce(sales(N, 11));
-    await until(async () => (await committed(first.groupId)) === N, 'the first group to commit every record');
+    await until(async () => (await committed(first.groupId)) === N, 'the first group to commit every record', WAIT);
     assert.equal(await total(), N);
     const snapshot = await readAggregates(admin, scenario.aggregates, keys);
     const perCategory: Record<string, number> = {};
@@ -241,7 +236,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
       { value: Buffer.from(unchecked.encode({ categoria: 9, productoId: 'ELEC-X', precio: 1, cantidadVendida: 1 })), headers: { 'x-event-id': uuidv7() } },
       { value: Buffer.from(unchecked.encode({ categoria: 1, productoId: 'ELEC-X', precio: 1, cantidadVendida: 1 })), headers: {} },
     ]);
-    await until(async () => (await committed(first.groupId)) === N + 3, 'the poison records committed');
+    await until(async () => (await committed(first.groupId)) === N + 3, 'the poison records committed', WAIT);
     assert.equal(await deadLetters(), 3);
     assert.equal(await total(), N, 'nothing of them aggregated');
 
@@ -250,7 +245,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
     await reader.connect();
     await reader.subscribe({ topic: scenario.deadLetterTopic, fromBeginning: true });
     await reader.run({ eachMessage: async ({ message }) => void reasons.push([String(message.headers?.['x-dead-letter-reason']), String(message.headers?.['x-dead-letter-source'])]) });
-    await until(() => reasons.length >= 3, 'three dead letters');
+    await until(() => reasons.length >= 3, 'three dead letters', WAIT);
     await reader.disconnect();
     const text = reasons.map(([reason]) => reason).join(' | ');
     assert.match(text, /undecodable/);
@@ -262,7 +257,7 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
   it('counts nothing twice when the same records are delivered again', async () => {
     // A second group reads the topic from its start: every record, poison included, comes again.
     const again = await startConsumer(`${variant}-b`);
-    await until(async () => (await committed(again.groupId)) === N + 3, 'the second group to commit every record');
+    await until(async () => (await committed(again.groupId)) === N + 3, 'the second group to commit every record', WAIT);
     assert.equal(await total(), N);
     assert.equal(await deadLetters(), 3);
     assert.equal(await count(again.metrics, 'duplicate'), N + 3, 'each record seen again, by its event id or its position');
@@ -278,20 +273,20 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
     const handle = aggregator.handle;
     const errors: unknown[] = [];
     Object.defineProperty(aggregator, 'handle', { value: (records: Parameters<typeof handle>[0]) => handle(records).catch((error: unknown) => Promise.reject((errors.push(error), error))) });
-    await until(() => first.health.ready, 'the consumer ready (Valkey and the broker up)');
+    await until(() => first.health.ready, 'the consumer ready (Valkey and the broker up)', WAIT);
     proxy.down();
-    await until(() => first.health.report().checks.valkey === 'down', 'readiness to follow Valkey down');
+    await until(() => first.health.report().checks.valkey === 'down', 'readiness to follow Valkey down', WAIT);
     assert.equal(first.health.ready, false);
     assert.equal(first.health.report().checks.broker, 'up');
     await produce(sales(M, 12));
-    await until(() => errors.length >= 2, 'the batch to fail, and fail again');
+    await until(() => errors.length >= 2, 'the batch to fail, and fail again', WAIT);
     assert.ok(errors.every((error) => error instanceof RetriableError && /^Valkey did not apply the batch/.test(error.message)), String(errors[0]));
     assert.equal(await committed(first.groupId), N + 3, 'nothing committed');
     assert.equal(await total(), N);
     proxy.release();
-    await until(async () => (await committed(first.groupId)) === N + 3 + M, 'the batch committed once Valkey is back');
+    await until(async () => (await committed(first.groupId)) === N + 3 + M, 'the batch committed once Valkey is back', WAIT);
     assert.equal(await total(), N + M);
-    await until(() => first.health.ready, 'the consumer ready again');
+    await until(() => first.health.ready, 'the consumer ready again', WAIT);
   });
 
   it('on shutdown lets the batch in flight reach Valkey and commits it before it stops', async () => {
@@ -299,11 +294,11 @@ describe('consumer: Kafka batches into Valkey, through its Nest transport', () =
     const [totalBefore, committedBefore] = [await total(), await committed(first.groupId)];
     proxy.mode = 'hold';
     await produce(sales(K, 14));
-    await until(() => proxy.holding >= 1, 'a batch on its way to Valkey');
+    await until(() => proxy.holding >= 1, 'a batch on its way to Valkey', WAIT);
     closed.add(first);
     const closing = first.app.close();
     const server = first.app.get(BrokerBatchServer) as unknown as { closed: boolean };
-    await until(() => server.closed, 'the transport to begin stopping');
+    await until(() => server.closed, 'the transport to begin stopping', WAIT);
     proxy.release();
     await closing;
     // Records not yet fetched stay for the group's next member; what was applied is committed.

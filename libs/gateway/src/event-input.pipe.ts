@@ -1,16 +1,18 @@
 import { createParamDecorator, Inject, Injectable, type ArgumentMetadata, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ErrorShapeException, IDEMPOTENCY_KEY_HEADER, IDEMPOTENCY_KEY_PATTERN, idempotentEventId, uuidv7, validationError } from '@oleada/shared';
+import { requestTrace, type RequestTrace } from '@oleada/telemetry';
 import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { GATEWAY_OPTIONS } from './gateway.constants';
 import { GatewayMetrics } from './gateway.metrics';
 import { requestFingerprint } from './idempotency-store';
 
-/** What an event request brings, unchecked: its body and its Idempotency-Key header. */
+/** What an event request brings, unchecked: its body and its Idempotency-Key header (and its trace, when tracing). */
 export interface EventRequest {
   readonly body: unknown;
   readonly idempotencyKey: string | string[] | undefined;
+  readonly trace?: RequestTrace;
 }
 
 /** A request sent with an Idempotency-Key: the id its key stands for, and its body's fingerprint. */
@@ -25,6 +27,8 @@ export interface AcceptedEvent {
   readonly id: string;
   /** Set when the request brought an Idempotency-Key. */
   readonly idempotency?: IdempotentRequest;
+  /** The request's trace (tracing on): where its event is noted, and the context it hands on. */
+  readonly trace?: RequestTrace;
 }
 
 /** A batch of events, each valid, with their ids (same order). */
@@ -33,6 +37,8 @@ export interface AcceptedBatch {
   readonly ids: string[];
   /** Set when the request brought an Idempotency-Key. */
   readonly idempotency?: IdempotentRequest;
+  /** The request's trace (tracing on). */
+  readonly trace?: RequestTrace;
 }
 
 /**
@@ -41,7 +47,7 @@ export interface AcceptedBatch {
  */
 export const EventInput = createParamDecorator((_scenario: string, context: ExecutionContext): EventRequest => {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
-  return { body: request.body, idempotencyKey: request.headers[IDEMPOTENCY_KEY_HEADER] };
+  return { body: request.body, idempotencyKey: request.headers[IDEMPOTENCY_KEY_HEADER], trace: requestTrace(request) };
 });
 
 /** The client's Idempotency-Key, if it sent a valid one; 400 if it sent one that is not. */
@@ -84,9 +90,9 @@ export class SingleEventPipe implements PipeTransform<EventRequest, AcceptedEven
       this.metrics.requests.inc({ scenario, kind: 'single', status: 422 });
       throw new ErrorShapeException(422, validationError(parsed.error));
     }
-    if (key === undefined) return { event: parsed.data, id: uuidv7() };
+    if (key === undefined) return { event: parsed.data, id: uuidv7(), trace: request.trace };
     const id = idempotentEventId(definition.name, key);
-    return { event: parsed.data, id, idempotency: { requestId: id, fingerprint: requestFingerprint(definition, 'single', [parsed.data]) } };
+    return { event: parsed.data, id, idempotency: { requestId: id, fingerprint: requestFingerprint(definition, 'single', [parsed.data]) }, trace: request.trace };
   }
 }
 
@@ -115,10 +121,10 @@ export class BatchEventPipe implements PipeTransform<EventRequest, AcceptedBatch
     }
     const key = idempotencyKey(request);
     const events = parsed.data;
-    if (key === undefined) return { events, ids: events.map(() => uuidv7()) };
+    if (key === undefined) return { events, ids: events.map(() => uuidv7()), trace: request.trace };
     const name = scenario as string;
     // The request is bound under the key's own id (a single request with the same key is another request with it).
     const idempotency = { requestId: idempotentEventId(name, key), fingerprint: requestFingerprint(this.scenarios.get(name)!, 'batch', events) };
-    return { events, ids: events.map((_, i) => idempotentEventId(name, key, i)), idempotency };
+    return { events, ids: events.map((_, i) => idempotentEventId(name, key, i)), idempotency, trace: request.trace };
   }
 }

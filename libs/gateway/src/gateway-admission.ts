@@ -1,5 +1,5 @@
 import { installSecurityHeaders, sendError } from '@oleada/shared';
-import { refusedRequestSpan } from '@oleada/telemetry';
+import { refusedRequestSpan, requestTracingHooks } from '@oleada/telemetry';
 import type { FastifyInstance, FastifyReply, FastifyRequest, HookHandlerDoneFunction, RouteOptions } from 'fastify';
 import { EVENT_ROUTE, type EventRouteKind } from './gateway.constants';
 import type { GatewayMetrics } from './gateway.metrics';
@@ -63,15 +63,17 @@ export class GatewayAdmission {
    */
   install(fastify: FastifyInstance): void {
     installSecurityHeaders(fastify);
+    // Each event request's trace span, when this process traces (no hooks otherwise).
+    const tracing = requestTracingHooks();
     fastify.addHook('onRoute', (route: RouteOptions) => {
       const kind = (route.config as Record<string, unknown> | undefined)?.[EVENT_ROUTE] as EventRouteKind | undefined;
       if (kind === undefined) return;
       route.bodyLimit = kind === 'batch' ? Math.max(this.options.bodyLimit, 1024 * 1024) : this.options.bodyLimit;
-      route.onRequest = [...hooks(route.onRequest), this.admit, ...(this.options.plantedCpuUs ? [this.planted] : [])];
+      route.onRequest = [...hooks(route.onRequest), this.admit, ...(this.options.plantedCpuUs ? [this.planted] : []), ...(tracing ? [tracing.onRequest] : [])];
       // The body is in: from here on the chain's own deadline (REQUEST_TIMEOUT_MS) applies.
       route.preValidation = [...hooks(route.preValidation), this.bodyArrived];
-      route.onResponse = [...hooks(route.onResponse), this.released];
-      route.onRequestAbort = [...hooks(route.onRequestAbort), this.aborted];
+      route.onResponse = [...hooks(route.onResponse), this.released, ...(tracing ? [tracing.onResponse] : [])];
+      route.onRequestAbort = [...hooks(route.onRequestAbort), this.aborted, ...(tracing ? [tracing.onRequestAbort] : [])];
     });
   }
 

@@ -1,7 +1,6 @@
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { AnyScenario } from '@oleada/scenarios';
 import { ErrorShapeException, IDEMPOTENCY_KEY_HEADER, LOGGER, type ErrorBody, type Logger } from '@oleada/shared';
-import { noteEvents } from '@oleada/telemetry';
 import type { AcceptedBatch, AcceptedEvent, IdempotentRequest } from './event-input.pipe';
 import { GatewayMetrics } from './gateway.metrics';
 import { IdempotencyStore } from './idempotency-store';
@@ -68,12 +67,12 @@ export class GatewayService implements OnApplicationShutdown {
     });
   }
 
-  async acceptOne(scenario: AnyScenario, { event, id, idempotency }: AcceptedEvent): Promise<{ id: string }> {
+  async acceptOne(scenario: AnyScenario, { event, id, idempotency, trace }: AcceptedEvent): Promise<{ id: string }> {
     const { requests, events, latency } = this.metrics;
     const stop = latency.startTimer({ scenario: scenario.name, kind: 'single' });
-    noteEvents([id]);
+    trace?.noteEvents([id]);
     await this.claim(scenario, 'single', idempotency, 1);
-    const result = await this.forwarder.forward(scenario, event, id, Date.now());
+    const result = await this.forwarder.forward(scenario, event, id, Date.now(), trace?.traceparent);
     stop();
     requests.inc({ scenario: scenario.name, kind: 'single', status: result.status === 202 || result.status === 422 ? result.status : 503 });
     if (isAccepted(result)) {
@@ -88,13 +87,14 @@ export class GatewayService implements OnApplicationShutdown {
     throw new ErrorShapeException(503, { error: 'unavailable', message: 'the event could not be made durable; retry with the same Idempotency-Key', id }, 1);
   }
 
-  async acceptBatch(scenario: AnyScenario, { events: bodies, ids, idempotency }: AcceptedBatch): Promise<{ ids: string[] }> {
+  async acceptBatch(scenario: AnyScenario, { events: bodies, ids, idempotency, trace }: AcceptedBatch): Promise<{ ids: string[] }> {
     const { requests, events, latency } = this.metrics;
     const stop = latency.startTimer({ scenario: scenario.name, kind: 'batch' });
-    noteEvents(ids);
+    trace?.noteEvents(ids);
     await this.claim(scenario, 'batch', idempotency, bodies.length);
     const acceptedAt = Date.now();
-    const results = await Promise.all(bodies.map((body, i) => this.forwarder.forward(scenario, body, ids[i], acceptedAt)));
+    const traceparent = trace?.traceparent;
+    const results = await Promise.all(bodies.map((body, i) => this.forwarder.forward(scenario, body, ids[i], acceptedAt, traceparent)));
     stop();
     const accepted = results.filter(isAccepted).length;
     events.inc({ scenario: scenario.name, outcome: 'accepted' }, accepted);

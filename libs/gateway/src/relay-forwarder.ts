@@ -1,6 +1,5 @@
 import { relayBatchRoute, type AnyScenario } from '@oleada/scenarios';
 import { MicroBatcher, type Logger } from '@oleada/shared';
-import { traceparentOf } from '@oleada/telemetry';
 import { Pool } from 'undici';
 
 export interface ForwardResult {
@@ -80,13 +79,14 @@ export class RelayForwarder {
     });
   }
 
-  forward(scenario: AnyScenario, event: unknown, id: string, acceptedAt: number): Promise<ForwardResult> {
+  /** Sends one event with the batch of its scenario; `traceparent` is the context it hands on (a sampled request's). */
+  forward(scenario: AnyScenario, event: unknown, id: string, acceptedAt: number, traceparent?: string): Promise<ForwardResult> {
     let lane = this.lanes.get(scenario.name);
     if (!lane) {
       lane = new MicroBatcher((batch) => this.send(scenario, batch), { lingerMs: 0, maxItems: this.batchMax, maxInFlight: this.batchConcurrency });
       this.lanes.set(scenario.name, lane);
     }
-    return lane.add({ id, acceptedAt, event, traceparent: traceparentOf() });
+    return lane.add({ id, acceptedAt, event, traceparent });
   }
 
   /**

@@ -1,8 +1,7 @@
-import { Controller, HttpCode, HttpStatus, Post, UseInterceptors, type Type } from '@nestjs/common';
+import { Controller, HttpCode, HttpStatus, Post, type Type } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { batchRoute, canonicalRoute, type AnyScenario } from '@oleada/scenarios';
 import { scenarioClass } from '@oleada/shared';
-import { TraceRequestInterceptor } from '@oleada/telemetry';
 import { BatchEventPipe, EventInput, SingleEventPipe, type AcceptedBatch, type AcceptedEvent } from './event-input.pipe';
 import { EVENT_ROUTE } from './gateway.constants';
 import { GatewayService } from './gateway.service';
@@ -12,11 +11,10 @@ import { GatewayService } from './gateway.service';
  * its aliases (one event), `POST /api/v1/<name>/events:batch` (a JSON array). The route config
  * marks them for GatewayAdmission (body limit, rate limit, shedding, body deadline); the pipes
  * validate with the scenario's schema and give each event its id; the service answers. Each
- * request has its trace span (TraceRequestInterceptor, when tracing is on).
+ * request's trace span comes from GatewayAdmission's hooks (requestTracingHooks), when tracing is on.
  */
 export function scenarioEventsController(scenario: AnyScenario): Type<unknown> {
   @Controller()
-  @UseInterceptors(TraceRequestInterceptor)
   class ScenarioEventsController {
     constructor(private readonly gateway: GatewayService) {}
 

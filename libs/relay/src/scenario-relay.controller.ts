@@ -1,8 +1,8 @@
-import { Body, Controller, HttpCode, HttpStatus, Post, SetMetadata, UseGuards, UseInterceptors, type Type } from '@nestjs/common';
+import { Body, Controller, HttpCode, HttpStatus, Post, SetMetadata, UseGuards, type Type } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
 import { relayBatchRoute, relayRoute, type AnyScenario } from '@oleada/scenarios';
 import { BODY_LIMIT, scenarioClass } from '@oleada/shared';
-import { noteEvents, TraceRequestInterceptor } from '@oleada/telemetry';
+import { noteEvents, TraceRequests } from '@oleada/telemetry';
 import { RelayCapacityGuard } from './relay-capacity';
 import { RelayBatchPipe, RelayEventInput, RelayEventPipe, type RelayBatchRequest, type RelayEvent } from './relay-input.pipe';
 import { RELAY_BATCH_BODY_LIMIT, SCENARIO_NAME } from './relay.constants';
@@ -24,7 +24,7 @@ export function scenarioRelayController(scenario: AnyScenario): Type<unknown> {
     @Post(relayRoute(scenario))
     @UseGuards(RelayCapacityGuard)
     // its SERVER span, the child of the gateway's traceparent header; the writer call its child
-    @UseInterceptors(TraceRequestInterceptor)
+    @TraceRequests()
     @HttpCode(HttpStatus.ACCEPTED)
     single(@RelayEventInput(scenario.name, RelayEventPipe) event: RelayEvent): Promise<{ id: string }> {
       noteEvents([event.eventId]);

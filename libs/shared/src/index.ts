@@ -16,3 +16,4 @@ export { MicroBatcher } from './micro-batcher';
 export { APP_MEMORY, type AppKind, nodeHeapFlags } from './runtime';
 export { appFoundation } from './app-config';
 export { hopModule, hopModuleAsync, type HopModuleAsyncOptions, scenarioClass } from './hop-module';
+export { freePort, until } from './testing';

@@ -25,5 +25,9 @@ export const telemetryEnvShape = {
     byDefault: '`parentbased_always_on`',
   }),
   OTEL_TRACES_SAMPLER_ARG: optional(z.coerce.number().min(0).max(1)).meta({ description: 'ratio of the `*traceidratio` samplers, 0 to 1', byDefault: '`1`' }),
+  OTEL_BSP_SCHEDULE_DELAY: optional(z.coerce.number().int().min(1).max(60_000)).meta({
+    description: 'milliseconds between two exports of the finished spans (each export is one HTTP request, whatever it carries)',
+    byDefault: '`5000` (`npm start -- --tracing`: `1000`)',
+  }),
   OTEL_SERVICE_NAME: optional(z.string().min(1)).meta({ description: 'service name on the spans', byDefault: '`oleada-<app>`' }),
 };

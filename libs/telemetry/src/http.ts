@@ -1,11 +1,12 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes } from '@opentelemetry/api';
+import { HttpException, Injectable, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Observable } from 'rxjs';
+import { Observable, tap } from 'rxjs';
 import { ATTR } from './attributes';
 import { W3C } from './propagation';
-import { FORCE_SAMPLE_ATTRIBUTE } from './sampler';
-import { activeTracer } from './sdk';
+import { FORCE_SAMPLE_ATTRIBUTE, HEAD_SAMPLED } from './sampler';
+import { activeTracer, headSampled } from './sdk';
+import { requestAttributes, spanName, tracedElsewhere } from './request-hooks';
 import { endSpan, nowMs } from './spans';
 
 /** The event ids a request carried, noted by the handler (noteEvents) for the request's span. */
@@ -33,19 +34,20 @@ export function noteEvents(ids: readonly string[]): void {
 export function refusedRequestSpan(request: FastifyRequest, status: number, errorKind: string): void {
   const tracer = activeTracer();
   if (!tracer) return;
+  tracedElsewhere(request);
   const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
-  const route = request.routeOptions.url ?? request.url;
-  const attributes: Attributes = { [ATTR.httpMethod]: request.method, [ATTR.httpRoute]: route, [ATTR.urlPath]: request.url.split('?')[0] };
-  const span = tracer.startSpan(`${request.method} ${route}`, { kind: SpanKind.SERVER, attributes }, parent);
+  const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: requestAttributes(request) }, parent);
   endSpan(span, status >= 500 ? errorKind : undefined, { [ATTR.httpStatus]: status, [ATTR.errorType]: errorKind });
 }
 
 /**
- * A SERVER span per request (`POST /api/v1/blackfriday/events`), the child of the caller's
+ * A SERVER span per request as a Nest interceptor (the relay's one-event route; the gateway's routes
+ * use requestTracingHooks, which cost a left-out request less), the child of the caller's
  * `traceparent` if it sent one, active while pipes and handler run, ended when the answer is sent
- * with its status. A request the head sampler left out but that was refused or failed (status
- * 400 and up) still gets its span, marked FORCE_SAMPLE_ATTRIBUTE: "why was this event refused?"
- * always has an answer.
+ * with its status. A request the head sampler leaves out costs its decision only (headSampled: no
+ * span, ids or attributes, no listeners, no active context, nothing handed on); if it is refused or fails (an exception with
+ * status 400 and up) it still gets its span, marked FORCE_SAMPLE_ATTRIBUTE and naming the event the
+ * answer names: "why was this event refused?" always has an answer.
  */
 @Injectable()
 export class TraceRequestInterceptor implements NestInterceptor {
@@ -53,33 +55,48 @@ export class TraceRequestInterceptor implements NestInterceptor {
     const tracer = activeTracer();
     if (!tracer || execution.getType() !== 'http') return next.handle();
     const request = execution.switchToHttp().getRequest<FastifyRequest>();
-    const reply = execution.switchToHttp().getResponse<FastifyReply>();
     const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
-    const route = request.routeOptions.url ?? request.url;
-    const name = `${request.method} ${route}`;
-    const attributes: Attributes = { [ATTR.httpMethod]: request.method, [ATTR.httpRoute]: route, [ATTR.urlPath]: request.url.split('?')[0] };
     const startTime = nowMs();
-    const span = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes, startTime }, parent);
+    if (!headSampled(trace.getSpanContext(parent))) return next.handle().pipe(tap({ error: (error: unknown) => keepRefused(tracer, request, startTime, parent, error) }));
+    const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: requestAttributes(request), startTime }, parent.setValue(HEAD_SAMPLED, true));
+    const reply = execution.switchToHttp().getResponse<FastifyReply>();
     const ids: string[] = [];
     let ended = false;
     const end = () => {
       if (ended) return;
       ended = true;
       const status = reply.statusCode;
-      const last: Attributes = { [ATTR.httpStatus]: status, ...(ids.length === 1 ? { [ATTR.eventId]: ids[0] } : {}) };
-      const error = status >= 500 ? String(status) : undefined;
-      if (span.isRecording() || status < 400) {
-        endSpan(span, error, last);
-        return;
-      }
-      // Left out by the sampler, but refused: kept after all, in the same trace.
-      const kept = tracer.startSpan(name, { kind: SpanKind.SERVER, attributes: { ...attributes, [FORCE_SAMPLE_ATTRIBUTE]: true }, startTime }, parent);
-      endSpan(kept, error, last);
-      span.end();
+      endSpan(span, status >= 500 ? String(status) : undefined, { [ATTR.httpStatus]: status, ...(ids.length === 1 ? { [ATTR.eventId]: ids[0] } : {}) });
     };
     reply.raw.once('finish', end);
     reply.raw.once('close', end);
     const active = trace.setSpan(parent, span).setValue(EVENT_IDS, ids);
     return new Observable((subscriber) => context.with(active, () => next.handle().subscribe(subscriber)));
   }
+}
+
+/**
+ * The span of a request the sampler left out but that failed with status 400 and up: kept after
+ * all (FORCE_SAMPLE_ATTRIBUTE), in the caller's trace if it sent one, with the event id its error
+ * answer names (`id`). A status under 400 keeps nothing.
+ */
+function keepRefused(tracer: Tracer, request: FastifyRequest, startTime: number, parent: Context, error: unknown): void {
+  const status = error instanceof HttpException ? error.getStatus() : 500;
+  if (status < 400) return;
+  const answer = error instanceof HttpException ? error.getResponse() : undefined;
+  const id = typeof answer === 'object' && answer !== null && typeof (answer as { id?: unknown }).id === 'string' ? (answer as { id: string }).id : undefined;
+  const attributes: Attributes = { ...requestAttributes(request), [FORCE_SAMPLE_ATTRIBUTE]: true };
+  const kept = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes, startTime }, parent);
+  endSpan(kept, status >= 500 ? String(status) : undefined, { [ATTR.httpStatus]: status, ...(id ? { [ATTR.eventId]: id } : {}) });
+}
+
+/**
+ * TraceRequestInterceptor on a controller or a route when this process traces, nothing otherwise:
+ * any interceptor costs every request Nest's interceptor chain (an AsyncResource bind and an
+ * Observable), tracing or not. Decided where the decorator is evaluated, so it goes on controllers
+ * made after startTracing: the hop modules make theirs once the app module is built (main.ts
+ * starts tracing first; the tracing e2e fails if a request span goes missing).
+ */
+export function TraceRequests(): ClassDecorator & MethodDecorator {
+  return activeTracer() ? UseInterceptors(TraceRequestInterceptor) : () => undefined;
 }

@@ -1,7 +1,7 @@
 import { context, ROOT_CONTEXT, SpanKind, trace, type Link } from '@opentelemetry/api';
 import { ATTR } from './attributes';
 import { contextFrom, endSpan, EventSpans, isSampled, nowMs } from './spans';
-import { activeTracer } from './sdk';
+import { activeTracer, headSampled } from './sdk';
 
 /** One record of a consumer batch, as tracing needs it (from its headers). */
 export interface ConsumedEvent {
@@ -12,7 +12,7 @@ export interface ConsumedEvent {
 }
 
 /**
- * A consumer batch (`eventsOf` is read only while tracing): one span `process <destination>` (no parent: the batch mixes many traces)
+ * A consumer batch (`eventsOf` is read only while tracing): when one of its events was sampled (or the head sampler keeps the batch), one span `process <destination>` (no parent: the batch mixes many traces)
  * linked to each sampled event's producer span, made active while `work` runs (so the Valkey call
  * is its child); and for each sampled event a span in the event's own trace (the child of its
  * producer span, linked back to the batch span), ending when `work` settles with the event's
@@ -23,6 +23,8 @@ export async function consumeBatch<T>(system: string, destination: string, event
   if (!tracer) return work();
   const events = eventsOf();
   const sampled = events.filter((event) => isSampled(event.traceparent));
+  // A batch of events all left out is a root the head sampler decides on: most cost nothing more.
+  if (sampled.length === 0 && !headSampled(undefined)) return work();
   const links: Link[] = sampled.flatMap((event) => {
     const spanContext = trace.getSpanContext(contextFrom(event.traceparent));
     return spanContext ? [{ context: spanContext }] : [];

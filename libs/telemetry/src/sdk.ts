@@ -1,17 +1,18 @@
-import { context, propagation, trace, type Tracer } from '@opentelemetry/api';
+import { context, propagation, trace, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { telemetryConfigOrExit, type TelemetryConfig } from './config';
-import { EventSampler, headSampler } from './sampler';
+import { EventSampler, headDecision, headSampler, type HeadDecision } from './sampler';
 import { W3C } from './propagation';
 
 /** Spans kept per consumer batch span: one link per sampled event of the batch. */
 const MAX_LINKS = 2048;
 
 let tracer: Tracer | undefined;
+let decideHead: HeadDecision = () => false;
 
 /**
  * `service.instance.id`: in a Kubernetes pod its name (the kubelet sets HOSTNAME to it), so a span
@@ -21,6 +22,11 @@ let tracer: Tracer | undefined;
 export function instanceId(env: NodeJS.ProcessEnv): string {
   if (env.KUBERNETES_SERVICE_HOST && env.HOSTNAME) return env.HOSTNAME;
   return env.SERVICE_NAME ?? env.HOSTNAME ?? String(process.pid);
+}
+
+/** The head sampler's decision for a span whose parent is `parent` (undefined: a root), before making it; false while tracing is off. */
+export function headSampled(parent: SpanContext | undefined): boolean {
+  return decideHead(parent);
 }
 
 /** The tracer of this process, or undefined while tracing is off (every helper then does nothing). */
@@ -51,7 +57,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
     spanProcessors: [
       new BatchSpanProcessor({
         exporter: new OTLPTraceExporter({ url: config.tracesUrl }),
-        scheduledDelayMillis: 500,
+        scheduledDelayMillis: config.exportDelayMs,
         maxQueueSize: 16_384,
         maxExportBatchSize: 2048,
       }),
@@ -61,6 +67,7 @@ export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = proce
   context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable());
   propagation.setGlobalPropagator(W3C);
   tracer = trace.getTracer('oleada');
+  decideHead = headDecision(config);
   const flush = () => void provider.forceFlush().catch(() => undefined);
   process.once('SIGTERM', flush);
   process.once('SIGINT', flush);

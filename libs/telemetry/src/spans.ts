@@ -16,9 +16,16 @@ export function nowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-/** The `traceparent` of the span in `ctx` (the active one by default), or undefined without one. */
+/**
+ * The `traceparent` to hand on from the span in `ctx` (the active one by default): only a sampled
+ * one's. An unsampled event carries no trace context past the hop that left it out, so the later
+ * hops (all parent-based) pay nothing for it, not even the string in every message; a hop that
+ * forces a span for it (a retry) starts the event's own trace there, named by its event id.
+ */
 export function traceparentOf(ctx: Context = context.active()): string | undefined {
   if (!tracingOn()) return undefined;
+  const spanContext = trace.getSpanContext(ctx);
+  if (!spanContext || (spanContext.traceFlags & TraceFlags.SAMPLED) === 0) return undefined;
   const carrier: Record<string, string> = {};
   W3C.inject(ctx, carrier, defaultTextMapSetter);
   return carrier[TRACEPARENT];
@@ -81,10 +88,12 @@ export class EventSpans {
     return new EventSpans(events, spans);
   }
 
-  /** What event `i` hands on: its span's context, else the one it came with (a later forced span joins that trace). */
+  /** What event `i` hands on: its span's context, else the one it came with if sampled (see traceparentOf). */
   traceparent(i: number): string | undefined {
     const span = this.spans[i];
-    return span ? traceparentOf(trace.setSpan(ROOT_CONTEXT, span)) : this.events[i]?.traceparent;
+    if (span) return traceparentOf(trace.setSpan(ROOT_CONTEXT, span));
+    const came = this.events[i]?.traceparent;
+    return isSampled(came) ? came : undefined;
   }
 
   /** The span of event `i`, if one was made. */
@@ -102,12 +111,13 @@ export class EventSpans {
 }
 
 /**
- * Runs `work` inside a span (the child of the active one), ending it when `work` settles: failed
- * with the error's name when it throws. Without tracing, just runs `work`.
+ * Runs `work` inside a span, the child of the active one, ending it when `work` settles: failed
+ * with the error's name when it throws. Without tracing, or without a recorded span to be the
+ * child of (a batch nobody sampled), just runs `work`.
  */
 export async function inSpan<T>(name: string, kind: SpanKind, attributes: Attributes, work: () => Promise<T>, links?: Link[]): Promise<T> {
   const tracer = activeTracer();
-  if (!tracer) return work();
+  if (!tracer || !trace.getSpan(context.active())?.isRecording()) return work();
   const span = tracer.startSpan(name, { kind, attributes, links });
   try {
     const result = await context.with(trace.setSpan(context.active(), span), work);

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ROOT_CONTEXT, SpanKind, trace, TraceFlags } from '@opentelemetry/api';
 import { SamplingDecision } from '@opentelemetry/sdk-trace';
-import { telemetryConfig } from './config';
-import { EventSampler, FORCE_SAMPLE_ATTRIBUTE, headSampler } from './sampler';
+import { telemetryConfig, type SamplerName } from './config';
+import { EventSampler, FORCE_SAMPLE_ATTRIBUTE, HEAD_SAMPLED, headDecision, headSampler } from './sampler';
 import { instanceId } from './sdk';
 import { contextFrom, EventSpans, isSampled, traceparentOf, tracingOn } from './spans';
 
@@ -20,7 +20,7 @@ describe('tracing configuration (OTEL_* variables)', () => {
 
   it('sends to <endpoint>/v1/traces, or to the traces endpoint itself; the specification default sampler', () => {
     const config = telemetryConfig('oleada-relay', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318/' });
-    assert.deepEqual(config, { enabled: true, serviceName: 'oleada-relay', tracesUrl: 'http://127.0.0.1:4318/v1/traces', sampler: 'parentbased_always_on', ratio: 1 });
+    assert.deepEqual(config, { enabled: true, serviceName: 'oleada-relay', tracesUrl: 'http://127.0.0.1:4318/v1/traces', sampler: 'parentbased_always_on', ratio: 1, exportDelayMs: 5000 });
     const own = telemetryConfig('oleada-relay', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://a:4318', OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://b:4318/traces', OTEL_SERVICE_NAME: 'relay-x' });
     assert.equal(own.tracesUrl, 'http://b:4318/traces');
     assert.equal(own.serviceName, 'relay-x');
@@ -69,6 +69,29 @@ describe('sampling', () => {
     assert.equal(decide(none, UNSAMPLED, { [FORCE_SAMPLE_ATTRIBUTE]: true }), SamplingDecision.RECORD_AND_SAMPLED);
     assert.equal(decide(none, undefined, {}, [UNSAMPLED, SAMPLED]), SamplingDecision.RECORD_AND_SAMPLED);
     assert.equal(decide(none, undefined, {}, [UNSAMPLED]), SamplingDecision.NOT_RECORD);
+  });
+
+  it('decides before any span exists as the head sampler would (HeadDecision), and a span so decided is kept', () => {
+    const parentOf = (traceparent: string) => trace.getSpanContext(contextFrom(traceparent));
+    const cases: Array<[SamplerName, number, boolean, boolean, boolean]> = [
+      // sampler, ratio, root, sampled parent, unsampled parent
+      ['parentbased_traceidratio', 0, false, true, false],
+      ['parentbased_traceidratio', 1, true, true, false],
+      ['parentbased_always_on', 1, true, true, false],
+      ['parentbased_always_off', 1, false, true, false],
+      ['traceidratio', 1, true, true, true],
+      ['traceidratio', 0, false, false, false],
+      ['always_on', 0, true, true, true],
+      ['always_off', 1, false, false, false],
+    ];
+    for (const [sampler, ratio, root, sampled, unsampled] of cases) {
+      const decide = headDecision({ sampler, ratio });
+      assert.deepEqual([decide(undefined), decide(parentOf(SAMPLED)), decide(parentOf(UNSAMPLED))], [root, sampled, unsampled], `${sampler} ${ratio}`);
+    }
+    const tenth = headDecision({ sampler: 'parentbased_traceidratio', ratio: 0.1 });
+    const kept = Array.from({ length: 20_000 }, () => tenth(undefined)).filter(Boolean).length;
+    assert.ok(kept > 1_600 && kept < 2_400, `a tenth of 20,000 roots, give or take: ${kept}`);
+    assert.equal(none.shouldSample(ROOT_CONTEXT.setValue(HEAD_SAMPLED, true), TRACE, 'span', SpanKind.SERVER, {}, []).decision, SamplingDecision.RECORD_AND_SAMPLED);
   });
 
   it('always_off keeps nothing, not even forced spans', () => {

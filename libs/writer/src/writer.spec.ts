@@ -1,5 +1,4 @@
 import assert from 'node:assert/strict';
-import { createServer, type AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { Client, credentials, Metadata, status, type ClientReadableStream } from '@grpc/grpc-js';
 import { Module } from '@nestjs/common';
@@ -7,7 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createKafka, createPublisher, ensureTopics, type BrokerConfig, type EventPublisher, type OutgoingRecord } from '@oleada/broker';
 import { health as healthProto, writerBatch } from '@oleada/contracts';
 import { blackfridayScenario, seededRandom, type AnyScenario } from '@oleada/scenarios';
-import { createHttpApp, createLogger, Health, idempotentEventId, Metrics, METRIC_NAMES, OpsModule, uuidv7 } from '@oleada/shared';
+import { createHttpApp, createLogger, freePort, Health, idempotentEventId, Metrics, METRIC_NAMES, OpsModule, until, uuidv7 } from '@oleada/shared';
 import { writerGrpcOptions } from './grpc-server.options';
 import { WriterModule, type WriterModuleOptions } from './writer.module';
 import { BATCH_SERVICE_NAME } from './writer.service';
@@ -27,16 +26,6 @@ function kafkaConfig(list: string): BrokerConfig {
   return { BROKER: 'kafka', KAFKA_BROKERS: list.split(','), KAFKA_SSL: false };
 }
 
-/** A port nothing listens on right now (the gRPC transport binds the port it is given). */
-function unusedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The real publisher, with a gate: while held, a record's publish resolves only after Kafka acknowledged it and the test let it go. */
 class GatedPublisher implements EventPublisher {
@@ -81,7 +70,7 @@ interface RunningWriter {
 }
 
 async function startWriter(name: string, options: Pick<WriterModuleOptions, 'broker' | 'publisher'> & { shutdownTimeoutMs?: number }): Promise<RunningWriter> {
-  const port = await unusedPort();
+  const port = await freePort();
   const health = new Health();
   const metrics = new Metrics(name);
   const writer: WriterModuleOptions = { name, scenarios: [scenario], seed: 0, lingerMs: 2, batchMax: 100, shutdownTimeoutMs: 600_000, ...options };
@@ -129,13 +118,6 @@ const withKey = (key: string) => {
   return metadata;
 };
 
-async function until(condition: () => boolean | Promise<boolean>, what: string): Promise<void> {
-  const deadline = Date.now() + 120_000;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('writer over gRPC, publishing to the real Kafka', () => {
   let publisher: GatedPublisher;
@@ -318,7 +300,7 @@ describe('writer with Kafka out of reach', () => {
 
   before(async () => {
     // The module makes and keeps connecting its own publisher, as in the app; nothing listens on this port.
-    writer = await startWriter(`${run}-down`, { broker: kafkaConfig(`127.0.0.1:${await unusedPort()}`), shutdownTimeoutMs: 2000 });
+    writer = await startWriter(`${run}-down`, { broker: kafkaConfig(`127.0.0.1:${await freePort()}`), shutdownTimeoutMs: 2000 });
   });
   after(async () => {
     writer?.client.close();

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Kafka } from 'kafkajs';
-import { createLogger } from '@oleada/shared';
+import { createLogger, until } from '@oleada/shared';
 import type { IncomingRecord } from '../publisher';
 import { createKafka } from './kafka-client';
 import { KafkaPublisher } from './kafka-publisher';
 import { KafkaSubscriber } from './kafka-subscriber';
 import { ensureTopics } from './topics';
-import { until } from '../testing';
 
 // Runs against the real Kafka 4.x broker that `npm test` starts (KAFKA_BROKERS).
 const brokers = process.env.KAFKA_BROKERS;
@@ -61,7 +60,7 @@ describe('kafkajs against the real Kafka 4.x broker', () => {
       partitionsPerCall.push(new Set(records.map((r) => r.partition)).size);
       for (const r of records) seen.set(r.headers['x-event-id'] as string, (seen.get(r.headers['x-event-id'] as string) ?? 0) + 1);
     });
-    await until(() => seen.size === 300, 300_000, 'all 300 records');
+    await until(() => seen.size === 300, 'all 300 records', { timeoutMs: 300_000 });
     await first.stop();
     // The three partitions' batches of one fetch went to Valkey in one call.
     assert.ok(Math.max(...partitionsPerCall) > 1, `partitions per handler call: ${partitionsPerCall.join(',')}`);
@@ -72,7 +71,7 @@ describe('kafkajs against the real Kafka 4.x broker', () => {
     await publisher.connect();
     await second.start(async (records) => void (reread += records.length));
     await publisher.publish({ topic, key: 'k', value: Buffer.from('late'), headers: { 'x-event-id': 'late' } });
-    await until(() => reread >= 1, 300_000, 'the late record');
+    await until(() => reread >= 1, 'the late record', { timeoutMs: 300_000 });
     await second.stop();
     await publisher.disconnect();
     assert.equal(reread, 1, 'only the new record was delivered to the second member');

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
-import { createLogger } from '@oleada/shared';
+import { createLogger, until } from '@oleada/shared';
 import { createKafka } from './kafka-client';
 import { ensureTopics } from './topics';
 import { kafkajsRequestQueue } from './request-queue-timer';
-import { until } from '../testing';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -56,7 +55,7 @@ describe('kafkajs RequestQueue without its idle 1 ms timer', () => {
     assert.deepEqual(sent, [1, 2], 'the response checks the queue');
     answer(2);
     // The check armed while request 2 waited runs once, finds nothing, and arms nothing more.
-    await until(() => requests.throttleCheckTimeoutId === null, 10_000, 'the check armed for the waiting request to run');
+    await until(() => requests.throttleCheckTimeoutId === null, 'the check armed for the waiting request to run', { timeoutMs: 10_000 });
     await new Promise((resolve) => setTimeout(resolve, 20));
     assert.equal(requests.throttleCheckTimeoutId, null, 'nothing re-armed');
   });
@@ -68,7 +67,7 @@ describe('kafkajs RequestQueue without its idle 1 ms timer', () => {
     push(1);
     assert.deepEqual(sent, [], 'throttled: the request waits');
     assert.notEqual(requests.throttleCheckTimeoutId, null, 'a timer for the end of the throttle');
-    await until(() => sent.length === 1, 10_000, 'the throttled request to be sent');
+    await until(() => sent.length === 1, 'the throttled request to be sent', { timeoutMs: 10_000 });
     assert.ok(Date.now() - queuedAt >= 45, 'not before the throttle ended');
     assert.equal(requests.throttleCheckTimeoutId, null, 'and nothing armed after it');
   });

@@ -1,13 +1,12 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { ChannelModel } from 'amqplib';
-import { createLogger, RetriableError } from '@oleada/shared';
+import { createLogger, RetriableError, until } from '@oleada/shared';
 import type { IncomingRecord } from '../publisher';
 import { connectRabbitMQ, rabbitConnectOptions, type RabbitMQConnectionOptions } from './rabbitmq-client';
 import { RabbitMQPublisher } from './rabbitmq-publisher';
 import { RabbitMQSubscriber } from './rabbitmq-subscriber';
 import { DEAD_LETTER_EXCHANGE, type QueueSpec } from './topology';
-import { until } from '../testing';
 
 // Runs against the real RabbitMQ that `npm test` starts (RABBITMQ_URL, RABBITMQ_USERNAME, RABBITMQ_PASSWORD).
 const url = process.env.RABBITMQ_URL;
@@ -110,7 +109,7 @@ describe('RabbitMQ publisher and subscriber against the real broker', () => {
       }
     });
     assert.equal(first.connected, true);
-    await until(() => seen.size === 300, 300_000, 'all 300 messages');
+    await until(() => seen.size === 300, 'all 300 messages', { timeoutMs: 300_000 });
     await first.stop();
     assert.ok(largest <= 50, `a batch held ${largest} deliveries`);
     assert.equal(seen.size, 300);
@@ -122,7 +121,7 @@ describe('RabbitMQ publisher and subscriber against the real broker', () => {
     const publisher = new RabbitMQPublisher(logger, { connection, queues: [spec] });
     await publisher.connect();
     await publisher.publish({ topic: spec.queue, key: 'k', value: Buffer.from('late'), headers: { 'x-event-id': 'late' } });
-    await until(() => reread >= 1, 30_000, 'the late message');
+    await until(() => reread >= 1, 'the late message', { timeoutMs: 30_000 });
     await second.stop();
     await publisher.disconnect();
     assert.equal(reread, 1, 'only the new message was delivered');
@@ -136,11 +135,11 @@ describe('RabbitMQ publisher and subscriber against the real broker', () => {
     const internals = subscriber as unknown as { connection: ChannelModel & { connection: { stream: { destroy(): void } } } };
     const cut = internals.connection;
     cut.connection.stream.destroy();
-    await until(() => subscriber.connected && internals.connection !== cut, 300_000, 'a new connection');
+    await until(() => subscriber.connected && internals.connection !== cut, 'a new connection', { timeoutMs: 300_000 });
     const publisher = new RabbitMQPublisher(logger, { connection, queues: [spec] });
     await publisher.connect();
     await publisher.publish({ topic: spec.queue, key: 'k', value: Buffer.from('after'), headers: { 'x-event-id': 'after-reconnect' } });
-    await until(() => got.includes('after-reconnect'), 30_000, 'a message after the reconnect');
+    await until(() => got.includes('after-reconnect'), 'a message after the reconnect', { timeoutMs: 30_000 });
     await subscriber.stop();
     await publisher.disconnect();
   });

@@ -41,6 +41,12 @@ export interface TimeSplitResult {
 }
 
 /**
+ * The traced stack exports its spans every second: settledTraces polls every 2 s and stops at the
+ * first poll that found nothing new, which the default 5 s between exports would fool.
+ */
+const EXPORT_DELAY_MS = 1000;
+
+/**
  * "Where an event's time goes": one stack of `variant` with tracing on at `plan.ratio`, exporting
  * to a Jaeger started for it, runs `plan.rate` events/s open loop, then saturation closed loop;
  * after each run the sampled traces begun during it are read back from Jaeger's query API and cut
@@ -49,7 +55,7 @@ export interface TimeSplitResult {
 export async function runTimeSplit(env: BenchEnv, variant: StackVariant, plan: TimeSplitPlan, bodies: BodyPool, route: string): Promise<TimeSplitResult> {
   return withTraceStore(env, plan.jaegerPort, async (jaeger, query) => {
     const runs: TimeSplitRun[] = [];
-    const traced: StackVariant = { ...variant, label: `${variant.label}, tracing ${ratioText(plan.ratio)}`, options: { ...variant.options, env: { ...variant.options?.env, ...tracingEnv(jaeger.otlpEndpoint, plan.ratio) } } };
+    const traced: StackVariant = { ...variant, label: `${variant.label}, tracing ${ratioText(plan.ratio)}`, options: { ...variant.options, env: { ...variant.options?.env, ...tracingEnv(jaeger.otlpEndpoint, plan.ratio), OTEL_BSP_SCHEDULE_DELAY: String(EXPORT_DELAY_MS) } } };
     await startBenchStack(env, traced, async (stack) => {
       await pacedLoad({ baseUrl: stack.gatewayUrl, path: route, rate: 300, seconds: plan.warmupSeconds, body: bodies.at });
       const loads: ReadonlyArray<{ label: string; extra: { offeredRate?: number; connections?: number }; drive: () => Promise<LoadResult> }> = [

@@ -19,8 +19,11 @@ const { values: args } = parseCli({
     tracing: opt.flag('also start the trace store (Jaeger, built by `bash tools/cluster/build.sh jaeger`) and send every app\'s spans to it'),
     'jaeger-port': opt.port('Jaeger: OTLP/HTTP, then its query API and five more ports', { default: DEFAULT_JAEGER_PORT }),
   },
-  notes: ['With --tracing the apps sample as OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG say (default: every event); `npm run trace -- <event id>` prints an event\'s hops.'],
+  notes: ['With --tracing the apps sample as OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG say (default: every event), exporting every second (OTEL_BSP_SCHEDULE_DELAY); `npm run trace -- <event id>` prints an event\'s hops.'],
 });
+
+/** Export delay of a development stack's spans: `npm run trace` soon after an event finds it (OTEL_BSP_SCHEDULE_DELAY wins). */
+const DEV_EXPORT_DELAY_MS = 1000;
 
 /** `npm start`: the servers and every app on loopback until Ctrl-C. `--scenario` may repeat; `--broker kafka|rabbitmq|both`. */
 async function main(): Promise<void> {
@@ -51,7 +54,7 @@ async function main(): Promise<void> {
     scenarios: scenarios.map((s) => s.name),
     portOffset: args['port-offset'],
     host: args.host,
-    env: { LOG_LEVEL: 'info', ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint } : {}) },
+    env: { LOG_LEVEL: 'info', ...(jaeger ? { OTEL_EXPORTER_OTLP_ENDPOINT: jaeger.otlpEndpoint, OTEL_BSP_SCHEDULE_DELAY: process.env.OTEL_BSP_SCHEDULE_DELAY || String(DEV_EXPORT_DELAY_MS) } : {}) },
   });
   let stopping = false;
   const stop = async () => {

@@ -16,28 +16,17 @@ import {
 import { Aggregator, DEAD_LETTER_METRIC } from '@oleada/consumer';
 import { WriterClients } from '@oleada/relay';
 import { blackfridayScenario, olympicsScenario, OUTCOME_TOPICS, queuesOf, seededRandom, type AnyScenario } from '@oleada/scenarios';
-import { createLogger, Metrics, OpsModule, uuidv7 } from '@oleada/shared';
+import { createLogger, freePort, Metrics, OpsModule, uuidv7 } from '@oleada/shared';
 import { readAggregates } from '@oleada/valkey-schema';
 import { NestFactory } from '@nestjs/core';
 import type { INestMicroservice } from '@nestjs/common';
 import { WriterModule, writerGrpcOptions } from '@oleada/writer';
-import { createServer, type AddressInfo } from 'node:net';
 import type Valkey from 'iovalkey';
 import { expectedSales, hashDelta, waitFor } from '../load';
 import { isolatedScenario, testRabbitMQ, testServers, testValkey, uniqueName } from '../testing';
 
 const logger = createLogger('it', (process.env.IT_LOG_LEVEL ?? 'error') as 'error');
 
-/** A port nothing listens on right now (the gRPC transport binds the port it is given). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer().once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as AddressInfo;
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /** The writer as the app runs it (WriterModule on its gRPC transport), publishing through `publisher`. */
 async function startWriter(broker: BrokerConfig, scenario: AnyScenario, publisher: EventPublisher, seed = 0): Promise<{ app: INestMicroservice; port: number }> {
