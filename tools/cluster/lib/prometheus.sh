@@ -89,6 +89,7 @@ for x in sorted(json.load(sys.stdin)["data"]["activeTargets"], key=lambda x: x["
   done
 
   prometheus_egress_checks
+  prometheus_drill_facts
 }
 
 # A pod with the server's labels (so the server's egress policy selects it, not its Service) probes:
@@ -162,6 +163,17 @@ states = [a["state"] for a in json.load(sys.stdin)["data"]["alerts"] if a["label
 print("firing" if "firing" in states else "pending" if "pending" in states else "inactive")' "$1" 2>/dev/null || echo unknown
 }
 
+# The drill's alert, its for (seconds), its expression and the consumer's counter, asked of
+# libs/dashboards once, before the load (a node process each takes seconds on the loaded node).
+DRILL_ALERT=""
+prometheus_drill_facts() {
+  [[ -n "$DRILL_ALERT" ]] && return 0
+  DRILL_ALERT="$(node -e "console.log(require('@oleada/dashboards').ALERT_NAMES.nothingCounted)")"
+  DRILL_FOR_SECONDS="$(node -e "const {alertRuleGroups,ALERT_NAMES,parseDuration}=require('@oleada/dashboards');console.log(parseDuration(alertRuleGroups().flatMap(g=>g.rules).find(r=>r.alert===ALERT_NAMES.nothingCounted).for)/1000)")"
+  DRILL_EXPR="$(node -e "const {alertRuleGroups,ALERT_NAMES}=require('@oleada/dashboards');console.log(alertRuleGroups().flatMap(g=>g.rules).find(r=>r.alert===ALERT_NAMES.nothingCounted).expr)")"
+  DRILL_METRIC="$(node -e "console.log(require('@oleada/shared').METRIC_NAMES.consumerEvents)")"
+}
+
 # number of series a PromQL query returns now (0 when it fails)
 prom_count() {
   curl -fsS -m 10 --get --data-urlencode "query=$1" "$PROM_URL/api/v1/query" 2>/dev/null |
@@ -176,9 +188,8 @@ prom_count() {
 prometheus_wait_counted() { # deadline (epoch seconds)
   local deadline="$1" alert expr metric pods pod ok t0
   t0=$(date +%s)
-  alert="$(node -e "console.log(require('@oleada/dashboards').ALERT_NAMES.nothingCounted)")"
-  expr="$(node -e "const {alertRuleGroups,ALERT_NAMES}=require('@oleada/dashboards');console.log(alertRuleGroups().flatMap(g=>g.rules).find(r=>r.alert===ALERT_NAMES.nothingCounted).expr)")"
-  metric="$(node -e "console.log(require('@oleada/shared').METRIC_NAMES.consumerEvents)")"
+  prometheus_drill_facts
+  alert="$DRILL_ALERT" expr="$DRILL_EXPR" metric="$DRILL_METRIC"
   while :; do
     ok=1
     pods="$(k -n "$NS" get pods -l app.kubernetes.io/name=consumer -o jsonpath='{range .items[?(@.status.phase=="Running")]}{.metadata.name} {.metadata.deletionTimestamp}{"\n"}{end}' | awk 'NF == 1 {print $1}')"
@@ -199,8 +210,8 @@ prometheus_wait_counted() { # deadline (epoch seconds)
 
 prometheus_alert_drill() { # t0 of the load; seconds the drill may take before the load ends
   local t0="$1" alert for_s scaled firing="" pending="" back resolved="" state now deadline
-  alert="$(node -e "console.log(require('@oleada/dashboards').ALERT_NAMES.nothingCounted)")"
-  for_s="$(node -e "const {alertRuleGroups,ALERT_NAMES,parseDuration}=require('@oleada/dashboards');console.log(parseDuration(alertRuleGroups().flatMap(g=>g.rules).find(r=>r.alert===ALERT_NAMES.nothingCounted).for)/1000)")"
+  prometheus_drill_facts
+  alert="$DRILL_ALERT" for_s="$DRILL_FOR_SECONDS"
   : >"$PHASE_OUT/alert-timeline.txt"
   stamp() { printf '%s  +%3d s  %s\n' "$(date -u +%H:%M:%S)" "$(($(date +%s) - t0))" "$*" >>"$PHASE_OUT/alert-timeline.txt"; }
   [[ "$(alert_state "$alert")" == inactive ]] || log "[$PHASE] $alert is $(alert_state "$alert") before the drill"
