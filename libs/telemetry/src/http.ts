@@ -1,12 +1,12 @@
 import { HttpException, Injectable, UseInterceptors, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Tracer } from '@opentelemetry/api';
+import { context, createContextKey, defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Observable, tap } from 'rxjs';
 import { ATTR } from './attributes';
 import { W3C } from './propagation';
-import { FORCE_SAMPLE_ATTRIBUTE, HEAD_SAMPLED } from './sampler';
+import { HEAD_SAMPLED } from './sampler';
 import { activeTracer, headSampled } from './sdk';
-import { requestAttributes, spanName, tracedElsewhere } from './request-hooks';
+import { keepRefused, nameEvents, requestAttributes, spanName, tracedElsewhere } from './request-hooks';
 import { endSpan, nowMs } from './spans';
 
 /** The event ids a request carried, noted by the handler (noteEvents) for the request's span. */
@@ -21,8 +21,7 @@ export function noteEvents(ids: readonly string[]): void {
   if (!noted) return;
   noted.push(...ids);
   const span = trace.getActiveSpan();
-  if (ids.length === 1) span?.setAttribute(ATTR.eventId, ids[0]);
-  else span?.setAttribute(ATTR.eventIds, [...ids]);
+  if (span) nameEvents(span, ids);
 }
 
 /**
@@ -57,7 +56,7 @@ export class TraceRequestInterceptor implements NestInterceptor {
     const request = execution.switchToHttp().getRequest<FastifyRequest>();
     const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
     const startTime = nowMs();
-    if (!headSampled(trace.getSpanContext(parent))) return next.handle().pipe(tap({ error: (error: unknown) => keepRefused(tracer, request, startTime, parent, error) }));
+    if (!headSampled(trace.getSpanContext(parent))) return next.handle().pipe(tap({ error: (error: unknown) => keepRefused(tracer, request, parent, startTime, statusOf(error), eventIdOf(error)) }));
     const span = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes: requestAttributes(request), startTime }, parent.setValue(HEAD_SAMPLED, true));
     const reply = execution.switchToHttp().getResponse<FastifyReply>();
     const ids: string[] = [];
@@ -75,19 +74,15 @@ export class TraceRequestInterceptor implements NestInterceptor {
   }
 }
 
-/**
- * The span of a request the sampler left out but that failed with status 400 and up: kept after
- * all (FORCE_SAMPLE_ATTRIBUTE), in the caller's trace if it sent one, with the event id its error
- * answer names (`id`). A status under 400 keeps nothing.
- */
-function keepRefused(tracer: Tracer, request: FastifyRequest, startTime: number, parent: Context, error: unknown): void {
-  const status = error instanceof HttpException ? error.getStatus() : 500;
-  if (status < 400) return;
+/** The status an error becomes (an HttpException's own, else 500). */
+function statusOf(error: unknown): number {
+  return error instanceof HttpException ? error.getStatus() : 500;
+}
+
+/** The event id an error's answer names (`id`), if any. */
+function eventIdOf(error: unknown): string | undefined {
   const answer = error instanceof HttpException ? error.getResponse() : undefined;
-  const id = typeof answer === 'object' && answer !== null && typeof (answer as { id?: unknown }).id === 'string' ? (answer as { id: string }).id : undefined;
-  const attributes: Attributes = { ...requestAttributes(request), [FORCE_SAMPLE_ATTRIBUTE]: true };
-  const kept = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes, startTime }, parent);
-  endSpan(kept, status >= 500 ? String(status) : undefined, { [ATTR.httpStatus]: status, ...(id ? { [ATTR.eventId]: id } : {}) });
+  return typeof answer === 'object' && answer !== null && typeof (answer as { id?: unknown }).id === 'string' ? (answer as { id: string }).id : undefined;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { defaultTextMapGetter, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Span, type Tracer } from '@opentelemetry/api';
 import type { FastifyReply, FastifyRequest, HookHandlerDoneFunction } from 'fastify';
 import { ATTR } from './attributes';
 import { W3C } from './propagation';
@@ -29,9 +29,7 @@ export class RequestTrace {
   /** Names the events the request carries (`oleada.event.id` for one, `oleada.event.ids` for several): what `npm run trace` finds it by. */
   noteEvents(ids: readonly string[]): void {
     this.ids.push(...ids);
-    if (!this.span) return;
-    if (ids.length === 1) this.span.setAttribute(ATTR.eventId, ids[0]);
-    else this.span.setAttribute(ATTR.eventIds, [...ids]);
+    if (this.span) nameEvents(this.span, ids);
   }
 
   /** The one event of a single-event request, for the span of a refusal. */
@@ -107,11 +105,23 @@ function finish(tracer: Tracer, request: TracedRequest, status: number, elapsedM
     endSpan(traced.span, error, { [ATTR.httpStatus]: status });
     return;
   }
+  keepRefused(tracer, request, W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter), nowMs() - elapsedMs, status, traced.onlyEvent);
+}
+
+/** Names the events a request carries on its span (`oleada.event.id` for one, `oleada.event.ids` for several). */
+export function nameEvents(span: Span, ids: readonly string[]): void {
+  if (ids.length === 1) span.setAttribute(ATTR.eventId, ids[0]);
+  else span.setAttribute(ATTR.eventIds, [...ids]);
+}
+
+/**
+ * The span of a request the sampler left out but that failed with `status` 400 and up: kept after
+ * all (FORCE_SAMPLE_ATTRIBUTE), in the caller's trace (`parent`) if it sent one, naming its event
+ * when known. A status under 400 keeps nothing.
+ */
+export function keepRefused(tracer: Tracer, request: FastifyRequest, parent: Context, startTime: number, status: number, eventId: string | undefined): void {
   if (status < 400) return;
-  // Left out by the sampler, but refused: kept after all, in the caller's trace.
-  const parent = W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter);
-  const id = traced.onlyEvent;
-  const attributes: Attributes = { ...requestAttributes(request), [FORCE_SAMPLE_ATTRIBUTE]: true, ...(id ? { [ATTR.eventId]: id } : {}) };
-  const kept = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes, startTime: nowMs() - elapsedMs }, parent);
-  endSpan(kept, error, { [ATTR.httpStatus]: status });
+  const attributes: Attributes = { ...requestAttributes(request), [FORCE_SAMPLE_ATTRIBUTE]: true, ...(eventId ? { [ATTR.eventId]: eventId } : {}) };
+  const kept = tracer.startSpan(spanName(request), { kind: SpanKind.SERVER, attributes, startTime }, parent);
+  endSpan(kept, status >= 500 ? String(status) : undefined, { [ATTR.httpStatus]: status });
 }
