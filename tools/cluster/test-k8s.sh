@@ -17,8 +17,11 @@
 # Then the same again with RabbitMQ (OLEADA_BROKER=rabbitmq; the image is built here from Debian's
 # rabbitmq-server): re-synth, apply, rollouts, NetworkPolicies, a shorter load with the deletions,
 # then the client address the gateway rate-limits behind Traefik (lib/entry.sh xff_checks).
-# Environment: OLEADA_K8S_FAULTS (ci|all|off, default ci: the cluster fault rows after the Kafka phase),
-# LOAD_SECONDS (90, the Kafka phase), ALERT_DRILL_SECONDS (120, the Kafka load's
+# npm run test:k8s:faults (`test-k8s.sh faults`) — the cluster fault suite, on its own so that a
+# deployment check stays a short loop: the same cluster, images and clean slate, then the Kafka
+# phase's deployment (no load, no checks of its own) broken on purpose one row at a time under load
+# through Traefik (run_cluster_faults, tools/faults/src/k8s). .ci/run runs both, this one second.
+# Environment: OLEADA_K8S_FAULTS (test:k8s:faults: ci, the default, or all), LOAD_SECONDS (90, the Kafka phase), ALERT_DRILL_SECONDS (120, the Kafka load's
 # extension for the alert drill), LOAD_SECONDS_RABBITMQ (45), LOCUST_USERS (60),
 # OLEADA_SCENARIO (blackfriday), OLEADA_WRITE_DOCS=1 (rewrite docs/deploy/local.md too),
 # OLEADA_REPORT_DIR (the report's directory).
@@ -39,19 +42,25 @@ LOAD_SECONDS_RABBITMQ="${LOAD_SECONDS_RABBITMQ:-45}"
 LOCUST_USERS="${LOCUST_USERS:-60}"
 SCENARIO="${OLEADA_SCENARIO:-blackfriday}"
 NS=oleada
-OUT="$STATE_DIR/test-k8s"
+# deploy: `npm run test:k8s`; faults: `npm run test:k8s:faults` (below)
+MODE="${1:-deploy}"
+case "$MODE" in
+deploy) OUT="$STATE_DIR/test-k8s" COMMAND=test:k8s ;;
+faults) OUT="$STATE_DIR/test-k8s-faults" COMMAND=test:k8s:faults ;;
+*) die "test-k8s.sh $MODE: use deploy (npm run test:k8s) or faults (npm run test:k8s:faults)" ;;
+esac
 RESULTS="$OUT/results.env"
 FAILURES=()
 T0=$(date +%s)
 
-[[ "$(id -u)" == 0 ]] || die "test:k8s needs root (the cluster needs netfilter, mounts and cgroups): it cannot run here, and does not skip"
+[[ "$(id -u)" == 0 ]] || die "$COMMAND needs root (the cluster needs netfilter, mounts and cgroups): it cannot run here, and does not skip"
 slate_pid=""
 finish() {
   local rc=$?
   if [[ -n "$slate_pid" ]]; then kill "$slate_pid" 2>/dev/null || true; fi
   prometheus_stop_forward 2>/dev/null || true
   if [[ "${OLEADA_K8S_DOWN:-0}" == 1 ]]; then bash "$here/cluster.sh" down || rc=1; fi
-  ((rc == 0)) || log "test:k8s FAILED (exit $rc): see the messages above and $OUT"
+  ((rc == 0)) || log "$COMMAND FAILED (exit $rc): see the messages above and $OUT"
   exit "$rc"
 }
 trap finish EXIT
@@ -139,7 +148,7 @@ rm -rf "$ROOT/dist"
 t=$(date +%s)
 (
   clean_slate
-  dry_runs
+  [[ "$MODE" == faults ]] || dry_runs
 ) &
 slate_pid=$!
 t_images=$(date +%s)
@@ -229,9 +238,10 @@ wait_terminated() {
   return 0
 }
 
-run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hpa" when the gateway HPA must scale out
-  local broker="$1" entry="$2" seconds="$3" want_hpa="${4:-}" previous="" t_phase
-  t_phase=$(date +%s)
+# A broker's deployment as a user makes it: synth (local profile), bootstrap, apply (deleting what the
+# previous dist/ had that this one has not), every rollout complete, the entry serving.
+deploy_phase() { # broker, entry mode (gateway-api | ingress)
+  local broker="$1" entry="$2" previous=""
   PHASE="$(tr '[:lower:]' '[:upper:]' <<<"$broker")"
   PHASE_OUT="$OUT/$broker"
   mkdir -p "$PHASE_OUT"
@@ -265,6 +275,12 @@ run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hp
   wait_terminated
   wait_entry "$entry"
   k -n "$NS" get pods -o wide >"$PHASE_OUT/pods.txt"
+}
+
+run_phase() { # broker, entry mode (gateway-api | ingress), seconds of load, "hpa" when the gateway HPA must scale out
+  local broker="$1" entry="$2" seconds="$3" want_hpa="${4:-}" t_phase
+  t_phase=$(date +%s)
+  deploy_phase "$broker" "$entry"
 
   # PodSecurity: restricted enforced; every pod was admitted under it
   check "[$PHASE] namespace $NS enforces PodSecurity restricted" \
@@ -302,17 +318,13 @@ psa_probe() {
 # upgrade, Kafka brokers and the controller lost, Kafka paused, the Valkey primary lost — each under
 # load through Traefik, counted exactly. Its table: .cache/reports/test-k8s-faults/reliability.md
 # (docs/reliability.md, "On Kubernetes", only with OLEADA_WRITE_DOCS=1).
-# OLEADA_K8S_FAULTS: ci (the default, and what .ci/run runs), all (every row), off.
+# OLEADA_K8S_FAULTS: ci (the default, and what .ci/run runs), all (every row).
 run_cluster_faults() {
   local t rc=0 rows="${OLEADA_K8S_FAULTS:-ci}"
   record FAULTS_ROWS "$rows"
   case "$rows" in
-  off)
-    log "cluster faults not run (OLEADA_K8S_FAULTS=off)"
-    return 0
-    ;;
   ci | all) ;;
-  *) die "OLEADA_K8S_FAULTS=$rows: use ci, all or off" ;;
+  *) die "OLEADA_K8S_FAULTS=$rows: use ci or all" ;;
   esac
   t=$(date +%s)
   log "=== cluster faults ($rows) under load through $ENTRY_URL"
@@ -328,17 +340,30 @@ run_cluster_faults() {
 # --- tracing (#26): the trace store deployed and one event's trace checked (lib/tracing.sh; OLEADA_K8S_TRACING=0: not) ---
 # shellcheck source=tools/cluster/lib/tracing.sh
 . "$here/lib/tracing.sh"
-run_phase kafka gateway-api "$LOAD_SECONDS" hpa
-tracing_check # the Kafka phase's deployment; a no-op with OLEADA_K8S_TRACING=0
-run_cluster_faults
-check "a pod short of the restricted standard is refused (server dry run)" psa_probe
-run_phase rabbitmq ingress "$LOAD_SECONDS_RABBITMQ"
+if [[ "$MODE" == faults ]]; then
+  # npm run test:k8s:faults: the Kafka deployment of test:k8s's first phase, made afresh on the clean
+  # slate, then broken one row at a time.
+  t=$(date +%s)
+  deploy_phase kafka gateway-api
+  record KAFKA_DEPLOY_SECONDS "$(($(date +%s) - t))"
+  log "[KAFKA] deployed for the fault rows ($(($(date +%s) - t)) s)"
+  run_cluster_faults
+else
+  run_phase kafka gateway-api "$LOAD_SECONDS" hpa
+  tracing_check # the Kafka phase's deployment; a no-op with OLEADA_K8S_TRACING=0
+  check "a pod short of the restricted standard is refused (server dry run)" psa_probe
+  run_phase rabbitmq ingress "$LOAD_SECONDS_RABBITMQ"
+fi
 
 # --- 5. the report ----------------------------------------------------------------------------------
 record TOTAL_SECONDS "$(($(date +%s) - T0))"
-bash "$here/write-report.sh" "$OUT"
+if [[ "$MODE" == deploy ]]; then
+  bash "$here/write-report.sh" "$OUT"
+else
+  log "the rows' table: .cache/reports/test-k8s-faults/reliability.md; the run's files: $OUT"
+fi
 if ((${#FAILURES[@]})); then
   log "FAILED checks: ${FAILURES[*]}"
   exit 1
 fi
-log "test:k8s passed in $(($(date +%s) - T0)) s"
+log "$COMMAND passed in $(($(date +%s) - T0)) s"

@@ -71,14 +71,14 @@ pulls through \`certs.d\` CA trust and the pods' \`zot-pull-secret\`.
 | server-side dry runs (every profile × broker, below), after the clean slate, beside the images | ${DRY_RUN_SECONDS:-?} |
 | images, clean slate and dry runs together | ${PREPARE_SECONDS:-?} |
 | Kafka phase (synth, apply, rollouts, checks, load with the alert drill) | ${KAFKA_PHASE_SECONDS:-?} |
-| cluster fault rows (\`OLEADA_K8S_FAULTS=${FAULTS_ROWS:-?}\`) | ${FAULTS_SECONDS:-not run} |
 | RabbitMQ phase | ${RABBITMQ_PHASE_SECONDS:-?} |
 | whole test:k8s | $TOTAL_SECONDS |
 
 Each phase below ran on the same cluster: first \`OLEADA_BROKER=kafka\` with \`OLEADA_ENTRY=gateway-api\`,
 then the broker switched to RabbitMQ and the entry to \`OLEADA_ENTRY=ingress\` the way a user would
 (synth again, bootstrap, \`kubectl apply -f dist/\`, and the previous \`dist/\`'s objects that the new
-one no longer has deleted).
+one no longer has deleted). The cluster's fault rows are \`npm run test:k8s:faults\`, on a Kafka
+deployment of their own (their table: .cache/reports/test-k8s-faults/reliability.md).
 
 MD
   for broker in kafka rabbitmq; do

@@ -1,7 +1,8 @@
 /**
  * Faults on the cluster (issue "Faults on the cluster"): load through Traefik at a steady rate with
  * one Idempotency-Key per event, one fault per row, then exact counting in Valkey. Run by
- * tools/cluster/test-k8s.sh after its Kafka phase (it sets the environment, see cluster.ts); the
+ * `npm run test:k8s:faults` (tools/cluster/test-k8s.sh faults: the Kafka phase's deployment made
+ * afresh, then the rows; it sets the environment, see cluster.ts); the
  * table goes to .cache/reports/test-k8s-faults/reliability.md, and into docs/reliability.md ("On
  * Kubernetes") only with OLEADA_WRITE_DOCS=1 from a whole run.
  * OLEADA_K8S_FAULT_RATE: new events per second in every row (default 100).
