@@ -1,6 +1,6 @@
 import { endOfLifeReason, KAFKA_VERSION, pinned, type PinnedComponent } from '@oleada/k8s';
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -24,11 +24,16 @@ const pin = (id: string) => {
   return found;
 };
 
-/** The guides: every Markdown file outside dependencies and build output. */
+/**
+ * The guides: every Markdown file outside dependencies and build output. A symbolic link is not
+ * followed: the cluster build links third-party sources into the tree (tools/cluster/go/traefik/_local,
+ * while `.ci/run` builds in the background), and their READMEs are not ours to pin.
+ */
 function guides(dir = ROOT): string[] {
   return readdirSync(dir).flatMap((entry) => {
     if (['node_modules', 'dist', '.git', '.cache', 'snapshots'].includes(entry)) return [];
     const path = join(dir, entry);
+    if (lstatSync(path).isSymbolicLink()) return [];
     if (statSync(path).isDirectory()) return guides(path);
     return entry.endsWith('.md') ? [relative(ROOT, path)] : [];
   });
