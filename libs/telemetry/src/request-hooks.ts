@@ -100,11 +100,12 @@ export function requestTracingHooks(): RequestTracingHooks | undefined {
 function finish(tracer: Tracer, request: TracedRequest, status: number, elapsedMs: number): void {
   const traced = request[REQUEST_TRACE];
   if (!traced || request[TRACED_ELSEWHERE]) return;
-  const error = status >= 500 ? String(status) : undefined;
   if (traced.span) {
-    endSpan(traced.span, error, { [ATTR.httpStatus]: status });
+    endSpan(traced.span, status >= 500 ? String(status) : undefined, { [ATTR.httpStatus]: status });
     return;
   }
+  // A left-out request that succeeded (almost every one) keeps nothing: no parent to read, no clock.
+  if (status < 400) return;
   keepRefused(tracer, request, W3C.extract(ROOT_CONTEXT, request.headers, defaultTextMapGetter), nowMs() - elapsedMs, status, traced.onlyEvent);
 }
 
