@@ -38,7 +38,7 @@ if (!Number.isInteger(offset) || offset < 0) {
   console.error(`OLEADA_TEST_PORT_OFFSET=${process.env.OLEADA_TEST_PORT_OFFSET} is not a port offset`);
   process.exit(1);
 }
-const ports = { kafka: 39092 + offset, kafkaController: 39093 + offset, valkey: 36379 + offset, rabbitmq: 35673 + offset };
+const ports = { kafka: 24092 + offset, kafkaController: 24093 + offset, valkey: 24379 + offset, rabbitmq: 24673 + offset };
 // What a killed earlier run of these tests left behind (recorded under .cache/run by pid).
 await stopRecordedServers(runDir('.'), [`kafka-${ports.kafka}`, `valkey-${ports.valkey}`, `rabbitmq-${ports.rabbitmq}`]);
 let infra;

@@ -73,7 +73,7 @@ describe('npm start, npm run demo and npm run infra explain themselves', () => {
     const png = join(repoRoot(), '.cache', 'dashboard', 'blackfriday.png');
     const pngBefore = mtime(png);
     // Ports of their own, so what the demo would start is seen: a record under .cache/run.
-    const kafkaPort = testPortOffset(39152);
+    const kafkaPort = testPortOffset(24152);
     assertUsageError(runCli(DEMO, ['--events', 'abc', '--kafka-port', String(kafkaPort)]), '--events');
     assertUsageError(runCli(DEMO, ['--help-me']), '--help-me');
     assertUsageError(runCli(DEMO, ['--broker', 'kafak', '--kafka-port', String(kafkaPort)]), '--broker');
@@ -132,7 +132,7 @@ describe('npm start --broker rabbitmq', () => {
     // would be started on a port of its own, where nothing may answer afterwards.
     const { valkeyUrl } = testServers();
     const rabbitPort = new URL(testRabbitMQ().RABBITMQ_URL).port;
-    const kafkaPort = testPortOffset(39142);
+    const kafkaPort = testPortOffset(24142);
     assert.equal((await probeKafkaProtocol(kafkaPort)).state, 'closed', `port ${kafkaPort} is free before the test`);
     const offset = testPortOffset(750);
     const args = ['--broker', 'rabbitmq', '--scenario', 'weather', '--kafka-port', String(kafkaPort), '--valkey-port', new URL(valkeyUrl).port, '--rabbitmq-port', rabbitPort, '--port-offset', String(offset)];

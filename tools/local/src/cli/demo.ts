@@ -9,7 +9,7 @@ import { percentile, postEvents, totalMetric, waitCounted } from '../load';
 import { LocalStack, STACK_BROKERS, type StackPath } from '../stack';
 
 /** Where the demo's servers listen, and what it adds to the apps' local ports (18780 for the gateway). */
-const DEMO_PORTS = { kafka: 38092, valkey: 38379, rabbitmq: 38673, appOffset: 700 } as const;
+const DEMO_PORTS = { kafka: 23092, valkey: 23379, rabbitmq: 23673, appOffset: 700 } as const;
 
 const { values: args } = parseCli({
   usage: 'npm run demo --',
@@ -24,7 +24,7 @@ const { values: args } = parseCli({
     seed: opt.int('seed of the sample events (the same seed sends the same events)', { default: 20261128, min: 0 }),
     // The demo's own servers and apps, fresh each run, on ports of their own: it never shares a
     // server, consumer group or key with a running `npm start` or `npm run infra -- up`, nor with
-    // the tests (39092, 36379, 35673, app offsets 300-600).
+    // the tests (24092, 24379, 24673, app offsets 300-950).
     'kafka-port': opt.port("the demo's Kafka (the next port is its controller)", { default: DEMO_PORTS.kafka }),
     'valkey-port': opt.port("the demo's Valkey", { default: DEMO_PORTS.valkey }),
     'rabbitmq-port': opt.port("the demo's RabbitMQ (and the next two ports)", { default: DEMO_PORTS.rabbitmq }),
