@@ -1,9 +1,11 @@
 import { Kafka, logLevel, type KafkaConfig, type SASLOptions } from 'kafkajs';
 import type { Logger } from 'pino';
 import { KafkajsLog } from './kafka-log';
+import { useOwnCrc32c } from './crc32c';
 import { fixKafkajsIdleTimer } from './request-queue-timer';
 
 fixKafkajsIdleTimer();
+useOwnCrc32c();
 
 export interface KafkaConnectionOptions {
   readonly brokers: readonly string[];
