@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { abSection } from './report';
-import { abFigures, AB_METHOD, type AbResult, type AbRound } from './run';
+import { abFigures, abLevels, AB_METHOD, type AbResult, type AbRound } from './run';
 
 /** A round whose figures are `scale` times a base round's, with a little wobble by round. */
 function round(side: 'A' | 'B', n: number, scale: number): AbRound {
@@ -95,4 +95,30 @@ describe('the A/B report', () => {
     assert.match(text, /\| B \| 1 \| 15000 \| 150 \| oleada-gateway, oleada-relay \|/);
     assert.ok(!text.includes('trace store CPU per counted event'), "the store's CPU is not one of the compared figures");
   });
+
+  it('rounds on two throughput levels: the CPU of each level compared apart, a level one side barely reached said to be so', () => {
+    // The levels of ab26 (2026-12-05): A landed high 6 times of 8, B low 7 times; within the low level B costs ~7 % more.
+    const at = (side: 'A' | 'B', n: number, counted: number, cpu: number): AbRound => ({ ...round(side, n, 1), countedPerSecond: counted, cpuMsPerEvent: cpu });
+    const mixed = [
+      at('A', 1, 3410, 0.394), at('A', 2, 3415, 0.396), at('A', 3, 3020, 0.41), at('A', 4, 3016, 0.412), at('A', 5, 3408, 0.39),
+      at('B', 1, 3030, 0.44), at('B', 2, 3035, 0.438), at('B', 3, 3028, 0.445), at('B', 4, 3040, 0.442), at('B', 5, 3382, 0.412),
+    ];
+    const levels = abLevels(mixed, 1);
+    assert.deepEqual(levels.map((l) => [Math.round(l.countedPerSecond), l.roundsA, l.roundsB]), [[3029, 2, 4], [3409, 3, 1]]);
+    assert.equal(levels[0].cpu?.verdict, 'B worse');
+    assert.ok(Math.abs((levels[0].cpu?.relativeDifference ?? 0) - (0.441 / 0.411 - 1)) < 1e-9);
+    assert.equal(levels[1].cpu, undefined, 'one round of B on the upper level: nothing to compare');
+    const text = abSection({ ...base(mixed), levels }).join('\n');
+    assert.match(text, /fell on 2 levels \(3,029 \/ 3,409 events\/s/);
+    assert.match(text, /\| 3,029 \| 2 \| 4 \| 0\.411 \| 0\.441 \| \+7\.3 % \|/);
+    assert.match(text, /\| 3,409 \| 3 \| 1 \| — \| — \| — \| fewer than 2 rounds of a side \| — \|/);
+    const one = abLevels(rounds, 1);
+    assert.equal(one.length, 1, 'rounds within 6 % of each other are one level');
+    assert.ok(!abSection({ ...base(rounds), levels: one }).join('\n').includes('Levels:'), 'one level: no levels note');
+  });
 });
+
+/** An A/B result around `rounds`, at saturation. */
+function base(rounds: readonly AbRound[]): AbResult {
+  return { a: { label: 'A', ref: 'a' }, b: { label: 'B', ref: 'b' }, load: { kind: 'saturation', connections: 64 }, seconds: 15, roundsPerSide: 5, order: 'AB BA AB BA AB', method: AB_METHOD, seed: 1, rounds, figures: abFigures(rounds, 1), problems: [] };
+}

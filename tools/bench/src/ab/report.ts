@@ -1,6 +1,6 @@
 import { formatNumber, table } from '../report/format';
 import { ratioText } from '../trace/store';
-import { abLoadText, type AbResult, type AbTracing } from './run';
+import { abLoadText, type AbLevel, type AbResult, type AbTracing } from './run';
 import type { FigureComparison, Spread } from './stats';
 
 /** A relative difference as a signed percentage. */
@@ -29,6 +29,7 @@ export function abSection(ab: AbResult): string[] {
     ),
     '',
   ];
+  if (ab.levels && ab.levels.length > 1) out.push(...levelsNote(ab.levels), '');
   if (ab.tracing) out.push(...tracingNote(ab.tracing, ab), '');
   if (ab.problems.length) out.push(`Rounds that lost or duplicated events or could not offer the whole rate (a lower rate compares better): ${ab.problems.join('; ')}.`, '');
   out.push(
@@ -42,6 +43,23 @@ export function abSection(ab: AbResult): string[] {
     '',
   );
   return out;
+}
+
+/** The throughput levels the rounds landed on, and the CPU per event compared within each. */
+function levelsNote(levels: readonly AbLevel[]): string[] {
+  return [
+    `Levels: the rounds' counted/s fell on ${levels.length} levels (${levels.map((l) => formatNumber(l.countedPerSecond, 0)).join(' / ')} events/s; a new level where a round is over 6 % above the next lower one). ` +
+      'A stack settles on one at its start and keeps it for the round, and the same stack has cost more CPU per event on a lower one, so a side that lands low more often looks dearer in the figures above for that alone. Compared within each level:',
+    '',
+    table(
+      ['level (counted/s)', 'rounds of A', 'rounds of B', 'stack CPU-ms per event, A', 'B', 'B vs A', '95 % interval', 'verdict'],
+      levels.map((l) => {
+        const f = l.cpu;
+        return [formatNumber(l.countedPerSecond, 0), String(l.roundsA), String(l.roundsB), f ? formatNumber(f.medianA, 3) : '—', f ? formatNumber(f.medianB, 3) : '—', f ? signedPercent(f.relativeDifference) : '—', f ? `${signedPercent(f.interval.low)} … ${signedPercent(f.interval.high)}` : 'fewer than 2 rounds of a side', f ? (f.verdict === 'no difference' ? f.verdict : `**${f.verdict}**`) : '—'];
+      }),
+      [true, true, true, true, true, true, false, false],
+    ),
+  ];
 }
 
 /** What the trace store got from each side: A none, B about its ratio of the events, from every app. */

@@ -4,7 +4,7 @@ import { saturateFor } from '../load/saturate';
 import { costByRole, stackCpuMsPerEvent, traceStoreCpuMsPerEvent } from '../report/cost';
 import { measureStackRun, timed, type BenchEnv, type BodyPool } from '../stack-run';
 import { startBenchStack, type StackVariant } from '../stacks';
-import { compareFigure, type Better, type FigureComparison } from './stats';
+import { compareFigure, levelsOf, median, type Better, type FigureComparison } from './stats';
 
 /** One side of an A/B bench: which built apps run (undefined: this tree's) and any extra app environment. */
 export interface AbSide {
@@ -79,6 +79,8 @@ export interface AbResult {
   /** Rounds that lost or duplicated events, or could not offer the whole rate: their figures are not comparable. */
   readonly problems: readonly string[];
   readonly tracing?: AbTracing;
+  /** The throughput levels the rounds landed on (see abLevels); one level when they all agree. */
+  readonly levels?: readonly AbLevel[];
 }
 
 export const AB_METHOD =
@@ -144,7 +146,7 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
       });
     }
   }
-  return { ...plan, roundsPerSide: plan.rounds, order: blocks.join(' '), method: AB_METHOD, rounds, figures: abFigures(rounds, plan.seed), problems: abProblems(rounds) };
+  return { ...plan, roundsPerSide: plan.rounds, order: blocks.join(' '), method: AB_METHOD, rounds, figures: abFigures(rounds, plan.seed), levels: abLevels(rounds, plan.seed), problems: abProblems(rounds) };
 }
 
 /** "1000 events/s offered open loop", "saturation (64 connections, closed loop)". */
@@ -169,6 +171,34 @@ export function abFigures(rounds: readonly AbRound[], seed: number): FigureCompa
     ...figure('latency p50', 'ms', 'lower', (r) => r.p50Ms),
     ...figure('latency p99', 'ms', 'lower', (r) => r.p99Ms),
   ];
+}
+
+/** One throughput level of an A/B run: the rounds of each side that landed on it, and their CPU compared there. */
+export interface AbLevel {
+  /** The median counted/s of the level's rounds. */
+  readonly countedPerSecond: number;
+  readonly roundsA: number;
+  readonly roundsB: number;
+  /** Stack CPU per counted event, B against A, among this level's rounds only (when each side has two or more). */
+  readonly cpu?: FigureComparison;
+}
+
+/**
+ * The rounds grouped by the throughput they landed on (levelsOf their counted/s), each level's
+ * stack CPU per event compared between the sides. A closed loop at saturation lands on one of a
+ * few levels at random, and a lower level has cost more CPU per event by itself:
+ * when one side lands low more often, the overall figures mix its own cost with that. Within a
+ * level the two sides meet under the same batching.
+ */
+export function abLevels(rounds: readonly AbRound[], seed: number): AbLevel[] {
+  return levelsOf(rounds.map((r) => r.countedPerSecond)).map((indices) => {
+    const members = indices.map((i) => rounds[i]);
+    const cpuOf = (side: 'A' | 'B') => members.filter((r) => r.side === side).map((r) => r.cpuMsPerEvent);
+    const a = cpuOf('A');
+    const b = cpuOf('B');
+    const cpu = a.length >= 2 && b.length >= 2 ? compareFigure('stack CPU per counted event', 'CPU-ms', 'lower', a, b, seed) : undefined;
+    return { countedPerSecond: median(members.map((r) => r.countedPerSecond)), roundsA: a.length, roundsB: b.length, cpu };
+  });
 }
 
 function abProblems(rounds: readonly AbRound[]): string[] {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { seededRandom } from '@oleada/scenarios';
-import { bootstrapRelativeDifference, compareFigure, median, quantile, spreadOf } from './stats';
+import { bootstrapRelativeDifference, compareFigure, levelsOf, median, quantile, spreadOf } from './stats';
 
 /** `n` rounds of a figure around `center` with a relative normal noise `cv` (Box–Muller), from `seed`. */
 function rounds(n: number, center: number, cv: number, seed: number): number[] {
@@ -31,6 +31,13 @@ describe('A/B statistics', () => {
     assert.equal(quantile([1, 2, 3, 4, 5], 0.25), 2);
     assert.equal(quantile([1, 2, 3, 4], 0.5), 2.5);
     assert.deepEqual(spreadOf([1, 2, 3, 4, 5]), { min: 1, max: 5, relativeIqr: 2 / 3 });
+  });
+
+  it('groups values into levels where one is over the gap above the next lower', () => {
+    assert.deepEqual(levelsOf([3410, 3020, 3840, 3035, 3400]), [[1, 3], [4, 0], [2]]);
+    assert.deepEqual(levelsOf([100, 105, 110, 116]), [[0, 1, 2, 3]], 'a staircase of small steps stays one level');
+    assert.deepEqual(levelsOf([100, 107]), [[0], [1]]);
+    assert.deepEqual(levelsOf([]), []);
   });
 
   it('the interval of a constant shift is the shift itself, and is seeded', () => {

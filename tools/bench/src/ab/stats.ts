@@ -90,3 +90,19 @@ export function compareFigure(figure: string, unit: string, better: Better, a: r
   const medianB = median(b);
   return { figure, unit, better, a, b, medianA, medianB, spreadA: spreadOf(a), spreadB: spreadOf(b), relativeDifference: medianB / medianA - 1, interval, verdict };
 }
+
+/**
+ * The levels `values` fall on: their indices grouped, lowest level first, a new level starting
+ * where a value (in ascending order) is more than `gap` (relative) above the one before it.
+ * At saturation a closed-loop stack settles, at each start, on one of a few throughputs about
+ * 12 % apart (3,020 / 3,410 / 3,840 counted/s on this machine), and stays there for the round.
+ */
+export function levelsOf(values: readonly number[], gap = 0.06): number[][] {
+  const order = values.map((_, i) => i).sort((i, j) => values[i] - values[j]);
+  const levels: number[][] = [];
+  order.forEach((index, k) => {
+    if (k === 0 || values[index] > values[order[k - 1]] * (1 + gap)) levels.push([]);
+    levels[levels.length - 1].push(index);
+  });
+  return levels;
+}
