@@ -58,6 +58,12 @@ function setpriv(): string | null {
   return setprivPath;
 }
 
+/** `command args` run so that it gets SIGTERM when this Node process dies (through setpriv, where there is one). */
+export function dyingWithThisProcess(command: string, args: readonly string[]): [string, string[]] {
+  const sp = setpriv();
+  return sp ? [sp, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, [...args]];
+}
+
 export interface SpawnSpec {
   name: string;
   command: string;
@@ -103,8 +109,7 @@ export class ManagedProcess {
     const { command, args, cwd, env, logFile, pidFile } = this.spec;
     const fd = openSync(logFile, truncateLog ? 'w' : 'a');
     writeSync(fd, `=== ${new Date().toISOString()} ${this.spec.name}: ${[command, ...args].join(' ')}\n`);
-    const sp = this.spec.dieWithParent === false ? null : setpriv();
-    const [cmd, argv] = sp ? [sp, ['--pdeathsig', 'TERM', '--', command, ...args]] : [command, args];
+    const [cmd, argv] = this.spec.dieWithParent === false ? [command, args] : dyingWithThisProcess(command, args);
     let child: ChildProcess;
     try {
       // detached: own process group, so a Ctrl-C in the terminal reaches only the CLI, which stops

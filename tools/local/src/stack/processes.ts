@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { APP_MEMORY, nodeHeapFlags, type AppKind } from '@oleada/shared';
+import { dyingWithThisProcess } from '../infra/process';
 
 /** One Oleada app started as a child process. */
 export interface AppProcessSpec {
@@ -55,7 +56,10 @@ export class AppProcess {
     // The heap flags Kubernetes gives the app (APP_MEMORY, as in NODE_OPTIONS), then any extra flags (OLEADA_NODE_ARGS).
     const heap = this.spec.app in APP_MEMORY ? nodeHeapFlags(this.spec.app as AppKind).split(' ') : [];
     const flags = [...heap, ...(process.env.OLEADA_NODE_ARGS ?? '').split(' ').filter(Boolean)];
-    const child = spawn(process.execPath, [...flags, join(this.root, 'apps', this.spec.app, 'dist', 'main.js')], {
+    // An app ends with whatever started it (npm start, the demo, a test, the bench), even when that
+    // is killed outright and cannot stop it: the kernel sends it SIGTERM (setpriv --pdeathsig).
+    const [command, args] = dyingWithThisProcess(process.execPath, [...flags, join(this.root, 'apps', this.spec.app, 'dist', 'main.js')]);
+    const child = spawn(command, args, {
       cwd: this.root,
       // Loopback unless the spec says otherwise (a HOST exported in the caller's shell is not the app's).
       env: { ...process.env, SERVICE_NAME: this.spec.name, PORT: String(this.spec.port), HOST: '127.0.0.1', ...this.spec.env },
