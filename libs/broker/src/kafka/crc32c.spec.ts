@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { createRequire } from 'node:module';
 import { describe, it } from 'node:test';
 import { crc32c, crc32cSigned, kafkajsCrc32c, useOwnCrc32c } from './crc32c';
 import './kafka-client';
+import { kafkajsInternal } from './kafkajs-internals';
 
 /** kafkajs 2.2.4's own byte-at-a-time CRC-32C (its inner module, which useOwnCrc32c leaves alone). */
-const theirs = createRequire(require.resolve('kafkajs'))('./src/protocol/recordBatch/crc32C/crc32C.js') as (bytes: Buffer) => number;
+const theirs = kafkajsInternal('./src/protocol/recordBatch/crc32C/crc32C.js') as (bytes: Buffer) => number;
 
 describe('CRC-32C of record batches', () => {
   it('gives the standard check values', () => {

@@ -1,4 +1,5 @@
-import { createRequire, Module } from 'node:module';
+import { Module } from 'node:module';
+import { kafkajsInternal } from './kafkajs-internals';
 
 /** CRC-32C (Castagnoli), reflected: the checksum of a Kafka record batch (v2, KIP-98). */
 const POLYNOMIAL = 0x82f63b78;
@@ -71,7 +72,7 @@ const KAFKAJS_RECORD_BATCH = './src/protocol/recordBatch/v0/index.js';
 
 /** The CRC-32C function kafkajs's record batch encoder uses (after useOwnCrc32c: crc32c). */
 export function kafkajsCrc32c(): (bytes: Buffer) => number {
-  return createRequire(require.resolve('kafkajs'))(KAFKAJS_CRC32C) as (bytes: Buffer) => number;
+  return kafkajsInternal(KAFKAJS_CRC32C) as (bytes: Buffer) => number;
 }
 
 /**
@@ -91,11 +92,10 @@ export function kafkajsCrc32c(): (bytes: Buffer) => number {
  * kafkajs no longer has it where 2.2.4 has it, so an upgrade cannot drop this unnoticed.
  */
 export function useOwnCrc32c(): boolean {
-  const requireFromKafkajs = createRequire(require.resolve('kafkajs'));
-  const path = requireFromKafkajs.resolve(KAFKAJS_CRC32C);
+  const path = kafkajsInternal.resolve(KAFKAJS_CRC32C);
   const cached = require.cache[path];
   if (cached) return cached.exports === crc32c;
-  if (require.cache[requireFromKafkajs.resolve(KAFKAJS_RECORD_BATCH)]) return false;
+  if (require.cache[kafkajsInternal.resolve(KAFKAJS_RECORD_BATCH)]) return false;
   const own = new Module(path);
   own.filename = path;
   own.loaded = true;

@@ -1,4 +1,4 @@
-import { createRequire } from 'node:module';
+import { kafkajsInternal } from './kafkajs-internals';
 
 /** The parts of kafkajs's (unexported) RequestQueue, one per broker connection, this fix touches. */
 interface RequestQueueInternals {
@@ -32,7 +32,7 @@ function scheduleCheckPendingRequests(this: RequestQueueInternals): void {
 
 /** The RequestQueue class of the kafkajs this library imports. */
 export function kafkajsRequestQueue(): { prototype: RequestQueueInternals } {
-  return createRequire(require.resolve('kafkajs'))('./src/network/requestQueue') as { prototype: RequestQueueInternals };
+  return kafkajsInternal('./src/network/requestQueue') as { prototype: RequestQueueInternals };
 }
 
 /**
