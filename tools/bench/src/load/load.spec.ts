@@ -77,6 +77,17 @@ describe('load generators', () => {
     assert.equal(result.latency.count, result.accepted);
   });
 
+  it('saturate: a round with an amount ends with its last answer, not on a later sample tick', async () => {
+    const started = performance.now();
+    for (let round = 0; round < 4; round++) {
+      const result = await saturate({ baseUrl: url, path: '/e', connections: 4, amount: 40, body: () => '{}' });
+      assert.equal(result.sent, 40);
+    }
+    const seconds = (performance.now() - started) / 1000;
+    // Four rounds of 40 answers take milliseconds; waiting for a 1 s tick each took 4 s.
+    assert.ok(seconds < 2, `four rounds of 40 requests took ${seconds.toFixed(2)} s: a round waited for the generator's sample tick`);
+  });
+
   it('saturate for a time: rounds of requests, every one of them answered and tallied', async () => {
     state.received = 0;
     let n = 0;
