@@ -49,7 +49,7 @@ export function abSection(ab: AbResult): string[] {
 function levelsNote(levels: readonly AbLevel[]): string[] {
   return [
     `Levels: the rounds' counted/s fell on ${levels.length} levels (${levels.map((l) => formatNumber(l.countedPerSecond, 0)).join(' / ')} events/s; a new level where a round is over 6 % above the next lower one). ` +
-      'A stack settles on one at its start and keeps it for the round, and the same stack has cost more CPU per event on a lower one, so a side that lands low more often looks dearer in the figures above for that alone. Compared within each level:',
+      'A round on a lower level can cost more CPU per event for that alone (its fixed costs shared by fewer events), so a side that lands low more often looks dearer in the figures above. Compared within each level:',
     '',
     table(
       ['level (counted/s)', 'rounds of A', 'rounds of B', 'stack CPU-ms per event, A', 'B', 'B vs A', '95 % interval', 'verdict'],

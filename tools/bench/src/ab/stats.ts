@@ -94,8 +94,8 @@ export function compareFigure(figure: string, unit: string, better: Better, a: r
 /**
  * The levels `values` fall on: their indices grouped, lowest level first, a new level starting
  * where a value (in ascending order) is more than `gap` (relative) above the one before it.
- * At saturation a closed-loop stack settles, at each start, on one of a few throughputs about
- * 12 % apart (3,020 / 3,410 / 3,840 counted/s on this machine), and stays there for the round.
+ * Rounds whose throughput splits this way (as every saturation run did while the generator idled
+ * whole seconds between its rounds) are compared within each level, not across them.
  */
 export function levelsOf(values: readonly number[], gap = 0.06): number[][] {
   const order = values.map((_, i) => i).sort((i, j) => values[i] - values[j]);
