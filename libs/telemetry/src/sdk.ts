@@ -1,12 +1,12 @@
 import { context, propagation, trace, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BatchSpanProcessor, TracerProvider } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
 import { telemetryConfigOrExit, type TelemetryConfig } from './config';
 import { EventSampler, headDecision, headSampler, type HeadDecision } from './sampler';
 import { W3C } from './propagation';
-import { WorkerSpanExporter } from './worker-exporter';
 
 /** Spans kept per consumer batch span: one link per sampled event of the batch. */
 const MAX_LINKS = 2048;
@@ -49,14 +49,14 @@ export interface Tracing {
  */
 export function startTracing(serviceName: string, env: NodeJS.ProcessEnv = process.env): Tracing {
   const config = telemetryConfigOrExit(serviceName, env);
-  if (!config.enabled || config.tracesUrl === undefined) return { config, shutdown: () => Promise.resolve() };
+  if (!config.enabled) return { config, shutdown: () => Promise.resolve() };
   const provider = new TracerProvider({
     resource: resourceFromAttributes({ [ATTR_SERVICE_NAME]: config.serviceName, 'service.instance.id': instanceId(env) }),
     sampler: new EventSampler(headSampler(config), config.sampler === 'always_off'),
     spanLimits: { linkCountLimit: MAX_LINKS },
     spanProcessors: [
       new BatchSpanProcessor({
-        exporter: new WorkerSpanExporter(config.tracesUrl),
+        exporter: new OTLPTraceExporter({ url: config.tracesUrl }),
         scheduledDelayMillis: config.exportDelayMs,
         maxQueueSize: 16_384,
         maxExportBatchSize: 2048,
