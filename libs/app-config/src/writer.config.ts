@@ -14,9 +14,9 @@ export const writerConfigShape = {
     .int()
     .min(0)
     .max(1000)
-    .default(2)
+    .default(0)
     .describe(
-      'how long a produce request waits for more records when none is in flight (while one is, one at a time, the next collects everything that arrives); 0 sends what was published in the same turn of the event loop at once',
+      'how long a produce request waits for more records when none is in flight (while one is, one at a time, the next collects everything that arrives); 0 sends what was published in the same turn of the event loop at once — at 250 events/s a wait of 2 ms gathered nothing and nearly doubled the gateway\'s p50, while under load the request in flight does the batching',
     ),
   BATCH_MAX: env.positiveInt().default(500).describe('records per produce request'),
   RANDOM_SEED: z
