@@ -16,7 +16,7 @@ export const writerConfigShape = {
     .max(1000)
     .default(0)
     .describe(
-      'how long a produce request waits for more records when none is in flight (while one is, one at a time, the next collects everything that arrives); 0 sends what was published in the same turn of the event loop at once — at 250 events/s a wait of 2 ms gathered nothing and nearly doubled the gateway\'s p50, while under load the request in flight does the batching',
+      'how long a produce request waits for more records when none is in flight (while one is, one at a time, the next collects everything that arrives); 0 (the default) sends what was published in the same turn of the event loop at once; under load the request in flight does the batching',
     ),
   BATCH_MAX: env.positiveInt().default(500).describe('records per produce request'),
   RANDOM_SEED: z
