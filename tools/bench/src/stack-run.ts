@@ -8,6 +8,7 @@ import type Valkey from 'iovalkey';
 import type { Admin } from 'kafkajs';
 import type { LoadResult } from './load/result';
 import { consumerLag, LagSampler, queueBacklog } from './measure/lag';
+import { readResidentMemory, type ResidentMemory } from './measure/memory';
 import { LOAD_GENERATOR, ProcessSampler, TRACE_STORE, type ProcessUsage } from './measure/processes';
 import { histogramDelta, histogramOf, histogramQuantile, scrape, valueOf, type Histogram, type PromSample } from './measure/prometheus';
 
@@ -95,7 +96,9 @@ export interface StackRunResult {
   /** The machine's 1-minute load average when the run began and ended (other work included). */
   readonly loadAverage: readonly [number, number];
   /** Each app's V8 heap when the run ended: RSS above it is heap V8 reserved but is not using. */
-  readonly heaps: Readonly<Record<string, { readonly usedMiB: number; readonly totalMiB: number }>>;
+  readonly heaps: Readonly<Record<string, V8Heap>>;
+  /** Each app's resident memory by what backs it, read from /proc/<pid>/smaps as the load ended. */
+  readonly memory?: Readonly<Record<string, ResidentMemory>>;
   /** Each app's event-loop delay over the run, and the time it spent collecting garbage. */
   readonly eventLoop?: Readonly<Record<string, EventLoopUsage>>;
 }
@@ -143,11 +146,30 @@ function hopsBetween(stack: LocalStack, before: Scrapes, after: Scrapes): HopLat
   };
 }
 
+/** An app's V8 heap (prom-client's default metrics), in MiB. */
+export interface V8Heap {
+  readonly usedMiB: number;
+  /** What V8 reserved for its heap, every space together. */
+  readonly totalMiB: number;
+  /** Of `totalMiB`, the young generation (its semi-spaces, sized by --max-semi-space-size). */
+  readonly newSpaceMiB?: number;
+  /** Memory outside the heap that V8 objects hold (Buffers, ArrayBuffers): malloc'd, so part of the anonymous RSS. */
+  readonly externalMiB?: number;
+}
+
 /** V8 heap of each app when the run ended (prom-client's default metrics), in MiB. */
-function heapsOf(scrapes: Scrapes): Record<string, { usedMiB: number; totalMiB: number }> {
-  const mib = (samples: PromSample[], name: string) => valueOf(samples, name) / 1048576;
+function heapsOf(scrapes: Scrapes): Record<string, V8Heap> {
+  const mib = (samples: PromSample[], name: string, where?: Record<string, string>) => valueOf(samples, name, where) / 1048576;
   return Object.fromEntries(
-    [...scrapes].map(([app, samples]) => [app, { usedMiB: mib(samples, 'nodejs_heap_size_used_bytes'), totalMiB: mib(samples, 'nodejs_heap_size_total_bytes') }]),
+    [...scrapes].map(([app, samples]) => [
+      app,
+      {
+        usedMiB: mib(samples, 'nodejs_heap_size_used_bytes'),
+        totalMiB: mib(samples, 'nodejs_heap_size_total_bytes'),
+        newSpaceMiB: mib(samples, 'nodejs_heap_space_size_total_bytes', { space: 'new' }),
+        externalMiB: mib(samples, 'nodejs_external_memory_bytes'),
+      },
+    ]),
   );
 }
 
@@ -174,6 +196,16 @@ export function eventLoopBetween(before: Scrapes, after: Scrapes): Record<string
       },
     ]),
   );
+}
+
+/** Each running app's resident memory now, by what backs it. */
+function residentMemoryOf(stack: LocalStack): Record<string, ResidentMemory> {
+  const out: Record<string, ResidentMemory> = {};
+  for (const app of stack.apps) {
+    const memory = app.running && app.pid !== undefined ? readResidentMemory(app.pid) : undefined;
+    if (memory) out[app.spec.name] = memory;
+  }
+  return out;
 }
 
 /** Every process of a run: the apps, the broker, Valkey and this process (the load generator). */
@@ -239,9 +271,11 @@ export async function measureStackRun(
   lag.start();
   const started = performance.now();
   let load: LoadResult;
+  let memory: Record<string, ResidentMemory> = {};
   let counting: { counted: number; seconds: number };
   try {
     load = await drive();
+    memory = residentMemoryOf(stack);
     counting = await waitCounted(env.valkey, env.scenario, baseline, load.accepted, { since: started, settleMs: 1000, timeoutMs: 180_000 });
   } finally {
     sampler.stop();
@@ -267,6 +301,7 @@ export async function measureStackRun(
     loadAverage: [loadBefore, loadavg()[0]],
     hops: hopsBetween(stack, before, after),
     heaps: heapsOf(after),
+    memory,
     eventLoop: eventLoopBetween(before, after),
   };
   env.log(

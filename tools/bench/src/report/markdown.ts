@@ -381,8 +381,47 @@ function saturationSection(report: BenchReport, has: (file: string) => boolean):
     out.push('');
     out.push(processTable(s));
     out.push('');
+    out.push(...memorySection(s));
   }
   return out;
+}
+
+/**
+ * Where each app's resident memory was when the saturation load ended: /proc/<pid>/smaps split by
+ * what backs each page, and V8's own account of its heap (prom-client) for the anonymous part.
+ */
+export function memorySection(run: StackRunResult): string[] {
+  const apps = Object.entries(run.memory ?? {});
+  if (apps.length === 0) return [];
+  const rows = apps.map(([name, m]) => {
+    const heap = run.heaps?.[name];
+    const young = heap?.newSpaceMiB;
+    const outside = heap ? m.anonymousMiB - heap.totalMiB : undefined;
+    return [
+      name,
+      formatNumber(m.rssMiB),
+      formatNumber(m.executableMiB),
+      formatNumber(m.otherFilesMiB),
+      formatNumber(m.anonymousMiB),
+      young === undefined ? '—' : formatNumber(young),
+      heap && young !== undefined ? formatNumber(heap.totalMiB - young) : '—',
+      outside === undefined ? '—' : formatNumber(outside),
+      heap?.externalMiB === undefined ? '—' : formatNumber(heap.externalMiB),
+    ];
+  });
+  return [
+    "Each app's resident memory as the saturation load ended, by what backs it (`/proc/<pid>/smaps`; V8's heap from the app's own metrics, read when the run ended):",
+    '',
+    table(
+      ['app', 'RSS MiB', 'node executable (file, shared)', 'other files', 'anonymous', 'V8 young generation', 'V8 rest of heap', 'anonymous outside V8 heap', 'of it Buffers (external)'],
+      rows,
+      [false, true, true, true, true, true, true, true, true],
+    ),
+    '',
+    "The executable's pages are those of the one `node` binary every app maps: the kernel keeps one copy, but each process's RSS counts it whole. " +
+      "The young generation is what `--max-semi-space-size` allows (two semi-spaces once grown); outside V8's heap are malloc's arenas, thread stacks and the Buffers V8 objects hold.",
+    '',
+  ];
 }
 
 /** (b) Valkey with 0, 1 and 2 replicas. */

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { StackRunResult } from '../stack-run';
 import { reportCharts, renderSvg } from './charts';
 import { table } from './format';
-import { renderMarkdown } from './markdown';
+import { memorySection, renderMarkdown } from './markdown';
 import { checkTargets, TARGETS } from './targets';
 import { TIME_SPLIT_HOPS } from '../trace/time-split';
 import type { BenchReport } from './model';
@@ -119,6 +119,14 @@ describe('the report', () => {
     assert.match(markdown, /50 events measured of 60 traces read \(the others lacked a hop/);
     assert.match(markdown, /\| in the broker \| the broker acknowledged the send → the consumer's batch began \| 4\.0 \| 4\.0 \| 8\.0 \| 27 % \|/);
     assert.match(markdown, /\| \*\*the event\*\* \| gateway in → Valkey applied \| 15\.0 \| 14\.0 \| 40\.0 \| 100 % \|/);
+  });
+
+  it("splits each app's resident memory: executable, files, V8's young generation and the rest of its heap, what lies outside it", () => {
+    const memory = { gateway: { rssMiB: 180, executableMiB: 55, otherFilesMiB: 4, anonymousMiB: 121 } };
+    const heaps = { gateway: { usedMiB: 40, totalMiB: 76, newSpaceMiB: 32, externalMiB: 3.5 } };
+    const text = memorySection(run({ memory, heaps })).join('\n');
+    assert.match(text, /\| gateway \| 180 \| 55 \| 4 \| 121 \| 32 \| 44 \| 45 \| 4 \|/);
+    assert.deepEqual(memorySection(run()), [], 'no reading, no section');
   });
 
   it("shows each role's event-loop delay per offered rate, the worst replica's for several", () => {
