@@ -21,6 +21,7 @@ function round(side: 'A' | 'B', n: number, scale: number): AbRound {
     loadAverage: 1,
     startedAt: 1_764_900_000_000 + n * 60_000 + (side === 'B' ? 30_000 : 0),
     endedAt: 1_764_900_015_000 + n * 60_000 + (side === 'B' ? 30_000 : 0),
+    appRssPeakMiB: (side === 'B' ? 150 : 170) * wobble,
   };
 }
 
@@ -32,12 +33,13 @@ describe('the A/B report', () => {
     const verdict = (name: string) => figures.find((f) => f.figure === name)?.verdict;
     assert.deepEqual(
       figures.map((f) => f.figure),
-      ['stack CPU per counted event', 'gateway CPU per counted event', 'kafka CPU per counted event', 'counted events/s', 'latency p50', 'latency p99'],
+      ['stack CPU per counted event', 'gateway CPU per counted event', 'kafka CPU per counted event', 'counted events/s', 'latency p50', 'latency p99', "largest app's RSS peak"],
     );
     assert.equal(verdict('stack CPU per counted event'), 'B worse');
     assert.equal(verdict('gateway CPU per counted event'), 'B worse');
     assert.equal(verdict('kafka CPU per counted event'), 'no difference');
     assert.equal(verdict('counted events/s'), 'no difference');
+    assert.equal(verdict("largest app's RSS peak"), 'B better');
   });
 
   it('renders the medians, interval and verdict per figure, every round, and the rounds that are not comparable', () => {

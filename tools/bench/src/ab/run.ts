@@ -2,6 +2,7 @@ import type { LocalStack } from '@oleada/local';
 import { pacedLoad } from '../load/paced';
 import { saturateFor } from '../load/saturate';
 import { costByRole, stackCpuMsPerEvent, traceStoreCpuMsPerEvent } from '../report/cost';
+import { NODE_APPS } from '../report/targets';
 import { measureStackRun, timed, type BenchEnv, type BodyPool } from '../stack-run';
 import { startBenchStack, type StackVariant } from '../stacks';
 import { compareFigure, levelsOf, median, type Better, type FigureComparison } from './stats';
@@ -51,6 +52,8 @@ export interface AbRound {
   readonly endedAt: number;
   /** The trace store's CPU-ms per counted event, when one ran beside the stack (not in the stack's figure). */
   readonly traceStoreCpuMsPerEvent?: number;
+  /** The highest RSS any Node app reached in the round, MiB. */
+  readonly appRssPeakMiB?: number;
 }
 
 /** What the trace store got from an A/B run whose B traced (--ab-tracing). */
@@ -141,6 +144,7 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
           startedAt: window.from,
           endedAt: window.to,
           traceStoreCpuMsPerEvent: traceStoreCpuMsPerEvent(run),
+          appRssPeakMiB: Math.max(...run.processes.filter((p) => NODE_APPS.test(p.name)).map((p) => p.rssMaxMiB)),
         });
         env.log(`A/B ${side} round ${round}: ${cpu.toFixed(3)} CPU-ms per counted event`);
       });
@@ -170,6 +174,7 @@ export function abFigures(rounds: readonly AbRound[], seed: number): FigureCompa
     ...figure('counted events/s', 'events/s', 'higher', (r) => r.countedPerSecond),
     ...figure('latency p50', 'ms', 'lower', (r) => r.p50Ms),
     ...figure('latency p99', 'ms', 'lower', (r) => r.p99Ms),
+    ...figure("largest app's RSS peak", 'MiB', 'lower', (r) => r.appRssPeakMiB),
   ];
 }
 
