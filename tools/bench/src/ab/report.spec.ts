@@ -22,6 +22,8 @@ function round(side: 'A' | 'B', n: number, scale: number): AbRound {
     startedAt: 1_764_900_000_000 + n * 60_000 + (side === 'B' ? 30_000 : 0),
     endedAt: 1_764_900_015_000 + n * 60_000 + (side === 'B' ? 30_000 : 0),
     appRssPeakMiB: (side === 'B' ? 150 : 170) * wobble,
+    freshnessP50Ms: 40 * wobble,
+    freshnessP99Ms: 90 * wobble,
   };
 }
 
@@ -33,7 +35,7 @@ describe('the A/B report', () => {
     const verdict = (name: string) => figures.find((f) => f.figure === name)?.verdict;
     assert.deepEqual(
       figures.map((f) => f.figure),
-      ['stack CPU per counted event', 'gateway CPU per counted event', 'kafka CPU per counted event', 'counted events/s', 'latency p50', 'latency p99', "largest app's RSS peak"],
+      ['stack CPU per counted event', 'gateway CPU per counted event', 'kafka CPU per counted event', 'counted events/s', 'latency p50', 'latency p99', 'freshness p50', 'freshness p99', "largest app's RSS peak"],
     );
     assert.equal(verdict('stack CPU per counted event'), 'B worse');
     assert.equal(verdict('gateway CPU per counted event'), 'B worse');

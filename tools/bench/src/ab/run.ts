@@ -54,6 +54,9 @@ export interface AbRound {
   readonly traceStoreCpuMsPerEvent?: number;
   /** The highest RSS any Node app reached in the round, MiB. */
   readonly appRssPeakMiB?: number;
+  /** Freshness (the gateway accepting an event → Valkey applying it, the consumer's histogram): p50 and p99, ms. */
+  readonly freshnessP50Ms?: number;
+  readonly freshnessP99Ms?: number;
 }
 
 /** What the trace store got from an A/B run whose B traced (--ab-tracing). */
@@ -87,7 +90,7 @@ export interface AbResult {
 }
 
 export const AB_METHOD =
-  'relative difference of the medians, median(B) / median(A) − 1, with a 95 % percentile bootstrap interval (10,000 resamples of each side’s rounds, seeded); a verdict only when the interval excludes 0';
+  'relative difference of the medians, median(B) / median(A) − 1, with a 95 % percentile bootstrap interval (10,000 resamples of each side’s rounds, seeded); a verdict only when the interval excludes 0 and the medians differ by 1 % or more';
 
 /**
  * The sides alternate in ABBA blocks (AB, BA, AB, …) rather than ABAB: a machine whose load drifts
@@ -145,6 +148,8 @@ export async function runAb(env: BenchEnv, variant: StackVariant, plan: AbPlan, 
           endedAt: window.to,
           traceStoreCpuMsPerEvent: traceStoreCpuMsPerEvent(run),
           appRssPeakMiB: Math.max(...run.processes.filter((p) => NODE_APPS.test(p.name)).map((p) => p.rssMaxMiB)),
+          freshnessP50Ms: run.hops.freshness?.p50Ms,
+          freshnessP99Ms: run.hops.freshness?.p99Ms,
         });
         env.log(`A/B ${side} round ${round}: ${cpu.toFixed(3)} CPU-ms per counted event`);
       });
@@ -174,6 +179,8 @@ export function abFigures(rounds: readonly AbRound[], seed: number): FigureCompa
     ...figure('counted events/s', 'events/s', 'higher', (r) => r.countedPerSecond),
     ...figure('latency p50', 'ms', 'lower', (r) => r.p50Ms),
     ...figure('latency p99', 'ms', 'lower', (r) => r.p99Ms),
+    ...figure('freshness p50', 'ms', 'lower', (r) => r.freshnessP50Ms),
+    ...figure('freshness p99', 'ms', 'lower', (r) => r.freshnessP99Ms),
     ...figure("largest app's RSS peak", 'MiB', 'lower', (r) => r.appRssPeakMiB),
   ];
 }

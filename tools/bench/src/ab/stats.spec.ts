@@ -59,6 +59,15 @@ describe('A/B statistics', () => {
     assert.equal(compareFigure('rate', '/s', 'higher', b, a).verdict, 'B worse');
   });
 
+  it('a sure but tiny difference (under 1 %) is no difference', () => {
+    const a = [2500.1, 2500.2, 2500.1, 2500.2, 2500.1];
+    const b = a.map((v) => v * 1.004);
+    const tiny = compareFigure('rate', '/s', 'higher', a, b);
+    assert.ok(tiny.interval.low > 0, 'the interval alone would call it');
+    assert.equal(tiny.verdict, 'no difference');
+    assert.equal(compareFigure('rate', '/s', 'higher', a, a.map((v) => v * 1.02)).verdict, 'B better');
+  });
+
   it('identical distributions: "no difference" in nearly every trial, even with 15 % noise', () => {
     const counts = verdicts(60, 5, 0.15, 0);
     // A 95 % interval from 5 rounds a side is somewhat narrow (the percentile bootstrap's known
