@@ -9,7 +9,8 @@
  * burst: measured with tools/bench gateway-cpu (gateway alone, Node 24.19, 1,500/s offered), 1.36-1.50
  * CPU-ms per request with `--max-old-space-size=128` alone, 0.28 with `--max-semi-space-size=16`
  * beside it, 0.26-0.28 with no flag; at saturation 1.1-1.4 against 0.20 (Node 20 showed no such
- * cliff). A semi-space of 16 MiB adds at most 32 MiB of young generation to the heap.
+ * cliff). A semi-space of 16 MiB adds at most 32 MiB of young generation to the heap; 8 MiB did not
+ * lower the largest app's RSS peak at saturation (A/B, docs/performance/log.md), so 16 stays.
  */
 export const APP_MEMORY = {
   gateway: { requestMiB: 128, limitMiB: 256, heapMiB: 128, semiSpaceMiB: 16 },
