@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { opt, parseCommandLine, UsageError } from '@oleada/local';
-import { AB_OPTIONS, checkAbOptions, wantsAb } from './options';
+import { abEnv, AB_OPTIONS, checkAbOptions, wantsAb } from './options';
 
 const spec = { usage: 'bench', summary: 'test', options: { ...AB_OPTIONS, only: opt.string('sections') } };
 const parse = (...argv: string[]) => parseCommandLine(spec, argv)?.values;
@@ -41,6 +41,18 @@ describe('the A/B options', () => {
     assert.throws(() => parse('--ab-tracing=-0.1'), /must be a number ≥ 0, got "-0\.1"/);
     assert.throws(() => parse('--ab-tracing', 'all'), UsageError);
     assert.match(checkAbOptions(parse('--ab-tracing', '1', '--ab-saturate', '--ab-rate', '500') ?? {}) ?? '', /--ab-saturate and --ab-rate/);
-    assert.match(checkAbOptions({ only: 'ab' }) ?? '', /--only ab needs --ab <ref>, --ab-planted <µs> or --ab-tracing <ratio>/);
+    assert.match(checkAbOptions({ only: 'ab' }) ?? '', /--only ab needs --ab <ref>, --ab-planted <µs>, --ab-tracing <ratio> or --ab-env <NAME=VALUE>/);
+  });
+
+  it("read B's environment, NAME=VALUE, repeatable; refuse an entry without a name", () => {
+    const values = parse('--ab-env', 'MALLOC_ARENA_MAX=2', '--ab-env', 'OLEADA_X=a=b', '--only', 'ab');
+    assert.ok(values);
+    assert.ok(wantsAb(values));
+    assert.equal(checkAbOptions(values), undefined);
+    assert.deepEqual(abEnv(values['ab-env']), { MALLOC_ARENA_MAX: '2', OLEADA_X: 'a=b' });
+    assert.deepEqual(abEnv(undefined), {});
+    assert.match(checkAbOptions({ 'ab-env': ['=2'] }) ?? '', /--ab-env: NAME=VALUE .* got "=2"/);
+    assert.match(checkAbOptions({ 'ab-env': ['lower=1'] }) ?? '', /--ab-env/);
+    assert.match(checkAbOptions({ 'ab-env': ['NOVALUE'] }) ?? '', /--ab-env/);
   });
 });

@@ -12,6 +12,7 @@ export const AB_OPTIONS = {
     "A/B: B traces this ratio of events (0 to 1, parent-based) to a Jaeger the bench starts (--jaeger-port), A has tracing off; alone, B is this tree's stack with it",
     { min: 0, valueName: 'RATIO' },
   ),
+  'ab-env': opt.list("A/B: a variable of B's apps' environment, NAME=VALUE (a setting judged without a branch); alone, B is this tree's stack with it", { valueName: 'NAME=VALUE' }),
   'ab-rounds': opt.int('A/B: rounds of each side', { default: 5, min: 2, max: 50 }),
   'ab-rate': opt.int('A/B: offered events/s of each round (open loop)', { min: 1, defaultText: String(AB_DEFAULT_RATE) }),
   'ab-saturate': opt.flag('A/B: each round closed loop at saturation (--connections) instead of an offered rate'),
@@ -23,6 +24,7 @@ interface AbValues {
   ab?: string;
   'ab-planted'?: number;
   'ab-tracing'?: number;
+  'ab-env'?: string[];
   'ab-rate'?: number;
   'ab-saturate'?: boolean;
   only?: string;
@@ -33,12 +35,21 @@ export function checkAbOptions(values: AbValues): string | undefined {
   if (values.ab !== undefined && resolveRef(values.ab) === undefined) return `--ab: ${values.ab} names no commit of this repository`;
   if (values['ab-tracing'] !== undefined && values['ab-tracing'] > 1) return `--ab-tracing: a ratio of events from 0 to 1 (0.01 is 1 %), got ${values['ab-tracing']}`;
   if (values['ab-saturate'] && values['ab-rate'] !== undefined) return '--ab-saturate and --ab-rate: a round runs either at saturation or at an offered rate, not both';
+  const badEnv = values['ab-env']?.find((entry) => !ENV_ENTRY.test(entry));
+  if (badEnv !== undefined) return `--ab-env: NAME=VALUE with NAME in capitals, digits and _ (MALLOC_ARENA_MAX=2), got "${badEnv}"`;
   const onlyAb = values.only?.split(',').includes('ab');
-  if (onlyAb && !wantsAb(values)) return '--only ab needs --ab <ref>, --ab-planted <µs> or --ab-tracing <ratio>';
+  if (onlyAb && !wantsAb(values)) return '--only ab needs --ab <ref>, --ab-planted <µs>, --ab-tracing <ratio> or --ab-env <NAME=VALUE>';
   return undefined;
 }
 
 /** Whether the command line asks for an A/B comparison. */
 export function wantsAb(values: AbValues): boolean {
-  return values.ab !== undefined || values['ab-planted'] !== undefined || values['ab-tracing'] !== undefined;
+  return values.ab !== undefined || values['ab-planted'] !== undefined || values['ab-tracing'] !== undefined || values['ab-env'] !== undefined;
+}
+
+const ENV_ENTRY = /^[A-Z_][A-Z0-9_]*=/;
+
+/** `--ab-env`'s entries as an environment (a later entry of the same name wins). */
+export function abEnv(entries: readonly string[] | undefined): Record<string, string> {
+  return Object.fromEntries((entries ?? []).map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 }

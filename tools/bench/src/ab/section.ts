@@ -3,7 +3,7 @@ import type { BenchEnv, BodyPool } from '../stack-run';
 import type { StackVariant } from '../stacks';
 import { benchJaegerPort } from '../trace/options';
 import { BENCH_SAMPLER, ratioText, storedTraces, tracingEnv, TRACING_OFF, withTraceStore } from '../trace/store';
-import { AB_DEFAULT_RATE } from './options';
+import { AB_DEFAULT_RATE, abEnv } from './options';
 import { runAb, type AbLoad, type AbPlan, type AbResult, type AbSide, type AbTracing } from './run';
 import { prepareWorktree, resolveRef } from './worktree';
 
@@ -12,7 +12,7 @@ const TRACES_COUNTED = 1000;
 
 /**
  * The bench's `ab` section from its command line (see AB_OPTIONS): B is `--ab`'s ref (else this
- * tree), with `--ab-planted` and `--ab-tracing` if given; rounds at `--ab-rate`, or at saturation
+ * tree), with `--ab-env`, `--ab-planted` and `--ab-tracing` if given; rounds at `--ab-rate`, or at saturation
  * with `--ab-saturate`.
  */
 export async function runBenchAb(env: BenchEnv, variant: StackVariant, args: Record<string, unknown>, bodies: BodyPool, route: string): Promise<AbResult> {
@@ -26,6 +26,8 @@ export async function runBenchAb(env: BenchEnv, variant: StackVariant, args: Rec
     if (!commit) throw new Error(`--ab: ${ref} names no commit`);
     b = { label: ref, ref: commit, appRoot: prepareWorktree(commit, env.log) };
   }
+  const extra = abEnv(args['ab-env'] as string[] | undefined);
+  if (Object.keys(extra).length > 0) b = { ...b, label: `${b.label} + ${Object.entries(extra).map(([name, value]) => `${name}=${value}`).join(' ')}`, env: { ...b.env, ...extra } };
   if (planted !== undefined) b = { ...b, label: `${b.label} + ${planted} µs planted per request`, env: { ...b.env, OLEADA_PLANTED_CPU_US: String(planted) } };
   const load: AbLoad = args['ab-saturate'] ? { kind: 'saturation', connections: Number(args.connections) } : { kind: 'rate', rate: Number(args['ab-rate'] ?? AB_DEFAULT_RATE) };
   const plan: AbPlan = { a, b, rounds: Number(args['ab-rounds']), load, seconds: Number(args['ab-seconds']), warmupSeconds: 5, seed: Number(args['ab-seed']) };

@@ -61,7 +61,7 @@ function parseOptions() {
       'node-args': opt.string('extra node flags for every app, as OLEADA_NODE_ARGS', { default: process.env.OLEADA_NODE_ARGS ?? '', valueName: 'FLAGS' }),
       'no-profile': opt.flag('skip the CPU profile section'),
       'profile-dir': opt.string('keep the .cpuprofile files here (deleted otherwise)', { valueName: 'DIR' }),
-      only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct and ab (and traces with --quick); with --ab, --ab-planted or --ab-tracing, ab only' }),
+      only: opt.string(`sections to run (${SECTIONS.join(', ')})`, { valueName: 'A,B', check: listOf('sections', (s) => (SECTIONS as readonly string[]).includes(s)), defaultText: 'all but direct and ab (and traces with --quick); with --ab, --ab-planted, --ab-tracing or --ab-env, ab only' }),
       'direct-batch': opt.int('direct: events per EventBatchService call', { default: 50, min: 1 }),
       'direct-concurrency': opt.int('direct: calls in flight', { default: 16, min: 1 }),
       'direct-seconds': opt.int('direct: seconds', { default: 20, min: 1 }),
