@@ -2,7 +2,7 @@ import type { LocalStack } from '@oleada/local';
 import { pacedLoad } from '../load/paced';
 import { saturateFor } from '../load/saturate';
 import { costByRole, stackCpuMsPerEvent, traceStoreCpuMsPerEvent } from '../report/cost';
-import { NODE_APPS } from '../report/targets';
+import { NODE_APPS } from '../measure/processes';
 import { measureStackRun, timed, type BenchEnv, type BodyPool } from '../stack-run';
 import { startBenchStack, type StackVariant } from '../stacks';
 import { compareFigure, levelsOf, median, type Better, type FigureComparison } from './stats';

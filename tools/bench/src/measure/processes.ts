@@ -44,6 +44,9 @@ export function pidListeningOn(port: number): number | undefined {
   return undefined;
 }
 
+/** Processes of the Node apps (not the broker, Valkey or the load generator). */
+export const NODE_APPS = /^(gateway|relay|writer|consumer)/;
+
 /** The process that drives the load: measured, but not part of the stack's cost (report/cost.ts). */
 export const LOAD_GENERATOR = 'load generator';
 

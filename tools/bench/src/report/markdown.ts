@@ -5,7 +5,8 @@ import { costByRole, generatorCpuMsPerEvent, stackCpuMsPerEvent } from './cost';
 import { formatNumber, percentileCells, table } from './format';
 import type { BenchReport } from './model';
 import { changeOf, NOISE_SHARE } from './regression';
-import { NODE_APPS, TARGETS } from './targets';
+import { NODE_APPS } from '../measure/processes';
+import { TARGETS } from './targets';
 
 function statuses(run: StackRunResult): string {
   const other = Object.entries(run.load.statuses).filter(([s]) => s !== '202');

@@ -1,9 +1,7 @@
 import { costByRole, stackCpuMsPerEvent } from './cost';
 import { formatNumber } from './format';
 import type { BenchReport, TargetCheck } from './model';
-
-/** Processes of the Node apps (not the broker, Valkey or the load generator). */
-export const NODE_APPS = /^(gateway|relay|writer|consumer)/;
+import { NODE_APPS } from '../measure/processes';
 
 /** The targets of issue #15 (faster than a compiled Go chain of the same shape), on this machine kind. */
 export const TARGETS = {
